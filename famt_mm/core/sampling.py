@@ -1,0 +1,110 @@
+"""Weighted sampling of the masked / thrown / visible patch sets (FAMT-METHOD section 3).
+
+Pure tensor code: no mmengine, no registries.
+"""
+from typing import NamedTuple, Optional, Tuple
+
+import torch
+
+
+class MaskPlan(NamedTuple):
+    """Index sets of one batch, drawn per image with the same counts for every image.
+
+    A NamedTuple so that DDP's input handling moves it like any tuple of tensors.
+
+    Attributes:
+        visible: (B, n_visible) indices of the patches the encoder sees.
+        masked: (B, n_masked) indices of the patches to reconstruct.
+        thrown: (B, n_thrown) indices of the patches removed from encoder, decoder and loss.
+    """
+    visible: torch.Tensor
+    masked: torch.Tensor
+    thrown: torch.Tensor
+
+    @property
+    def num_patches(self) -> int:
+        return self.visible.shape[1] + self.masked.shape[1] + self.thrown.shape[1]
+
+    def to_labels(self) -> torch.Tensor:
+        """(B, L) long tensor: 0 visible, 1 masked, 2 thrown."""
+        labels = self.visible.new_zeros(self.visible.shape[0], self.num_patches)
+        labels.scatter_(1, self.masked, 1)
+        labels.scatter_(1, self.thrown, 2)
+        return labels
+
+
+def check_ratios(mask_ratio: float, throw_ratio: float) -> None:
+    """Raise ValueError unless both ratios lie in [0, 1) and leave room for visible patches."""
+    for name, value in (('mask_ratio', mask_ratio), ('throw_ratio', throw_ratio)):
+        if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+            raise ValueError(f'{name} must lie in [0, 1), got {value!r}')
+    if mask_ratio + throw_ratio >= 1.0:
+        raise ValueError(
+            f'mask_ratio + throw_ratio must be below 1 so that some patches stay visible, '
+            f'got {mask_ratio} + {throw_ratio} = {mask_ratio + throw_ratio}')
+
+
+def plan_counts(num_patches: int, mask_ratio: float, throw_ratio: float) -> Tuple[int, int, int]:
+    """Counts (n_masked, n_thrown, n_visible) for ``num_patches`` patches, as in the public code.
+
+    ``n_masked = int(L * mask_ratio)`` and ``n_masked + n_thrown = int(L * (mask_ratio + throw_ratio))``.
+    """
+    check_ratios(mask_ratio, throw_ratio)
+    n_masked = int(num_patches * mask_ratio)
+    n_masked_or_thrown = int(num_patches * (mask_ratio + throw_ratio))
+    n_visible = num_patches - n_masked_or_thrown
+    if n_masked < 1:
+        raise ValueError(
+            f'mask_ratio={mask_ratio} masks no patch of {num_patches}: it must be at least '
+            f'{1 / num_patches:.4f} for this patch grid')
+    if n_visible < 1:
+        raise ValueError(
+            f'mask_ratio + throw_ratio = {mask_ratio + throw_ratio} leaves no visible patch of '
+            f'{num_patches}: it must be below {(num_patches - 1) / num_patches:.4f} for this patch grid')
+    return n_masked, n_masked_or_thrown - n_masked, n_visible
+
+
+def sanitize_weights(weights: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Replace every row that is non-finite, negative somewhere or sums to zero by uniform weights.
+
+    Returns the cleaned (B, L) weights and a (B,) bool tensor of the rows replaced. Runs without a
+    host synchronisation, so it is safe on the training hot path.
+    """
+    bad = ~torch.isfinite(weights).all(dim=1) | (weights < 0).any(dim=1) | ~(weights.sum(dim=1) > 0)
+    return torch.where(bad[:, None], torch.ones_like(weights), weights), bad
+
+
+def sample_plan(weights: torch.Tensor,
+                mask_ratio: float,
+                throw_ratio: float,
+                generator: Optional[torch.Generator] = None) -> MaskPlan:
+    """Draw one weighted permutation per row without replacement (Gumbel top-k) and cut it.
+
+    The first ``n_masked`` drawn (high weight) are masked, the next ``n_thrown`` thrown, the rest
+    visible. Uniform weights give plain random masking.
+
+    Args:
+        weights: (B, L) non-negative sampling weights; rows that are not usable fall back to uniform.
+        mask_ratio: share of the L patches to mask, in [0, 1).
+        throw_ratio: share of the L patches to throw, in [0, 1), with mask + throw < 1.
+        generator: optional torch.Generator on the weights' device, for reproducible draws.
+    """
+    num_patches = weights.shape[1]
+    n_masked, n_thrown, _ = plan_counts(num_patches, mask_ratio, throw_ratio)
+    weights, _ = sanitize_weights(weights.float())
+    uniform = torch.rand(weights.shape, device=weights.device, generator=generator)
+    tiny = torch.finfo(uniform.dtype).tiny
+    exponential = -torch.log(uniform.clamp_min(tiny))
+    gumbel = -torch.log(exponential.clamp_min(tiny))
+    keys = torch.log(weights.clamp_min(tiny)) + gumbel
+    order = keys.argsort(dim=1, descending=True)
+    return MaskPlan(
+        visible=order[:, n_masked + n_thrown:],
+        masked=order[:, :n_masked],
+        thrown=order[:, n_masked:n_masked + n_thrown])
+
+
+def gather_tokens(tokens: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """Pick ``ids`` (B, n) along the token axis of ``tokens`` (B, L, ...)."""
+    index = ids.reshape(*ids.shape, *([1] * (tokens.dim() - 2)))
+    return torch.gather(tokens, 1, index.expand(-1, -1, *tokens.shape[2:]))

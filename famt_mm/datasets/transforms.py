@@ -1,0 +1,43 @@
+"""Transforms that record where a training view lies in its image, for warping importance maps."""
+from typing import Tuple
+
+import numpy as np
+
+from mmpretrain.datasets.transforms import PackInputs, RandomResizedCrop
+from mmpretrain.registry import TRANSFORMS
+
+#: PackInputs meta keys that guided masking reads (flip and flip_direction come from RandomFlip)
+FAMT_META_KEYS = PackInputs.DEFAULT_META_KEYS + ('crop_box',)
+
+
+@TRANSFORMS.register_module()
+class RandomResizedCropWithBox(RandomResizedCrop):
+    """mmpretrain's RandomResizedCrop that also records ``crop_box``.
+
+    ``crop_box`` is ``(x0, y0, x1, y1)`` as fractions of the input image's width and height, the
+    coordinates in which FAMT's whole-image maps are warped to the view. Keep it in the batch with
+    ``PackInputs(meta_keys=FAMT_META_KEYS)``. Arguments are those of ``RandomResizedCrop``.
+    """
+
+    def rand_crop_params(self, img: np.ndarray) -> Tuple[int, int, int, int]:
+        params = super().rand_crop_params(img)
+        self._last_crop = (params, img.shape[:2])
+        return params
+
+    def transform(self, results: dict) -> dict:
+        self._last_crop = None
+        results = super().transform(results)
+        (offset_h, offset_w, target_h, target_w), (height, width) = self._last_crop
+        results['crop_box'] = np.array([
+            offset_w / width, offset_h / height,
+            (offset_w + target_w) / width, (offset_h + target_h) / height
+        ], dtype=np.float32)
+        return results
+
+
+@TRANSFORMS.register_module()
+class PackFAMTInputs(PackInputs):
+    """PackInputs keeping ``crop_box`` besides mmpretrain's default meta keys."""
+
+    def __init__(self, input_key: str = 'img', algorithm_keys=(), meta_keys=FAMT_META_KEYS):
+        super().__init__(input_key=input_key, algorithm_keys=algorithm_keys, meta_keys=meta_keys)

@@ -1,0 +1,12 @@
+from .data_preprocessor import FAMTDataPreprocessor
+from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT
+from .mask_generators import (AMTMaskGenerator, BaseMaskGenerator, FAMTMaskGenerator,
+                              RandomMaskGenerator)
+from .planned import MaskPlanMixin
+from .scoring import last_block_attention
+
+__all__ = [
+    'FAMTDataPreprocessor', 'FAMTMAE', 'FAMTMAEPretrainDecoder', 'FAMTMAEViT', 'AMTMaskGenerator',
+    'BaseMaskGenerator', 'FAMTMaskGenerator', 'RandomMaskGenerator', 'MaskPlanMixin',
+    'last_block_attention'
+]

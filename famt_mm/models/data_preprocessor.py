@@ -1,0 +1,142 @@
+"""The throwing data preprocessor: normalises images and draws the batch's mask plan on device."""
+from typing import List, Optional, Tuple
+
+import torch
+
+from mmpretrain.models import SelfSupDataPreprocessor
+from mmpretrain.registry import MODELS
+
+from ..core import MaskPlan, pool_to_units, sample_plan, warp_to_views
+from .mask_generators import BaseMaskGenerator
+
+_FLIP_AXES = {'horizontal': (True, False), 'vertical': (False, True), 'diagonal': (True, True)}
+
+
+@MODELS.register_module()
+class FAMTDataPreprocessor(SelfSupDataPreprocessor):
+    """SelfSupDataPreprocessor that also hands the model a :class:`MaskPlan` for each training batch.
+
+    Per image it looks up the stored importance map by ``sample_idx``, warps it to the view (the crop
+    box recorded by ``RandomResizedCropWithBox`` and the flip of ``RandomFlip``), adds ``eps`` and
+    samples visible / masked / thrown sets on the inputs' device. Until the refresh hook has stored
+    maps (and for generators that need none) the weights are uniform; during that warm-up a guided
+    generator masks at ``warmup_mask_ratio`` and throws nothing, as plain MAE.
+
+    Args:
+        mask_generator (dict | BaseMaskGenerator): e.g. ``dict(type='FAMTMaskGenerator')``.
+        patch_size (int): the backbone's patch size in pixels.
+        unit_size (int, optional): masking unit in pixels (SimMIM uses 32); a multiple of
+            ``patch_size``. Defaults to one patch.
+        eps (float): added to every warped weight so that no patch has zero probability.
+        **kwargs: the arguments of ``SelfSupDataPreprocessor`` (mean, std, to_rgb, ...).
+    """
+
+    def __init__(self,
+                 mask_generator: dict,
+                 patch_size: int = 16,
+                 unit_size: Optional[int] = None,
+                 eps: float = 1e-6,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(mask_generator, dict):
+            mask_generator = MODELS.build(mask_generator)
+        if not isinstance(mask_generator, BaseMaskGenerator):
+            raise TypeError(f'mask_generator must be a config dict or a BaseMaskGenerator, '
+                            f'got {type(mask_generator).__name__}')
+        unit_size = unit_size or patch_size
+        if not (isinstance(patch_size, int) and patch_size >= 1):
+            raise ValueError(f'patch_size must be a positive integer, got {patch_size!r}')
+        if not (isinstance(unit_size, int) and unit_size % patch_size == 0):
+            raise ValueError(f'unit_size must be a positive multiple of patch_size={patch_size}, '
+                             f'got {unit_size!r}')
+        self.mask_generator = mask_generator
+        self.patch_size = patch_size
+        self.unit_size = unit_size
+        self.eps = eps
+        # (N, h, w) fp16 maps on the CPU, indexed by sample_idx; a plain attribute, not a buffer:
+        # its size follows the dataset and it travels in checkpoints through FAMTRefreshHook.
+        self.importance_maps: Optional[torch.Tensor] = None
+
+    @property
+    def guided(self) -> bool:
+        """Whether sampling follows stored maps (False during warm-up)."""
+        return self.importance_maps is not None
+
+    def set_importance_maps(self, maps: Optional[torch.Tensor]) -> None:
+        """Store (N, h, w) maps indexed by ``sample_idx``; ``None`` goes back to warm-up."""
+        if maps is not None:
+            if maps.dim() != 3 or not torch.is_floating_point(maps):
+                raise ValueError(f'importance maps must be a floating (N, h, w) tensor, '
+                                 f'got {maps.dtype} of shape {tuple(maps.shape)}')
+            maps = maps.detach().to('cpu', torch.float16)
+        self.importance_maps = maps
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = super().forward(data, training)
+        if training:
+            data['mask_plan'] = self.sample_mask_plan(data['inputs'], data['data_samples'])
+        return data
+
+    def grid_size(self, inputs: torch.Tensor) -> Tuple[int, int]:
+        """The view's grid of masking units, checking that the image tiles into patches and units."""
+        height, width = inputs.shape[-2:]
+        for name, size in (('patch_size', self.patch_size), ('unit_size', self.unit_size)):
+            if height % size or width % size:
+                raise ValueError(f'image size {height}x{width} is not a multiple of {name}={size}: '
+                                 f'use an input size divisible by {size}')
+        return height // self.unit_size, width // self.unit_size
+
+    def sample_mask_plan(self, inputs: torch.Tensor, data_samples: Optional[List]) -> MaskPlan:
+        """Draw the mask plan of one batch in units of ``unit_size`` (patches by default)."""
+        grid = self.grid_size(inputs)
+        generator = self.mask_generator
+        if not generator.needs_importance:
+            mask_ratio, throw_ratio, maps = generator.mask_ratio, generator.throw_ratio, None
+        elif self.guided:
+            mask_ratio, throw_ratio = generator.mask_ratio, generator.throw_ratio
+            maps = self._view_weights(inputs, data_samples)
+        else:
+            mask_ratio, throw_ratio, maps = generator.warmup_mask_ratio, 0.0, None
+        if maps is None:
+            weights = inputs.new_ones(inputs.shape[0], grid[0] * grid[1])
+        else:
+            weights = maps.flatten(1)
+        return sample_plan(weights, mask_ratio, throw_ratio)
+
+    def _view_weights(self, inputs: torch.Tensor, data_samples: Optional[List]) -> torch.Tensor:
+        """(B, gh, gw) weights of each view's masking units from the stored whole-image maps."""
+        indices, boxes, hflip, vflip = _view_metainfo(data_samples, inputs.shape[0])
+        num_maps = self.importance_maps.shape[0]
+        if indices.max() >= num_maps or indices.min() < 0:
+            raise ValueError(f'sample_idx {int(indices.max())} lies outside the importance cache of '
+                             f'{num_maps} maps: the cache was computed on another dataset')
+        maps = self.importance_maps[indices].to(inputs.device, non_blocking=True)
+        patch_grid = (inputs.shape[-2] // self.patch_size, inputs.shape[-1] // self.patch_size)
+        weights = warp_to_views(maps, boxes, patch_grid, hflip, vflip).clamp_min(0) + self.eps
+        unit = self.unit_size // self.patch_size
+        return pool_to_units(weights, unit) if unit > 1 else weights
+
+
+def _view_metainfo(data_samples: Optional[List], batch_size: int):
+    """Per-sample ``sample_idx``, crop box and flips of a batch as CPU tensors."""
+    if not data_samples or len(data_samples) != batch_size:
+        raise ValueError('guided masking needs one data sample per image carrying sample_idx and '
+                         'crop_box: pack the batch with PackInputs')
+    indices, boxes, hflip, vflip = [], [], [], []
+    for sample in data_samples:
+        idx = sample.get('sample_idx')
+        if idx is None:
+            raise ValueError('a data sample has no sample_idx: the dataset must be an mmengine '
+                             'BaseDataset and PackInputs must keep the meta key "sample_idx"')
+        box = sample.get('crop_box')
+        if box is None:
+            raise ValueError('a data sample has no crop_box: use RandomResizedCropWithBox instead of '
+                             'RandomResizedCrop and keep "crop_box" in PackInputs(meta_keys=...)')
+        flip_h, flip_v = _FLIP_AXES.get(sample.get('flip_direction'), (False, False)) \
+            if sample.get('flip', False) else (False, False)
+        indices.append(int(idx))
+        boxes.append(torch.as_tensor(box, dtype=torch.float32))
+        hflip.append(flip_h)
+        vflip.append(flip_v)
+    return (torch.tensor(indices), torch.stack(boxes), torch.tensor(hflip), torch.tensor(vflip))
+

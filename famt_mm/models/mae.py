@@ -1,0 +1,80 @@
+"""FAMT-MAE: small overrides of mmpretrain's MAEViT, MAEPretrainDecoder and MAE.
+
+The encoder sees only the visible patches (+ CLS); the decoder sees CLS + visible tokens + mask tokens
+at the masked positions only (thrown positions are never created); the loss covers masked patches only.
+With ``throw_ratio=0`` and the same index sets this is stock MAE.
+"""
+from typing import Dict, List, Optional
+
+import torch
+
+from mmpretrain.models import MAE, MAEPretrainDecoder, MAEViT
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from ..core import MaskPlan, gather_tokens
+from .planned import MaskPlanMixin
+
+
+@MODELS.register_module()
+class FAMTMAEViT(MAEViT):
+    """MAEViT whose masking comes from a :class:`MaskPlan` instead of its own random draw.
+
+    ``forward(x, visible_ids)`` encodes the visible patches only; ``forward(x, mask=None)`` is the
+    plain ViT on whole images (feature extraction and importance scoring).
+    """
+
+    def forward(self, x: torch.Tensor, visible_ids: Optional[torch.Tensor] = None,
+                mask: Optional[bool] = True):
+        if mask is None or mask is False:
+            return super().forward(x, mask=None)
+        if visible_ids is None:
+            raise ValueError('FAMTMAEViT needs visible_ids from a MaskPlan (FAMTDataPreprocessor)')
+        x = self.patch_embed(x)[0] + self.pos_embed[:, 1:, :]
+        x = gather_tokens(x, visible_ids)
+        cls_token = (self.cls_token + self.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
+        x = torch.cat((cls_token, x), dim=1)
+        for layer in self.layers:
+            x = layer(x)
+        return self.norm1(x)
+
+
+@MODELS.register_module()
+class FAMTMAEPretrainDecoder(MAEPretrainDecoder):
+    """MAE decoder over CLS + visible tokens + mask tokens at the masked positions only.
+
+    Position embeddings are gathered per sample, so thrown positions cost nothing. Returns the pixel
+    predictions of the masked patches (B, n_masked, patch_size**2 * in_chans), in ``masked_ids`` order.
+    """
+
+    def forward(self, x: torch.Tensor, visible_ids: torch.Tensor,
+                masked_ids: torch.Tensor) -> torch.Tensor:
+        x = self.decoder_embed(x)
+        pos_embed = self.decoder_pos_embed.expand(x.shape[0], -1, -1)
+        patch_pos = pos_embed[:, 1:, :]
+        x = torch.cat([
+            x[:, :1, :] + pos_embed[:, :1, :],
+            x[:, 1:, :] + gather_tokens(patch_pos, visible_ids),
+            self.mask_token + gather_tokens(patch_pos, masked_ids),
+        ], dim=1)
+        for block in self.decoder_blocks:
+            x = block(x)
+        x = self.decoder_norm(x[:, -masked_ids.shape[1]:, :])
+        return self.decoder_pred(x)
+
+
+@MODELS.register_module()
+class FAMTMAE(MaskPlanMixin, MAE):
+    """MAE trained on the preprocessor's mask plan: masked and thrown patches as FAMT defines them.
+
+    Use with ``FAMTMAEViT``, ``FAMTMAEPretrainDecoder``, mmpretrain's ``MAEPretrainHead`` and
+    ``FAMTDataPreprocessor``; the refresh hook scores images with the backbone's last block.
+    """
+
+    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
+             mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
+        latent = self.backbone(inputs, mask_plan.visible)
+        pred = self.neck(latent, mask_plan.visible, mask_plan.masked)
+        target = gather_tokens(self.head.construct_target(inputs), mask_plan.masked)
+        loss = self.head.loss_module(pred, target, pred.new_ones(pred.shape[:2]))
+        return dict(loss=loss)

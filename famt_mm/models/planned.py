@@ -1,0 +1,38 @@
+"""Shared glue: self-supervisors that take the preprocessor's mask plan with the batch."""
+from typing import List, Optional, Union
+
+import torch
+
+from ..core import MaskPlan
+
+
+class MaskPlanMixin:
+    """Routes ``mask_plan`` from ``FAMTDataPreprocessor`` to ``loss``; mix in before the algorithm.
+
+    mmengine calls ``model(**preprocessed, mode='loss')``, so the plan arrives as a keyword. The model
+    also checks at build time that the preprocessor's patch size is the backbone's.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        preprocessor_patch = getattr(self.data_preprocessor, 'patch_size', None)
+        projection = getattr(getattr(self.backbone, 'patch_embed', None), 'projection', None)
+        backbone_patch = projection.stride[0] if projection is not None else None
+        if preprocessor_patch is None:
+            raise TypeError(f'{type(self).__name__} needs data_preprocessor=dict(type='
+                            f"'FAMTDataPreprocessor', ...), got {type(self.data_preprocessor).__name__}")
+        if backbone_patch is not None and backbone_patch != preprocessor_patch:
+            raise ValueError(f'data_preprocessor.patch_size={preprocessor_patch} differs from the '
+                             f"backbone's patch size {backbone_patch}")
+
+    def forward(self,
+                inputs: Union[torch.Tensor, List[torch.Tensor]],
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor',
+                mask_plan: Optional[MaskPlan] = None):
+        if mode == 'loss':
+            if mask_plan is None:
+                raise ValueError(f'{type(self).__name__} needs a mask_plan in loss mode: its '
+                                 'data_preprocessor must be FAMTDataPreprocessor')
+            return self.loss(inputs, data_samples, mask_plan=mask_plan)
+        return super().forward(inputs, data_samples, mode)

@@ -1,0 +1,50 @@
+"""Make mmengine's own checkpoints load on torch >= 2.6 without switching the safety check off.
+
+mmengine 0.10.7 calls ``torch.load`` without ``weights_only`` (mmengine#1655). Since torch 2.6 that means
+``weights_only=True``, which refuses the non-tensor metadata mmengine writes into every checkpoint: the
+message hub's ``HistoryBuffer`` objects, which hold numpy arrays and pickle their statistics methods as
+``getattr(HistoryBuffer, 'mean')``. Rather than unpickle checkpoints without any check, exactly those
+types are allow-listed, and ``getattr`` only in a form restricted to HistoryBuffer's statistics methods.
+"""
+import pickle
+
+import numpy as np
+import torch
+
+
+def _numpy_globals() -> list:
+    """numpy's array, dtype and scalar pickling helpers, under numpy 1.x's and 2.x's module names."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy < 2
+        from numpy.core import multiarray
+    safe = [np.ndarray, np.dtype]
+    for scalar_type in (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
+                        np.uint8, np.bool_):
+        safe.extend([type(np.dtype(scalar_type)), scalar_type])
+    for name in ('_reconstruct', 'scalar'):
+        function = getattr(multiarray, name)
+        safe.extend([(function, f'numpy.core.multiarray.{name}'),
+                     (function, f'numpy._core.multiarray.{name}')])
+    return safe
+
+
+def _history_buffer_getattr(owner, name: str):
+    """Stands in for ``builtins.getattr`` during a weights-only load: HistoryBuffer methods only."""
+    from mmengine.logging import HistoryBuffer
+    if owner is HistoryBuffer and not name.startswith('_') and \
+            callable(HistoryBuffer.__dict__.get(name)):
+        return getattr(owner, name)
+    raise pickle.UnpicklingError(
+        f'the checkpoint asks for getattr({owner!r}, {name!r}); only HistoryBuffer statistics '
+        f'methods are allowed. Load it with torch.load(..., weights_only=False) if you trust it.')
+
+
+def allow_mmengine_checkpoints() -> None:
+    """Allow-list the types of mmengine checkpoints for ``torch.load(weights_only=True)``."""
+    add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
+    if add_safe_globals is None:  # torch < 2.4 does not check by default
+        return
+    from mmengine.logging import HistoryBuffer
+    add_safe_globals([HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
+                      *_numpy_globals()])

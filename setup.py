@@ -1,0 +1,40 @@
+"""famt_mm: FAMT (Frequency & Attention-driven Masking and Throwing) for OpenMMLab."""
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r"__version__ = '([^']+)'", (HERE / 'famt_mm' / 'version.py').read_text()).group(1)
+
+# The stack measured together (see README "Installation"). mmcv 2.1.0 has no wheels on PyPI and must be
+# built with ops before this package is installed: tools/setup_env.sh does it.
+INSTALL_REQUIRES = [
+    'torch==2.13.0',
+    'torchvision==0.28.0',
+    'mmengine==0.10.7',
+    'mmcv==2.1.0',
+    'mmpretrain==1.2.0',
+    'mmdet==3.3.0',
+    'mmsegmentation==1.2.2',
+    'ftfy',
+    'regex',
+    'numpy',
+]
+
+setup(
+    name='famt_mm',
+    version=VERSION,
+    description='FAMT: Frequency & Attention-driven Masking and Throwing for masked image modeling, '
+                'as an OpenMMLab (mmpretrain / mmdet / mmseg) plugin',
+    long_description=(HERE / 'README.md').read_text(encoding='utf-8'),
+    long_description_content_type='text/markdown',
+    python_requires='>=3.9',
+    packages=find_packages(include=['famt_mm', 'famt_mm.*']),
+    install_requires=INSTALL_REQUIRES,
+    extras_require={
+        'demo': ['scikit-learn'],
+        'tests': ['scikit-learn', 'pytest', 'pytest-timeout'],
+    },
+    license='Apache-2.0',
+)

@@ -1,0 +1,9 @@
+"""Test with mmpretrain's own tools/test.py (same arguments), with famt_mm's modules registered.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options k=v ...] [--launcher ...]
+"""
+import famt_mm  # noqa: F401  (registers FAMT modules; makes mmengine checkpoints load on torch >= 2.6)
+from famt_mm.utils.mim_tools import run_mim_tool
+
+if __name__ == '__main__':
+    run_mim_tool('mmpretrain', 'test.py')
