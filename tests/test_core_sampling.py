@@ -95,3 +95,15 @@ def test_gather_tokens_picks_rows_per_sample():
     ids = torch.tensor([[4, 0], [1, 1]])
     assert torch.equal(gather_tokens(tokens, ids)[0, 0], tokens[0, 4])
     assert torch.equal(gather_tokens(tokens, ids)[1, 1], tokens[1, 1])
+
+
+def test_the_core_imports_without_openmmlab():
+    import subprocess
+    import sys
+    code = ('import sys\n'
+            'for name in ("mmengine", "mmcv", "mmpretrain"): sys.modules[name] = None\n'
+            'import torch, famt_mm.core as core\n'
+            'plan = core.sample_plan(torch.rand(2, 16), 0.5, 0.25)\n'
+            'assert plan.visible.shape == (2, 4)\n'
+            'assert "mmengine" not in [m for m, v in sys.modules.items() if v is not None]\n')
+    subprocess.run([sys.executable, '-c', code], check=True)

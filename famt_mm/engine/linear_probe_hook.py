@@ -1,8 +1,6 @@
 """Linear probe of frozen features on a small labelled dataset, run before and after training."""
 import json
 import os.path as osp
-from typing import Optional
-
 import numpy as np
 import torch
 from mmengine.dist import is_main_process
@@ -68,7 +66,7 @@ class LinearProbeHook(Hook):
             model.train(was_training)
         return torch.cat(feats).numpy(), np.asarray(labels)
 
-    def probe(self, runner) -> Optional[float]:
+    def probe(self, runner) -> float:
         from sklearn.linear_model import LogisticRegression
         from sklearn.preprocessing import StandardScaler
         train_x, train_y = self.extract(runner, self.train_dataloader)

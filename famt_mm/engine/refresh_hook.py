@@ -11,6 +11,7 @@ from mmengine.dist import all_gather, get_world_size, is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.optim import AmpOptimWrapper
+from mmengine.runner import EpochBasedTrainLoop
 from mmengine.runner.amp import autocast
 from mmengine.utils import ProgressBar
 
@@ -74,7 +75,7 @@ class FAMTRefreshHook(Hook):
         return epoch >= self.start_epoch and (epoch - self.start_epoch) % self.interval == 0
 
     def before_train(self, runner) -> None:
-        if getattr(runner.train_loop, 'max_epochs', None) is None:
+        if not isinstance(runner.train_loop, EpochBasedTrainLoop):
             raise TypeError('FAMTRefreshHook counts epochs: use an epoch-based train loop '
                             "(train_cfg=dict(type='EpochBasedTrainLoop', ...))")
         preprocessor = self._preprocessor(runner)
@@ -136,7 +137,10 @@ class FAMTRefreshHook(Hook):
                 with autocast(dtype=amp.cast_dtype) if amp is not None else nullcontext():
                     attn, tokens = last_block_attention(model.backbone, inputs, model.extract_feat)
                 weights = generator.importance(attn, tokens).float()
-                maps.append(weights.reshape(-1, *grid))
+                # mean 1 per image before fp16: sampling ignores scale, and fp16 keeps the values
+                # in range (unusable rows turn non-finite here and fall back to uniform later)
+                weights = weights / weights.mean(dim=1, keepdim=True)
+                maps.append(weights.reshape(-1, *grid).half())
                 indices.append(torch.tensor([s.sample_idx for s in data['data_samples']],
                                             device=weights.device))
                 if progress is not None:
@@ -163,7 +167,7 @@ class FAMTRefreshHook(Hook):
 
     @staticmethod
     def _assemble(maps: torch.Tensor, indices: torch.Tensor, num_images: int) -> torch.Tensor:
-        """Scatter scored maps into an (N, h, w) fp16 cache by sample_idx, each map of mean 1."""
+        """Scatter scored maps into an (N, h, w) fp16 cache by sample_idx; unusable maps -> uniform."""
         if indices.min() < 0 or indices.max() >= num_images:
             raise ValueError(f'scored sample_idx {int(indices.max())} outside the training set of '
                              f'{num_images} images')
@@ -178,8 +182,6 @@ class FAMTRefreshHook(Hook):
             warnings.warn(f'FAMT: {num_bad} of {num_images} images had non-finite or non-positive '
                           'importance weights; they are masked uniformly at random until the next '
                           'refresh')
-        # mean 1 per image: sampling ignores scale, and fp16 keeps the values well in range
-        flat = flat / flat.mean(dim=1, keepdim=True)
         cache = torch.empty(num_images, *maps.shape[1:], dtype=torch.float16)
         cache[indices] = flat.reshape(maps.shape).half()
         return cache
