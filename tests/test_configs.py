@@ -28,7 +28,7 @@ def test_config_builds(path):
     init_default_scope(cfg.default_scope)
     assert cfg.custom_imports['imports'] == ['famt_mm']
     model = _model(cfg)
-    assert type(model).__name__ == 'FAMTMAE'
+    assert type(model).__name__ in ('FAMTMAE', 'FAMTSimMIM')
     for t in cfg.train_dataloader.dataset.pipeline:
         TRANSFORMS.build(t)
     hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
@@ -50,26 +50,58 @@ def test_the_knobs_of_the_published_runs():
     assert long.param_scheduler[1].T_max == 760
     amt = Config.fromfile(osp.join(ROOT, 'configs/famt/amt_mae_vitb_in1k.py'))
     assert amt.data_preprocessor.mask_generator.type == 'AMTMaskGenerator'
+    simmim = Config.fromfile(osp.join(ROOT, 'configs/famt/simmim_vitb_in1k.py'))
+    gen = simmim.data_preprocessor.mask_generator
+    assert (gen.mask_ratio, gen.throw_ratio, simmim.data_preprocessor.unit_size) == (0.44, 0.26, 32)
+    hook = next(h for h in simmim.custom_hooks if h.type == 'FAMTRefreshHook')
+    assert (hook.start_epoch, hook.interval, simmim.train_cfg.max_epochs) == (40, 40, 200)
+    assert simmim.optim_wrapper.optimizer.lr == 1e-4 * 2048 / 512
+    assert simmim.param_scheduler[0].end == 10
+    swin = Config.fromfile(osp.join(ROOT, 'configs/famt/simmim_swinb_in1k.py'))
+    assert swin.data_preprocessor.mask_generator.throw_ratio == 0.0
+    assert swin.model.backbone.type == 'SimMIMSwinTransformer'
 
 
-def test_vit_b_guided_training_step_has_the_published_token_counts():
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/famt/mae_vitb_in1k.py'))
+def _guided_step(cfg, img_size, map_grid, batch=2, record_lengths=None):
+    """One guided training step of a config's model on random images; returns the plan and the
+    input lengths of the modules ``record_lengths(model)`` names."""
     init_default_scope(cfg.default_scope)
     torch.manual_seed(0)
     model = _model(cfg)
-    model.data_preprocessor.set_importance_maps(torch.rand(2, 14, 14))
     lengths = {}
-    model.backbone.layers[0].register_forward_pre_hook(
-        lambda m, a: lengths.__setitem__('encoder', a[0].shape[1]))
-    model.neck.decoder_blocks[0].register_forward_pre_hook(
-        lambda m, a: lengths.__setitem__('decoder', a[0].shape[1]))
+    for key, module in (record_lengths(model) if record_lengths else {}).items():
+        module.register_forward_pre_hook(
+            lambda m, a, key=key: lengths.__setitem__(key, a[0].shape[1]))
+    model.data_preprocessor.set_importance_maps(torch.rand(batch, *map_grid))
     samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=np.array([0.1, 0.2, 0.9, 0.7]),
                                         flip=bool(i), flip_direction='horizontal'))
-               for i in range(2)]
+               for i in range(batch)]
     data = model.data_preprocessor(
-        dict(inputs=torch.randint(0, 255, (2, 3, 224, 224), dtype=torch.uint8),
+        dict(inputs=torch.randint(0, 255, (batch, 3, img_size, img_size), dtype=torch.uint8),
              data_samples=samples), training=True)
     loss = model(**data, mode='loss')['loss']
     loss.backward()
     assert torch.isfinite(loss)
+    return data['mask_plan'], lengths
+
+
+def test_vit_b_mae_guided_step_has_the_published_token_counts():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/famt/mae_vitb_in1k.py'))
+    _, lengths = _guided_step(cfg, 224, (14, 14), record_lengths=lambda m: dict(
+        encoder=m.backbone.layers[0], decoder=m.neck.decoder_blocks[0]))
     assert lengths == {'encoder': 1 + 30, 'decoder': 1 + 30 + 88}
+
+
+def test_vit_b_simmim_guided_step_throws_52_patches():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/famt/simmim_vitb_in1k.py'))
+    plan, lengths = _guided_step(cfg, 224, (14, 14),
+                                 record_lengths=lambda m: dict(encoder=m.backbone.layers[0]))
+    assert (plan.masked.shape[1], plan.thrown.shape[1], plan.visible.shape[1]) == (84, 52, 60)
+    assert lengths == {'encoder': 1 + 196 - 52}
+
+
+def test_swin_b_simmim_guided_step_masks_units_without_throwing():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/famt/simmim_swinb_in1k.py'))
+    plan, _ = _guided_step(cfg, 192, (6, 6), batch=1)
+    # 6x6 units of 8x8 patches: int(36 * 0.6) = 21 units masked
+    assert (plan.masked.shape[1], plan.thrown.shape[1]) == (21 * 64, 0)

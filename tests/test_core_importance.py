@@ -100,3 +100,19 @@ def test_softmax_attention_matches_scaled_dot_product_attention():
     attn = softmax_attention(q, k, 8 ** -0.5)
     assert torch.allclose(attn @ v, torch.nn.functional.scaled_dot_product_attention(q, k, v),
                           atol=1e-5)
+
+
+def test_formulas_without_a_cls_token_use_attention_received():
+    attn = _random_attention(2, 3, 9, seed=5)
+    tokens = torch.randn(2, 9, 6)
+    received = torch.zeros(2, 3, 9)
+    for b in range(2):
+        for h in range(3):
+            for j in range(9):
+                received[b, h, j] = sum(attn[b, h, i, j].item() for i in range(9)) / 9
+    low = received.amin(-1, keepdim=True)
+    high = received.amax(-1, keepdim=True)
+    assert torch.allclose(amt_weights(attn, cls_token=False),
+                          ((received - low) / (high - low)).mean(1), atol=1e-5)
+    assert torch.allclose(famt_weights(attn, tokens, cls_token=False),
+                          frequency_factor(tokens) * received.mean(1), atol=1e-6)

@@ -65,12 +65,15 @@ def test_random_generator_needs_no_maps_and_uses_its_ratios():
     assert (plan.masked.shape[1], plan.thrown.shape[1]) == (8, 4)
 
 
-def test_unit_size_samples_masking_units():
+def test_unit_size_samples_masking_units_and_hands_over_patches():
     preprocessor = _preprocessor(dict(type='FAMTMaskGenerator', mask_ratio=0.5, throw_ratio=0.25),
                                  unit_size=8)
     preprocessor.set_importance_maps(torch.rand(4, 4, 4))
     plan = preprocessor(_batch(), training=True)['mask_plan']
-    assert plan.num_patches == 4  # 2x2 units of 8 px on a 16 px image
+    # 2x2 units of 8 px (2x2 patches each) on a 16 px image: 2 masked, 1 thrown, 1 visible unit
+    assert (plan.masked.shape[1], plan.thrown.shape[1], plan.visible.shape[1]) == (8, 4, 4)
+    labels = plan.to_labels().reshape(4, 2, 2, 2, 2).permute(0, 1, 3, 2, 4).reshape(4, 4, 4)
+    assert torch.all(labels == labels[:, :, :1]), 'the patches of a unit share its fate'
 
 
 def test_nan_maps_still_give_a_finite_loss():

@@ -1,19 +1,24 @@
 """Per-image importance weights from the last transformer block (FAMT-METHOD section 1).
 
 Shapes: ``attn`` is the last block's softmax attention (B, H, 1 + L, 1 + L) with token 0 the CLS
-token; ``tokens`` the last block's output (B, 1 + L, D). Pure tensor code: no mmengine.
+token; ``tokens`` the last block's output (B, 1 + L, D). Backbones without a CLS token (Swin) pass
+``cls_token=False`` with (B, H, L, L) and (B, L, D): the CLS terms then give way to how much each
+token is attended by the others. Pure tensor code: no mmengine.
 """
 import torch
 
 _EPS = 1e-12
 
 
-def amt_weights(attn: torch.Tensor) -> torch.Tensor:
-    """AMT: CLS->patch attention, min-max normalised over the L patches per head, mean over heads."""
-    cls_to_patch = attn[:, :, 0, 1:].float()
-    low = cls_to_patch.amin(dim=-1, keepdim=True)
-    high = cls_to_patch.amax(dim=-1, keepdim=True)
-    return ((cls_to_patch - low) / (high - low).clamp_min(_EPS)).mean(dim=1)
+def amt_weights(attn: torch.Tensor, cls_token: bool = True) -> torch.Tensor:
+    """AMT: CLS->patch attention, min-max normalised over the L patches per head, mean over heads.
+
+    Without a CLS token, each token's mean attention received from all tokens takes its place.
+    """
+    per_head = attn[:, :, 0, 1:].float() if cls_token else attn.float().mean(dim=2)
+    low = per_head.amin(dim=-1, keepdim=True)
+    high = per_head.amax(dim=-1, keepdim=True)
+    return ((per_head - low) / (high - low).clamp_min(_EPS)).mean(dim=1)
 
 
 def famt_attention(attn: torch.Tensor) -> torch.Tensor:
@@ -59,11 +64,15 @@ def frequency_factor(tokens: torch.Tensor, sigma_ratio: float = 0.075) -> torch.
     return energy / scale.clamp_min(_EPS)
 
 
-def famt_weights(attn: torch.Tensor, tokens: torch.Tensor, sigma_ratio: float = 0.075) -> torch.Tensor:
+def famt_weights(attn: torch.Tensor, tokens: torch.Tensor, sigma_ratio: float = 0.075,
+                 cls_token: bool = True) -> torch.Tensor:
     """FAMT weight ``frequency_factor(patch tokens) * famt_attention(attn)`` (B, L).
 
-    ``tokens`` holds the CLS token first, as the block outputs it.
+    ``tokens`` holds the CLS token first, as the block outputs it. Without a CLS token the attention
+    term is each token's mean attention received from all tokens, averaged over heads.
     """
+    if not cls_token:
+        return frequency_factor(tokens, sigma_ratio) * attn.float().mean(dim=2).mean(dim=1)
     return frequency_factor(tokens[:, 1:], sigma_ratio) * famt_attention(attn)
 
 

@@ -25,6 +25,12 @@ class MaskPlan(NamedTuple):
     def num_patches(self) -> int:
         return self.visible.shape[1] + self.masked.shape[1] + self.thrown.shape[1]
 
+    def expand_units(self, unit_grid_width: int, unit: int) -> 'MaskPlan':
+        """The plan of ``unit x unit`` patch blocks, on the patch grid (row-major both)."""
+        if unit == 1:
+            return self
+        return MaskPlan(*(expand_unit_ids(ids, unit_grid_width, unit) for ids in self))
+
     def to_labels(self) -> torch.Tensor:
         """(B, L) long tensor: 0 visible, 1 masked, 2 thrown."""
         labels = self.visible.new_zeros(self.visible.shape[0], self.num_patches)
@@ -102,6 +108,15 @@ def sample_plan(weights: torch.Tensor,
         visible=order[:, n_masked + n_thrown:],
         masked=order[:, :n_masked],
         thrown=order[:, n_masked:n_masked + n_thrown])
+
+
+def expand_unit_ids(ids: torch.Tensor, unit_grid_width: int, unit: int) -> torch.Tensor:
+    """Patch indices (B, n * unit**2) covered by masking units ``ids`` (B, n) of a row-major grid
+    ``unit_grid_width`` units wide, each unit ``unit x unit`` patches."""
+    offsets = torch.arange(unit, device=ids.device)
+    rows = (ids // unit_grid_width)[..., None, None] * unit + offsets[:, None]
+    cols = (ids % unit_grid_width)[..., None, None] * unit + offsets[None, :]
+    return (rows * (unit_grid_width * unit) + cols).flatten(1)
 
 
 def gather_tokens(tokens: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:

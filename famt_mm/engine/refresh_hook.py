@@ -19,7 +19,7 @@ from mmpretrain.registry import HOOKS
 
 from ..core import sanitize_weights
 from ..models.data_preprocessor import FAMTDataPreprocessor
-from ..models.scoring import last_block_attention
+from ..models.scoring import score_images
 
 #: where the importance cache travels inside an mmengine checkpoint (outside ``state_dict``, so
 #: downstream loaders and exported backbones never see it)
@@ -131,16 +131,12 @@ class FAMTRefreshHook(Hook):
         try:
             for data in loader:
                 data = preprocessor(data, training=False)
-                inputs = data['inputs']
-                grid = (inputs.shape[-2] // preprocessor.patch_size,
-                        inputs.shape[-1] // preprocessor.patch_size)
                 with autocast(dtype=amp.cast_dtype) if amp is not None else nullcontext():
-                    attn, tokens = last_block_attention(model.backbone, inputs, model.extract_feat)
-                weights = generator.importance(attn, tokens).float()
+                    weights = score_images(model, data['inputs'], generator)
                 # mean 1 per image before fp16: sampling ignores scale, and fp16 keeps the values
                 # in range (unusable rows turn non-finite here and fall back to uniform later)
-                weights = weights / weights.mean(dim=1, keepdim=True)
-                maps.append(weights.reshape(-1, *grid).half())
+                weights = weights / weights.mean(dim=(1, 2), keepdim=True)
+                maps.append(weights.half())
                 indices.append(torch.tensor([s.sample_idx for s in data['data_samples']],
                                             device=weights.device))
                 if progress is not None:

@@ -17,8 +17,9 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
     """SelfSupDataPreprocessor that also hands the model a :class:`MaskPlan` for each training batch.
 
     Per image it looks up the stored importance map by ``sample_idx``, warps it to the view (the crop
-    box recorded by ``RandomResizedCropWithBox`` and the flip of ``RandomFlip``), adds ``eps`` and
-    samples visible / masked / thrown sets on the inputs' device. Until the refresh hook has stored
+    box recorded by ``RandomResizedCropWithBox`` and the flip of ``RandomFlip``) on the patch grid,
+    adds ``eps``, sums it over masking units and samples visible / masked / thrown units on the
+    inputs' device; the plan handed to the model lists patches (a unit's patches share its fate). Until the refresh hook has stored
     maps (and for generators that need none) the weights are uniform; during that warm-up a guided
     generator masks at ``warmup_mask_ratio`` and throws nothing, as plain MAE.
 
@@ -87,7 +88,7 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         return height // self.unit_size, width // self.unit_size
 
     def sample_mask_plan(self, inputs: torch.Tensor, data_samples: Optional[List]) -> MaskPlan:
-        """Draw the mask plan of one batch in units of ``unit_size`` (patches by default)."""
+        """Draw the mask plan of one batch over masking units, returned on the patch grid."""
         grid = self.grid_size(inputs)
         generator = self.mask_generator
         if not generator.needs_importance:
@@ -101,7 +102,8 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
             weights = inputs.new_ones(inputs.shape[0], grid[0] * grid[1])
         else:
             weights = maps.flatten(1)
-        return sample_plan(weights, mask_ratio, throw_ratio)
+        plan = sample_plan(weights, mask_ratio, throw_ratio)
+        return plan.expand_units(grid[1], self.unit_size // self.patch_size)
 
     def _view_weights(self, inputs: torch.Tensor, data_samples: Optional[List]) -> torch.Tensor:
         """(B, gh, gw) weights of each view's masking units from the stored whole-image maps."""

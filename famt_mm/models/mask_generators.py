@@ -31,9 +31,11 @@ class BaseMaskGenerator:
         self.throw_ratio = float(throw_ratio)
         self.warmup_mask_ratio = float(warmup_mask_ratio)
 
-    def importance(self, attn: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        """(B, L) weights from the last block's attention (B, H, 1+L, 1+L) and output tokens."""
-        raise NotImplementedError
+    def importance(self, attn: torch.Tensor, tokens: torch.Tensor,
+                   cls_token: bool = True) -> torch.Tensor:
+        """(B, L) weights from the last block's attention (B, H, N, N) and output tokens (B, N, D);
+        ``N = 1 + L`` with a CLS token first, ``N = L`` for backbones without one (Swin)."""
+        raise NotImplementedError(f'{type(self).__name__} draws uniformly and scores nothing')
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(mask_ratio={self.mask_ratio}, throw_ratio={self.throw_ratio}, '
@@ -60,8 +62,9 @@ class AMTMaskGenerator(BaseMaskGenerator):
                  warmup_mask_ratio: float = 0.75):
         super().__init__(mask_ratio, throw_ratio, warmup_mask_ratio)
 
-    def importance(self, attn: torch.Tensor, tokens: Optional[torch.Tensor] = None) -> torch.Tensor:
-        return amt_weights(attn)
+    def importance(self, attn: torch.Tensor, tokens: Optional[torch.Tensor] = None,
+                   cls_token: bool = True) -> torch.Tensor:
+        return amt_weights(attn, cls_token)
 
 
 @MODELS.register_module()
@@ -80,5 +83,6 @@ class FAMTMaskGenerator(BaseMaskGenerator):
             raise ValueError(f'sigma_ratio must be positive, got {sigma_ratio!r}')
         self.sigma_ratio = float(sigma_ratio)
 
-    def importance(self, attn: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        return famt_weights(attn, tokens, self.sigma_ratio)
+    def importance(self, attn: torch.Tensor, tokens: torch.Tensor,
+                   cls_token: bool = True) -> torch.Tensor:
+        return famt_weights(attn, tokens, self.sigma_ratio, cls_token)

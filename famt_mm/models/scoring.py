@@ -1,8 +1,10 @@
-"""Importance scoring of whole images with an mmpretrain VisionTransformer's last block."""
+"""Importance scoring of whole images with the last block of an mmpretrain ViT or Swin backbone."""
 from typing import Callable, Optional, Tuple
 
 import torch
 from torch import nn
+
+from mmpretrain.models import SwinTransformer
 
 from ..core import softmax_attention
 
@@ -41,3 +43,53 @@ def last_block_attention(vit: nn.Module,
     q, k = qkv.permute(2, 0, 3, 1, 4)[:2]
     # mmpretrain's MultiheadAttention always scales by head_dims ** -0.5 (also when qk_scale is set)
     return softmax_attention(q, k, attn_module.head_dims ** -0.5), captured['tokens']
+
+
+def swin_last_block_attention(swin: SwinTransformer,
+                              images: torch.Tensor,
+                              forward: Optional[Callable[[torch.Tensor], object]] = None
+                              ) -> Tuple[torch.Tensor, torch.Tensor, Tuple[int, int]]:
+    """Run a Swin backbone on whole images; return its last block's attention, tokens and grid.
+
+    Swin's window attention materialises its softmax, so the probabilities (relative position bias
+    included) are read from the last block's ``softmax`` module. The last stage must be a single
+    window (true for Swin at 192 and 224 px, whose last stage is 6x6 / 7x7 with windows of that size),
+    so the attention covers every token: (B, H, N, N), tokens (B, N, C), grid (h, w) with N = h * w.
+    """
+    last = swin.stages[-1].blocks[-1]
+    captured = {}
+    hooks = [
+        last.attn.w_msa.softmax.register_forward_hook(
+            lambda m, args, out: captured.__setitem__('attn', out)),
+        last.register_forward_hook(
+            lambda m, args, out: captured.update(tokens=out, grid=tuple(args[1]))),
+    ]
+    try:
+        (forward or swin)(images)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    attn, tokens, grid = captured['attn'], captured['tokens'], captured['grid']
+    if attn.shape[0] != images.shape[0] or attn.shape[-1] != grid[0] * grid[1]:
+        raise ValueError(f'scoring needs the last Swin stage to be one window, but its {grid[0]}x'
+                         f'{grid[1]} map is split into windows of {int(attn.shape[-1] ** 0.5)} tokens a '
+                         'side: set the last stage window_size to the map size')
+    return attn.float(), tokens, grid
+
+
+def score_images(model: nn.Module, images: torch.Tensor, mask_generator) -> torch.Tensor:
+    """(B, h, w) importance maps of whole images from the model's backbone and the generator.
+
+    ViT backbones give one weight per patch (their CLS token in the formulas); Swin backbones one
+    per token of the last stage (no CLS token: ``cls_token=False`` formulas).
+    """
+    backbone = model.backbone
+    if isinstance(backbone, SwinTransformer):
+        attn, tokens, grid = swin_last_block_attention(backbone, images, model.extract_feat)
+        weights = mask_generator.importance(attn, tokens, cls_token=False)
+    else:
+        attn, tokens = last_block_attention(backbone, images, model.extract_feat)
+        stride = backbone.patch_embed.projection.stride
+        grid = (images.shape[-2] // stride[0], images.shape[-1] // stride[1])
+        weights = mask_generator.importance(attn, tokens)
+    return weights.float().reshape(images.shape[0], *grid)
