@@ -3,7 +3,7 @@ import json
 import os.path as osp
 import numpy as np
 import torch
-from mmengine.dist import is_main_process
+from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -19,7 +19,8 @@ class LinearProbeHook(Hook):
     and a multinomial logistic regression (scikit-learn, L-BFGS) is fitted on ``train_dataloader``'s
     and scored on ``test_dataloader``'s. It runs before training (the randomly initialised encoder, a
     reference point) and after training, logs both, and writes them to ``linear_probe.json`` in the
-    work dir. Runs on the main process only.
+    work dir. Single-process training only: under DDP it logs that it is skipped (each rank would see
+    only its shard of the probe data).
 
     Args:
         train_dataloader (dict): loader of the probe's training images (no augmentation).
@@ -35,12 +36,15 @@ class LinearProbeHook(Hook):
         self.results = {}
 
     def before_train(self, runner) -> None:
-        if runner.epoch == 0 and is_main_process():
+        if get_world_size() > 1:
+            runner.logger.warning('LinearProbeHook is skipped in distributed training')
+            return
+        if runner.epoch == 0:
             self.results['init_top1'] = self.probe(runner)
             runner.logger.info(f'linear probe before training: top-1 {self.results["init_top1"]:.2f} %')
 
     def after_train(self, runner) -> None:
-        if not is_main_process():
+        if get_world_size() > 1:
             return
         top1 = self.probe(runner)
         self.results.update(top1=top1, epochs=runner.epoch)

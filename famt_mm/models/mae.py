@@ -21,7 +21,8 @@ class FAMTMAEViT(MAEViT):
     """MAEViT whose masking comes from a :class:`MaskPlan` instead of its own random draw.
 
     ``forward(x, visible_ids)`` encodes the visible patches only; ``forward(x, mask=None)`` is the
-    plain ViT on whole images (feature extraction and importance scoring).
+    plain ViT on whole images (feature extraction and importance scoring). MAEViT's ``mask_ratio``
+    argument is accepted but unused: the counts come from the preprocessor's mask generator.
     """
 
     def forward(self, x: torch.Tensor, visible_ids: Optional[torch.Tensor] = None,
