@@ -46,7 +46,8 @@ def build_mmpretrain(cfg: dict) -> torch.nn.Module:
         return MODELS.build(cfg)
 
 
-def tiny_vit_checkpoint(path: str, kind: str = 'famt_mae', seed: int = 0, **arch) -> Dict[str, torch.Tensor]:
+def tiny_vit_checkpoint(path: str, kind: str = 'famt_mae', seed: int = 0,
+                        **arch) -> Dict[str, torch.Tensor]:
     """Write a tiny pretraining checkpoint; return its model state dict (random values).
 
     kind: 'famt_mae' (FAMT-MAE: backbone, decoder neck, head and the importance cache, as the Runner
@@ -87,7 +88,7 @@ def replace_values(node, mapping: dict):
     return node
 
 
-def _dataloaders(cfg: Config, dataset: dict, batch_size: int) -> None:
+def set_dataloaders(cfg: Config, dataset: dict, batch_size: int) -> None:
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg[name]
         loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
@@ -97,7 +98,7 @@ def _dataloaders(cfg: Config, dataset: dict, batch_size: int) -> None:
             loader.dataset.times = 1
 
 
-def _cpu_runtime(cfg: Config, work_dir: str) -> None:
+def cpu_runtime(cfg: Config, work_dir: str) -> None:
     cfg.work_dir = work_dir
     cfg.optim_wrapper.type = 'OptimWrapper'  # AmpOptimWrapper asserts a GPU
     cfg.optim_wrapper.pop('loss_scale', None)
@@ -116,6 +117,7 @@ def tiny_det_cfg(pretrained: Optional[str], size: int = 128) -> Config:
         num_heads=TINY['num_heads'], mlp_ratio=TINY['feedforward_channels'] / TINY['embed_dims'],
         window_size=2, global_block_indexes=(1, 3), pretrain_img_size=PRETRAIN_SIZE,
         init_cfg=None if pretrained is None else dict(type='Pretrained', checkpoint=pretrained))
+    cfg.model.data_preprocessor.pad_size_divisor = size
     cfg.model.neck.update(in_channels=TINY['embed_dims'], out_channels=32)
     # narrow heads and fewer RoIs: the 256-wide convolution heads on 512 RoIs take 40 s a step on CPU
     model = cfg.model

@@ -8,8 +8,9 @@ import sys
 import pytest
 import torch
 
-from downstream_utils import (EXPORT_TOOL, ROOT, TINY, build_mmpretrain, keep_default_scope,  # noqa: F401
-                              tiny_det_cfg, tiny_seg_cfg, tiny_vit_checkpoint)
+from downstream_utils import keep_default_scope  # noqa: F401  (autouse fixture)
+from downstream_utils import (DET_CONFIG, EXPORT_TOOL, ROOT, TINY, build_mmpretrain, tiny_det_cfg,
+                              tiny_seg_cfg, tiny_vit_checkpoint)
 from famt_mm.downstream.export import ExportError, build_target_backbone, export_backbone
 
 
@@ -249,7 +250,6 @@ def test_the_command_line_tool_reports_and_refuses(famt, tmp_path, capsys):
     spec = importlib.util.spec_from_file_location('export_backbone_tool', EXPORT_TOOL)
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    from downstream_utils import DET_CONFIG
     out = str(tmp_path / 'det.pth')
     assert tool.main([famt[0], DET_CONFIG, out, '--cfg-options', *tiny]) == 0
     printed = capsys.readouterr().out

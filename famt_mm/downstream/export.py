@@ -50,7 +50,7 @@ def load_config(config: Union[str, Config], cfg_options: Optional[dict] = None) 
 
 
 def build_target_backbone(cfg: Config, checkpoint: Optional[str] = None) -> torch.nn.Module:
-    """The backbone of ``cfg.model``, without its pretrained weights, or initialised from ``checkpoint``."""
+    """``cfg.model.backbone`` without pretrained weights, or initialised from ``checkpoint``."""
     backbone_cfg = copy.deepcopy(cfg.model.backbone)
     backbone_cfg.pop('pretrained', None)
     backbone_cfg['init_cfg'] = None if checkpoint is None else dict(type='Pretrained',

@@ -133,8 +133,8 @@ def vit_backbone_state(state_dict: Mapping[str, torch.Tensor]
     """The ViT backbone's tensors (``backbone.`` stripped) and the other key groups left aside.
 
     Accepts a whole-model state dict (keys ``backbone.*``, ``neck.*``, ``head.*``, ...) or a bare
-    backbone state dict. Raises ValueError, naming the offending keys, unless every backbone key is one of
-    an mmpretrain VisionTransformer-family backbone (see :data:`VIT_KEY`).
+    backbone state dict. Raises ValueError, naming the offending keys, unless every backbone key is
+    one of an mmpretrain VisionTransformer-family backbone (see :data:`VIT_KEY`).
     """
     tensors = {k: v for k, v in state_dict.items() if isinstance(v, torch.Tensor)}
     if any(k.startswith('backbone.') for k in tensors):

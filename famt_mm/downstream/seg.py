@@ -1,7 +1,8 @@
 """UperNet with a plain ViT for mmseg: mmseg's MAE backbone with a loader that cannot fail silently.
 
-Imported by the segmentation configs through ``custom_imports = dict(imports=['famt_mm.downstream.seg'])``
-with ``default_scope = 'mmseg'``; ``import famt_mm`` alone does not import mmseg.
+Imported by the segmentation configs through
+``custom_imports = dict(imports=['famt_mm.downstream.seg'])`` with ``default_scope = 'mmseg'``;
+``import famt_mm`` alone does not import mmseg.
 """
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint
@@ -33,8 +34,8 @@ class CheckedMAE(MAE):
             state_dict, _ = unwrap_state_dict(_load_checkpoint(path, map_location='cpu'))
             report = check_loadable(state_dict, self.state_dict(), MMSEG, where=path)
             if report.unexpected:
-                print_log(f'{path}: ignored {len(report.unexpected)} tensors the segmentor does not use: '
-                          f'{", ".join(report.unexpected[:8])}', logger='current', level=30)
+                print_log(f'{path}: ignored {len(report.unexpected)} tensors the segmentor does not '
+                          f'use: {", ".join(report.unexpected[:8])}', logger='current', level=30)
             print_log(f'{path}: {len(report.matched) + len(report.resized)} pretrained tensors, '
                       f'{len(report.not_pretrained)} layer scales / relative position biases at their '
                       f'neutral start', logger='current')

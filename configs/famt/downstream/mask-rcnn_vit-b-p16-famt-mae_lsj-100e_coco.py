@@ -32,9 +32,10 @@ norm_cfg = dict(type='LN2d', eps=1e-6)  # pyramid and RoI heads: LayerNorm over 
 # ---------------------------------------------------------------------------------------------------
 
 model = dict(
-    data_preprocessor=dict(
-        pad_size_divisor=32,
-        batch_augments=[dict(type='BatchFixedSizePad', size=image_size, pad_mask=True)]),
+    # every input, training and test, padded to 1024 x 1024 (detectron2's square_pad): the position grid
+    # stays the training one. Padding here, not with a Pad transform, keeps img_shape the unpadded shape
+    # for box clipping (with Pad, boxes in the padding crash mask pasting at test)
+    data_preprocessor=dict(pad_size_divisor=image_size[0]),
     backbone=dict(
         _delete_=True,
         type='PlainViT',
@@ -63,11 +64,10 @@ model = dict(
         bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=256, norm_cfg=norm_cfg),
         mask_head=dict(norm_cfg=norm_cfg)))
 
-# test as ViTDet: the long side at 1024, padded to the training size (same position grid)
+# test as ViTDet: the long side at 1024 (padded by the data preprocessor)
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=image_size, keep_ratio=True),
-    dict(type='Pad', size=image_size, pad_val=dict(img=(114, 114, 114))),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
