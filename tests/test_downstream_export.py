@@ -192,7 +192,7 @@ def test_a_checkpoint_with_wrong_keys_is_refused(det_cfg, seg_cfg, tmp_path):
     famt_src = str(tmp_path / 'famt.pth')
     tiny_vit_checkpoint(famt_src)
     exported = export_backbone(famt_src, det_cfg, str(tmp_path / 'det.pth')).out
-    _refusal(exported, seg_cfg, str(tmp_path / 'out.pth'), 'already exported mmdet backbone')
+    _refusal(exported, seg_cfg, str(tmp_path / 'out.pth'), 'an already exported mmdet backbone')
     # a ViT without its patch embedding
     partial = torch.load(famt_src, weights_only=True)
     del partial['state_dict']['backbone.patch_embed.projection.weight']

@@ -146,9 +146,9 @@ def vit_backbone_state(state_dict: Mapping[str, torch.Tensor]
         raise ValueError('the checkpoint holds no tensors: not a pretraining checkpoint')
     unknown = [k for k in backbone if not VIT_KEY.match(k)]
     if unknown:
-        hint = (' They look like an already exported mmdet backbone (blocks.N.*): export from the '
-                'pretraining checkpoint instead.' if any(k.startswith('blocks.') for k in unknown)
-                else '')
+        hint = (' They are ViTDet / timm key names (blocks.N.*): an already exported mmdet backbone, '
+                "or MAE's official weights, which the mmdet PlainViT loads as they are."
+                if any(k.startswith('blocks.') for k in unknown) else '')
         raise ValueError(
             f'{len(unknown)} backbone keys are not those of an mmpretrain VisionTransformer-family '
             f'backbone (VisionTransformer, MAEViT, FAMTMAEViT, a SimMIM ViT), e.g. '
