@@ -266,3 +266,27 @@ def test_the_command_line_tool_reports_and_refuses(famt, tmp_path, capsys):
     assert run.returncode == 1, run.stderr[-2000:]
     assert 'export refused' in run.stderr and 'shapes differ' in run.stderr
     assert not osp.exists(refused)
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(depth=0), 'depth must be an integer >= 1'),
+    (dict(embed_dims=30, num_heads=4), r'embed_dims \(30\) must be divisible by num_heads \(4\)'),
+    (dict(global_block_indexes=(1, 4)), r'global_block_indexes must lie in \[0, 3\], got \[4\]'),
+    (dict(drop_path_rate=1.0), r'drop_path_rate must lie in \[0, 1\)'),
+])
+def test_bad_plain_vit_settings_raise(kwargs, match):
+    from famt_mm.downstream.det import PlainViT
+    with pytest.raises(ValueError, match=match):
+        PlainViT(**{**dict(embed_dims=32, num_heads=4, depth=4, global_block_indexes=(1, 3)), **kwargs})
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(scale_factors=(2.0, 4.0)), 'scale_factors must be distinct values of'),
+    (dict(scale_factors=(3.0, )), 'scale_factors must be distinct values of'),
+    (dict(num_outs=3), r'num_outs must be >= len\(scale_factors\) = 4'),
+    (dict(in_channels=30), 'in_channels must be divisible by 4'),
+])
+def test_bad_pyramid_settings_raise(kwargs, match):
+    from famt_mm.downstream.det import SimpleFeaturePyramid
+    with pytest.raises(ValueError, match=match):
+        SimpleFeaturePyramid(**{**dict(in_channels=32), **kwargs})
