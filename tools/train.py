@@ -1,10 +1,13 @@
-"""Train with mmpretrain's own tools/train.py (same arguments), with famt_mm's modules registered.
+"""Train with mmpretrain's own tools/train.py (same arguments), with famt_mm's modules registered;
+configs with default_scope 'mmdet' or 'mmseg' (configs/famt/downstream) go to mmdet's / mmseg's train.py.
 
     python tools/train.py configs/famt/mae_vitb_in1k.py [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 """
+import sys
+
 import famt_mm  # noqa: F401  (registers FAMT modules; makes mmengine checkpoints load on torch >= 2.6)
-from famt_mm.utils.mim_tools import run_mim_tool
+from famt_mm.utils.mim_tools import package_for_config, run_mim_tool
 
 if __name__ == '__main__':
-    run_mim_tool('mmpretrain', 'train.py')
+    run_mim_tool(package_for_config(sys.argv), 'train.py')
