@@ -52,7 +52,7 @@ def tiny_vit_checkpoint(path: str, kind: str = 'famt_mae', seed: int = 0,
 
     kind: 'famt_mae' (FAMT-MAE: backbone, decoder neck, head and the importance cache, as the Runner
     writes it), 'vit' (an mmpretrain VisionTransformer classifier: backbone.* and head.*) or 'simmim'
-    (a VisionTransformer backbone with SimMIM's backbone.mask_token, its neck and head).
+    (FAMT-SimMIM with a ViT: backbone.* with backbone.mask_token, its linear decoder, the cache).
     """
     arch = {**TINY, **arch}
     if kind == 'famt_mae':
@@ -61,14 +61,18 @@ def tiny_vit_checkpoint(path: str, kind: str = 'famt_mae', seed: int = 0,
         cfg['neck']['embed_dim'] = arch['embed_dims']
         state = build_mmpretrain(cfg).state_dict()
         extra = dict(famt_importance=dict(maps=torch.rand(8, 4, 4).half(), epoch=1))
-    elif kind in ('vit', 'simmim'):
+    elif kind == 'simmim':
+        from test_simmim import vit_simmim_cfg
+        cfg = vit_simmim_cfg(img_size=PRETRAIN_SIZE, patch_size=16, unit_size=32)
+        cfg['backbone']['arch'] = arch
+        cfg['neck']['in_channels'] = arch['embed_dims']
+        state = build_mmpretrain(cfg).state_dict()  # FAMT-SimMIM: backbone.* with mask_token, neck
+        extra = dict(famt_importance=dict(maps=torch.rand(8, 4, 4).half(), epoch=1))
+    elif kind == 'vit':
         vit = build_mmpretrain(dict(type='VisionTransformer', arch=arch, img_size=PRETRAIN_SIZE,
                                     patch_size=16))
         state = {f'backbone.{k}': v for k, v in vit.state_dict().items()}
         state['head.layers.head.weight'] = torch.zeros(10, arch['embed_dims'])
-        if kind == 'simmim':
-            state['backbone.mask_token'] = torch.zeros(1, 1, arch['embed_dims'])
-            state['neck.decoder.0.weight'] = torch.zeros(16 * 16 * 3, arch['embed_dims'], 1, 1)
         extra = {}
     else:
         raise ValueError(kind)
