@@ -105,3 +105,21 @@ def test_swin_b_simmim_guided_step_masks_units_without_throwing():
     plan, _ = _guided_step(cfg, 192, (6, 6), batch=1)
     # 6x6 units of 8x8 patches: int(36 * 0.6) = 21 units masked
     assert (plan.masked.shape[1], plan.thrown.shape[1]) == (21 * 64, 0)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_train_dataloader_feeds_the_preprocessor(path):
+    """The config's own loader settings (collate, sampler) and pipeline, on a few in-memory digits."""
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.default_scope)
+    loader_cfg = cfg.train_dataloader.copy()
+    pipeline = [t for t in loader_cfg.dataset.pipeline if t.type != 'LoadImageFromFile']
+    loader_cfg.update(batch_size=2, num_workers=0, persistent_workers=False,
+                      dataset=dict(type='DigitsDataset', indices=4, pipeline=pipeline))
+    batch = next(iter(Runner.build_dataloader(loader_cfg)))
+    model = _model(cfg)
+    data = model.data_preprocessor(batch, training=True)
+    size = data['inputs'].shape[-1]
+    assert data['mask_plan'].num_patches == (size // model.data_preprocessor.patch_size)**2
+    assert all(s.crop_box is not None for s in data['data_samples'])
