@@ -34,7 +34,11 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackFAMTInputs'),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(
+    dataset=dict(pipeline=train_pipeline),
+    # restated: the dict inherited across packages carries `_scope_`, which mmengine's Runner would
+    # pass on to default_collate as an argument
+    collate_fn=dict(_delete_=True, type='default_collate'))
 
 # the whole image at the training size: no crop, no flip
 score_pipeline = [

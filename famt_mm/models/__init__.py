@@ -3,10 +3,11 @@ from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT
 from .mask_generators import (AMTMaskGenerator, BaseMaskGenerator, FAMTMaskGenerator,
                               RandomMaskGenerator)
 from .planned import MaskPlanMixin
+from .pretrained_check import CheckPretrainedKeys
 from .scoring import last_block_attention
 
 __all__ = [
     'FAMTDataPreprocessor', 'FAMTMAE', 'FAMTMAEPretrainDecoder', 'FAMTMAEViT', 'AMTMaskGenerator',
-    'BaseMaskGenerator', 'FAMTMaskGenerator', 'RandomMaskGenerator', 'MaskPlanMixin',
-    'last_block_attention'
+    'BaseMaskGenerator', 'CheckPretrainedKeys', 'FAMTMaskGenerator', 'RandomMaskGenerator',
+    'MaskPlanMixin', 'last_block_attention'
 ]
