@@ -55,7 +55,8 @@ def check_state_dict_covers(module: nn.Module,
         raise RuntimeError(
             f'{source} lacks {len(missing)} of the {len(expected)} keys of '
             f'{type(module).__name__}, which would stay randomly initialised: '
-            f'{", ".join(missing[:_SHOWN])}{" ..." if len(missing) > _SHOWN else ""}. '
+            f'{", ".join(missing[:_SHOWN])}'
+            f'{f" and {len(missing) - _SHOWN} more" if len(missing) > _SHOWN else ""}. '
             f'It holds {len(state_dict)} keys under the prefix, e.g. {found}. Check the checkpoint '
             f'and the init_cfg prefix (famt_mm pretraining checkpoints hold the encoder under '
             f"'backbone.').")

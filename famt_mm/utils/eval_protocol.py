@@ -10,7 +10,6 @@ import copy
 import json
 import os
 import os.path as osp
-import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -171,7 +170,11 @@ def build_protocol_cfg(protocol: str,
         variant = '_simmim' if simmim and protocol == 'finetune' else ''
         config = osp.join(benchmark_dir(), f'{protocol}{variant}_vitb_{dataset}.py')
     cfg = Config.fromfile(config)
-    cfg.model.backbone.init_cfg.checkpoint = osp.abspath(checkpoint)
+    init_cfg = cfg.model.backbone.get('init_cfg')
+    if not isinstance(init_cfg, dict) or init_cfg.get('type') != 'Pretrained':
+        raise ValueError(f"{config}: model.backbone.init_cfg must be dict(type='Pretrained', "
+                         f"prefix='backbone.', ...) for the checkpoint to load, got {init_cfg!r}")
+    init_cfg.checkpoint = osp.abspath(checkpoint)
     notes = adapt_to_pretraining(cfg, pretrain_cfg)
     if data_root:
         set_data_root(cfg, data_root)
@@ -181,7 +184,6 @@ def build_protocol_cfg(protocol: str,
         notes.append('AmpOptimWrapper -> OptimWrapper (no GPU)')
     cfg.work_dir = work_dir
     cfg.launcher = launcher
-    cfg.experiment_name = f'{protocol}_{dataset}_{time.strftime("%Y%m%d_%H%M%S")}_{os.getpid()}'
     return cfg, notes
 
 
