@@ -203,3 +203,13 @@ def test_evaluate_tool_probes_fine_tunes_and_writes_the_row(pretrained, tmp_path
         lines = f.read().splitlines()
     assert len(lines) == 3 and 'FAMT-MAE (mask 0.45, throw 0.4)' in lines[2]
     assert os.path.isfile(pretrained['checkpoint'])
+
+
+@pytest.mark.parametrize('name,expected', [
+    ('famt_mae_vitb_stl10.py', 'FAMT-MAE (mask 0.45, throw 0.4)'),
+    ('amt_mae_vitb_cifar100.py', 'AMT-MAE (mask 0.45, throw 0.4)'),
+    ('plain_mae_vitb_in1k.py', 'MAE (random, mask 0.75)'),
+])
+def test_the_row_names_the_pretraining(name, expected):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'famt', 'pretrain', name))
+    assert describe_pretraining(cfg) == expected
