@@ -3,12 +3,13 @@ from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT
 from .mask_generators import (AMTMaskGenerator, BaseMaskGenerator, FAMTMaskGenerator,
                               RandomMaskGenerator)
 from .planned import MaskPlanMixin
+from .pretrained_check import CheckPretrainedKeys
 from .scoring import last_block_attention, score_images, swin_last_block_attention
 from .simmim import FAMTSimMIM, FAMTSimMIMLinearDecoder, FAMTSimMIMViT, patchify_chw
 
 __all__ = [
     'FAMTDataPreprocessor', 'FAMTMAE', 'FAMTMAEPretrainDecoder', 'FAMTMAEViT', 'AMTMaskGenerator',
-    'BaseMaskGenerator', 'FAMTMaskGenerator', 'RandomMaskGenerator', 'MaskPlanMixin',
-    'last_block_attention', 'score_images', 'swin_last_block_attention', 'FAMTSimMIM',
-    'FAMTSimMIMLinearDecoder', 'FAMTSimMIMViT', 'patchify_chw'
+    'BaseMaskGenerator', 'CheckPretrainedKeys', 'FAMTMaskGenerator', 'RandomMaskGenerator',
+    'MaskPlanMixin', 'last_block_attention', 'score_images', 'swin_last_block_attention',
+    'FAMTSimMIM', 'FAMTSimMIMLinearDecoder', 'FAMTSimMIMViT', 'patchify_chw'
 ]

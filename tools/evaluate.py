@@ -1,0 +1,55 @@
+"""The papers' evaluation of one pretraining run: linear probe + fine-tuning, one results-table row.
+
+    python tools/evaluate.py PRETRAIN_WORK_DIR_OR_CHECKPOINT --dataset {cifar10,cifar100,stl10,
+        tinyimagenet,in1k} [--protocols linear finetune] [--data-root DIR] [--table PREFIX]
+        [--work-dir DIR] [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+
+The latest checkpoint of the work dir (mmengine's ``last_checkpoint``) is probed with
+``configs/famt/benchmarks/linear_vitb_<dataset>.py`` and fine-tuned with ``finetune_vitb_<dataset>.py``
+(``finetune_simmim_vitb_<dataset>.py`` for a SimMIM checkpoint); both get the pretraining's ViT arch,
+patch size and normalisation. Each is trained, then tested with its final weights; the row
+(checkpoint, pretraining, epochs, top-1) goes into PREFIX.json and PREFIX.md (default
+work_dirs/famt_results), replacing an earlier row of the same checkpoint and dataset.
+``--cfg-options`` applies to both protocols (e.g. ``train_cfg.max_epochs=1`` for a smoke run; the
+overrides are recorded in the row). For several GPUs run it under torchrun with ``--launcher pytorch``.
+"""
+import argparse
+
+from mmengine.config import DictAction
+
+import famt_mm  # noqa: F401  (registers FAMT modules; makes mmengine checkpoints load on torch >= 2.6)
+from famt_mm.utils.eval_protocol import DATASETS, PROTOCOLS, evaluate
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('pretrain', help='pretraining work dir (its latest checkpoint) or checkpoint')
+    parser.add_argument('--dataset', required=True, choices=DATASETS)
+    parser.add_argument('--protocols', nargs='+', choices=PROTOCOLS, default=list(PROTOCOLS))
+    parser.add_argument('--data-root', help="the dataset's folder, instead of the configs' data/...")
+    parser.add_argument('--table', default='work_dirs/famt_results',
+                        help='results table path without extension (.json and .md are written)')
+    parser.add_argument('--work-dir', help='defaults to PRETRAIN_WORK_DIR/eval_<dataset>')
+    parser.add_argument('--linear-config', help='instead of the benchmark config for the dataset')
+    parser.add_argument('--finetune-config', help='instead of the benchmark config for the dataset')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='overrides for both protocols, e.g. train_cfg.max_epochs=1')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    configs = {k: v for k, v in (('linear', args.linear_config),
+                                 ('finetune', args.finetune_config)) if v}
+    row = evaluate(args.pretrain, args.dataset, args.protocols, table=args.table,
+                   work_dir=args.work_dir, data_root=args.data_root, configs=configs,
+                   cfg_options=args.cfg_options, launcher=args.launcher)
+    summary = ', '.join(f'{p} top-1 {row[f"{p}_top1"]:.2f} % after {row[f"{p}_epochs"]} epochs'
+                        for p in args.protocols)
+    print(f'{args.dataset}: {row["pretraining"]} ({row["pretrain_epochs"]} epochs): {summary}')
+    return row
+
+
+if __name__ == '__main__':
+    main()
