@@ -47,14 +47,23 @@ METHODS = {'MAE (random 0.75)': plain_mae, 'FAMT-MAE (0.45 / 0.40)': famt_mae}
 
 
 def set_epochs(cfg, epochs: int) -> None:
-    """Shorten or lengthen the schedule: the last scheduler phase ends at ``epochs``."""
+    """Change the schedule's length: the last lr phase ends at ``epochs``, phases past it go.
+
+    The refresh schedule stays the config's (runs shorter than its warm-up never refresh).
+    """
     old = cfg.train_cfg.max_epochs
     cfg.train_cfg.max_epochs = epochs
+    kept = []
     for scheduler in cfg.param_scheduler:
-        if scheduler.get('end') == old:
+        begin = scheduler.get('begin', 0)
+        if begin >= epochs:
+            continue
+        if scheduler.get('end') == old or scheduler.get('end', 0) > epochs:
             scheduler['end'] = epochs
             if 'T_max' in scheduler:
-                scheduler['T_max'] = epochs - scheduler.get('begin', 0)
+                scheduler['T_max'] = epochs - begin
+        kept.append(scheduler)
+    cfg.param_scheduler = kept
 
 
 def run_once(method: str, seed: int, args, work_dir: str) -> dict:
