@@ -14,7 +14,8 @@ from conftest import ROOT
 
 
 def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'famt_tool_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
+    spec = importlib.util.spec_from_file_location(f'famt_tool_{name}',
+                                                  osp.join(ROOT, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -28,7 +29,8 @@ def test_flops_of_a_matmul_and_of_cpu_fused_attention_are_counted():
     assert bench.count_flops(lambda: a @ b) == 2 * 8 * 16 * 4
     q = k = v = torch.randn(2, 3, 10, 8)  # (B, H, S, D)
     # q @ k^T and attn @ v: 2 * (2 B H S S D)
-    assert bench.count_flops(lambda: F.scaled_dot_product_attention(q, k, v)) == 4 * 2 * 3 * 10 * 10 * 8
+    flops = bench.count_flops(lambda: F.scaled_dot_product_attention(q, k, v))
+    assert flops == 4 * 2 * 3 * 10 * 10 * 8
 
 
 def test_cpu_peak_memory_sees_a_step_allocation():
@@ -83,7 +85,8 @@ def test_tiny_run_writes_every_figure(tmp_path, capsys):
     for m in (base, famt):
         assert m['step_time']['n'] == 2 and m['step_time']['median_s'] > 0
         assert m['memory']['peak_bytes'] > 0
-    assert r['time_ratio'] == pytest.approx(famt['step_time']['median_s'] / base['step_time']['median_s'])
+    medians = famt['step_time']['median_s'], base['step_time']['median_s']
+    assert r['time_ratio'] == pytest.approx(medians[0] / medians[1])
     # scoring materialises the last block's attention on top of plain inference: more FLOPs
     assert r['refresh']['scoring']['flops'] > r['refresh']['plain_inference']['flops'] > 0
     assert r['refresh']['ratio'] > 0

@@ -1,4 +1,4 @@
-"""FAMT figures: map and plan grids, MAE reconstructions, the visualize tool and the training hook."""
+"""FAMT figures: maps and plan, MAE reconstructions, the visualize tool and the training hook."""
 import glob
 import importlib.util
 import os.path as osp
@@ -98,7 +98,8 @@ def test_visualize_tool_writes_valid_pngs_of_the_expected_size(tmp_path):
     cv2.imwrite(image_path, np.random.RandomState(0).randint(0, 255, (50, 70, 3), dtype=np.uint8))
     written = tool.main([DEMO_CONFIG, '--images', image_path, '--out-dir', str(tmp_path / 'out'),
                          '--panel', '64'])
-    assert sorted(osp.basename(p) for p in written) == ['photo_maps.png', 'photo_reconstruction.png']
+    names = sorted(osp.basename(p) for p in written)
+    assert names == ['photo_maps.png', 'photo_reconstruction.png']
     assert _png_size(written[0]) == grid_shape(1, 5, 64)
     assert _png_size(written[1]) == grid_shape(2, 3, 64)
     with pytest.raises(SystemExit):

@@ -3,22 +3,23 @@
     python tools/benchmark.py [--arch b] [--img-size 224] [--batch-size 8] [--iters 10] [--warmup 2]
         [--device cpu|cuda] [--amp] [--pairs mae] [--out benchmark.json]
 
-Both models are built from their configs (mmpretrain's stock MAE config and configs/famt/*.py), shrunk
-only where the options say (ViT arch, input size). After ``--warmup`` untimed steps the methods take
-turns, one training step each (ABBA order), on the same synthetic batch; FAMT's preprocessor holds
-importance maps, so its steps are guided (masking 0.45, throwing 0.40). Reported per method:
+Both models are built from their configs (mmpretrain's stock MAE config and configs/famt/*.py),
+shrunk only where the options say (ViT arch, input size). After ``--warmup`` untimed steps the
+methods take turns, one training step each (ABBA order), on the same synthetic batch; FAMT's
+preprocessor holds importance maps, so its steps are guided (masking 0.45, throwing 0.40). Reported
+per method:
 
 - FLOPs of one training step (forward + backward; torch.utils.flop_counter.FlopCounterMode) and the
   ratio FAMT / baseline;
 - training-step time (preprocessor, forward, backward, optimizer step: mmengine's ``train_step``),
   median over ``--iters``, and the ratio of the medians;
 - peak memory of one step: ``torch.cuda.max_memory_allocated`` on GPU; on CPU the process's peak RSS
-  (``resource.getrusage``, with the kernel's high-water mark reset before the step), both also as the
-  increase over the memory held before the step;
-- for the FAMT method: images/s of the refresh hook's scoring pass (``last_block_attention`` + the mask
-  generator's ``importance``) against plain encoder inference (``extract_feat``) on the same images,
-  and the time of ``FAMTDataPreprocessor.sample_mask_plan`` (warp + sampling) on the guided batch as a
-  share of the FAMT step.
+  (``resource.getrusage``, with the kernel's high-water mark reset before the step), both also as
+  the increase over the memory held before the step;
+- for the FAMT method: images/s of the refresh hook's scoring pass (``last_block_attention`` + the
+  mask generator's ``importance``) against plain encoder inference (``extract_feat``) on the same
+  images, and the time of ``FAMTDataPreprocessor.sample_mask_plan`` (warp + sampling) on the guided
+  batch as a share of the FAMT step.
 
 A table goes to stdout, everything (with the machine and the date) to ``--out`` as JSON.
 """
@@ -60,7 +61,8 @@ class Method:
 #:                                                             mask_ratio=0.44, throw_ratio=0.0)}),
 #:            Method('FAMT-SimMIM ViT-B (0.44 / 0.26)', 'configs/famt/<simmim config>.py')),
 PAIRS: Dict[str, Tuple[Method, Method]] = {
-    'mae': (Method('MAE (random 0.75)', 'mmpretrain::mae/mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'),
+    'mae': (Method('MAE (random 0.75)',
+                   'mmpretrain::mae/mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'),
             Method('FAMT-MAE (0.45 / 0.40)', 'configs/famt/mae_vitb_in1k.py')),
 }
 
@@ -87,8 +89,8 @@ def timed(fn: Callable[[], object], device: torch.device) -> float:
 def count_flops(fn: Callable[[], object]) -> int:
     """FLOPs of ``fn()`` as counted by torch's FlopCounterMode.
 
-    Attention runs on the math backend while counting: CPU's fused SDPA kernel has no FLOP formula in
-    torch, the math path is plain matmuls with the same count as the fused kernels' formula.
+    Attention runs on the math backend while counting: CPU's fused SDPA kernel has no FLOP formula
+    in torch; the math path is plain matmuls, counted like the fused GPU kernels' formula.
     """
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
@@ -137,6 +139,48 @@ def peak_memory(fn: Callable[[], object], device: torch.device) -> dict:
     return dict(kind='process peak RSS during the step', peak_bytes=peak, step_bytes=peak - before)
 
 
+def _labelled(fn: Callable, label: str) -> Callable:
+    def wrapper(*args, **kwargs):
+        with torch.profiler.record_function(label):
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def profile_step(fn: Callable[[], object], model, optim_wrapper, device: torch.device,
+                 top: int = 12) -> dict:
+    """One training step under torch.profiler: time per phase and the ops with most self time.
+
+    The phases (preprocessor, forward + loss, backward, optimizer step) are labelled by wrapping the
+    model's and the optimizer wrapper's own methods for the duration of the step.
+    """
+    from torch.profiler import ProfilerActivity, profile
+    targets = [(model.data_preprocessor, 'forward', 'preprocessor'), (model, 'forward', 'forward + loss'),
+               (optim_wrapper, 'backward', 'backward'), (optim_wrapper, 'step', 'optimizer step')]
+    for obj, attr, label in targets:
+        setattr(obj, attr, _labelled(getattr(obj, attr), f'phase: {label}'))
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == 'cuda' else [])
+    try:
+        with profile(activities=activities) as prof:
+            fn()
+            synchronize(device)
+    finally:
+        for obj, attr, _ in targets:
+            delattr(obj, attr)  # back to the class's method
+    on_device = device.type == 'cuda'
+
+    def total(e):
+        return getattr(e, 'device_time_total', 0) if on_device else e.cpu_time_total
+
+    def self_time(e):
+        return getattr(e, 'self_device_time_total', 0) if on_device else e.self_cpu_time_total
+
+    events = prof.key_averages()
+    phases = {e.key[len('phase: '):]: total(e) / 1e6 for e in events if e.key.startswith('phase: ')}
+    ops = sorted((e for e in events if not e.key.startswith('phase: ')), key=self_time, reverse=True)
+    return dict(clock='device' if on_device else 'cpu', phases_s=phases,
+                top_ops=[dict(op=e.key, self_s=self_time(e) / 1e6, calls=e.count) for e in ops[:top]])
+
+
 def summary(seconds: List[float]) -> dict:
     return dict(median_s=statistics.median(seconds), min_s=min(seconds), max_s=max(seconds),
                 n=len(seconds), all_s=seconds)
@@ -179,7 +223,7 @@ class Built:
 
 
 def build(method: Method, args, device: torch.device) -> Built:
-    """Model and optimizer wrapper of ``method`` from its config, as mmengine's Runner builds them."""
+    """Model and optimizer wrapper of ``method`` built from its config as mmengine's Runner does."""
     from mmengine.config import Config
     from mmengine.hub import get_config
     from mmengine.optim import build_optim_wrapper
@@ -269,6 +313,11 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
 
     log(f'[{key}] peak memory of one step per method')
     memory = {b.method.name: peak_memory(step(b), device) for b in methods}
+    profiles = {}
+    if args.profile:
+        log(f'[{key}] profiling one step per method')
+        profiles = {b.method.name: profile_step(step(b), b.model, b.optim_wrapper, device)
+                    for b in methods}
 
     # the refresh hook's scoring path against plain inference, on the same whole images
     model, preprocessor = famt.model, famt.model.data_preprocessor
@@ -324,13 +373,17 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
         flops_ratio=flops[famt_name] / flops[base_name],
         time_ratio=step_median[famt_name] / step_median[base_name],
         refresh=dict(batch_size=args.score_batch_size,
-                     scoring=dict(images_per_s=score_ips, flops=score_flops, **summary(score_times)),
+                     scoring=dict(images_per_s=score_ips, flops=score_flops,
+                                  **summary(score_times)),
                      plain_inference=dict(images_per_s=plain_ips, flops=plain_flops,
                                           **summary(plain_times)),
                      ratio=score_ips / plain_ips),
-        preprocessor=dict(sample_mask_plan=summary(plan_times),
-                          share_of_famt_step=statistics.median(plan_times) / step_median[famt_name]),
+        preprocessor=dict(
+            sample_mask_plan=summary(plan_times),
+            share_of_famt_step=statistics.median(plan_times) / step_median[famt_name]),
     )
+    if profiles:
+        result['profile'] = profiles
     result['targets'] = check_targets(result)
     return result
 
@@ -384,10 +437,30 @@ def format_table(key: str, r: dict) -> str:
         f'{pre["sample_mask_plan"]["median_s"] * 1e3:.2f} ms = '
         f'{pre["share_of_famt_step"]:.2%} of the FAMT step',
         f'memory: {base["memory"]["kind"]}',
+    ]
+    if 'profile' in r:
+        lines += ['', format_profile(r)]
+    lines += [
         '',
         'targets: ' + '; '.join(f'{name}: {"met" if ok else "MISSED"}'
                                 for name, ok in r['targets'].items()),
     ]
+    return '\n'.join(lines)
+
+
+def format_profile(r: dict) -> str:
+    """Phase times of the profiled step side by side, then each method's top ops by self time."""
+    base, famt = r['profile'][r['baseline']], r['profile'][r['famt']]
+    lines = [f'| profiled step ({base["clock"]} time) | {r["baseline"]} s | {r["famt"]} s | ratio |',
+             '|---|---:|---:|---:|']
+    for phase, seconds in base['phases_s'].items():
+        other = famt['phases_s'].get(phase, 0.0)
+        ratio = f'{other / seconds:.3f}' if seconds > 0 else ''
+        lines.append(f'| {phase} | {seconds:.3f} | {other:.3f} | {ratio} |')
+    for name in (r['baseline'], r['famt']):
+        ops = r['profile'][name]['top_ops']
+        lines += ['', f'{name}: ops with most self time',
+                  *(f'  {o["self_s"]:8.3f} s  {o["calls"]:6d} x  {o["op"]}' for o in ops)]
     return '\n'.join(lines)
 
 
@@ -410,7 +483,8 @@ def machine_info(device: torch.device) -> dict:
 # ------------------------------------------------------------------------------------ entry point
 def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--arch', default='b', help="mmpretrain ViT arch of the encoder ('b' = ViT-B)")
+    parser.add_argument('--arch', default='b',
+                        help="mmpretrain ViT arch of the encoder ('b' = ViT-B)")
     parser.add_argument('--img-size', type=int, default=224, help='input size in pixels')
     parser.add_argument('--batch-size', type=int, default=8, help='training batch size')
     parser.add_argument('--score-batch-size', type=int, default=None,
@@ -421,6 +495,8 @@ def parse_args(argv: Optional[List[str]] = None):
     parser.add_argument('--amp', action='store_true',
                         help="mixed precision as the configs' AmpOptimWrapper (GPU only)")
     parser.add_argument('--pairs', nargs='+', default=list(PAIRS), help=f'of {list(PAIRS)}')
+    parser.add_argument('--profile', action='store_true',
+                        help='also profile one step per method (phases and top ops)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default='benchmark.json', help='JSON file to write')
     args = parser.parse_args(argv)
@@ -471,7 +547,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         machine=machine_info(args.device),
         settings=dict(arch=args.arch, img_size=args.img_size, batch_size=args.batch_size,
                       score_batch_size=args.score_batch_size, iters=args.iters,
-                      warmup=args.warmup, amp=args.amp, seed=args.seed),
+                      warmup=args.warmup, amp=args.amp, seed=args.seed,
+                      torch_threads=torch.get_num_threads()),
         targets=TARGETS,
         pairs={})
     for key in args.pairs:

@@ -10,8 +10,8 @@ data, optimiser and number of epochs). Plain MAE is that config with MAE's rando
 order flipped every seed) in this one process. Per run it records the linear probe's held-out top-1
 (the config's ``LinearProbeHook``) and the pretraining wall time, from the start of the first
 training epoch to the end of the last one (refresh passes included; probes, set-up and the final
-checkpoint excluded). It prints a markdown table of mean, standard deviation and range per method and
-writes all runs to ``--out``.
+checkpoint excluded). It prints a markdown table of mean, standard deviation and range per method
+and writes all runs to ``--out``.
 """
 import argparse
 import datetime

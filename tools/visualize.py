@@ -8,8 +8,8 @@ and one plan sampled by the model's preprocessor: masked red, thrown blue, visib
 FAMT-MAE, ``<name>_reconstruction.png`` (original, masked input, reconstruction with the visible
 patches pasted back; a row for the model's guided plan and one for MAE's random 0.75 masking).
 
-Images go through the config's whole-image scoring pipeline (the ``FAMTRefreshHook``'s: resize to the
-training size, no crop, no flip), so the maps are those a refresh would store. Without
+Images go through the config's whole-image scoring pipeline (the ``FAMTRefreshHook``'s: resize to
+the training size, no crop, no flip), so the maps are those a refresh would store. Without
 ``--checkpoint`` the model is freshly initialised. ``--digits`` takes images of the demo's held-out
 digits split by index.
 """
@@ -29,8 +29,10 @@ if ROOT not in sys.path:
 
 def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='a FAMT config, e.g. configs/famt/demo_mae_vit-tiny_digits.py')
-    parser.add_argument('--checkpoint', help='mmengine checkpoint of that config (default: fresh model)')
+    parser.add_argument('config',
+                        help='a FAMT config, e.g. configs/famt/demo_mae_vit-tiny_digits.py')
+    parser.add_argument('--checkpoint',
+                        help='mmengine checkpoint of that config (default: a fresh model)')
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument('--images', nargs='+', help='image files')
     source.add_argument('--digits', nargs='+', type=int,
@@ -51,7 +53,7 @@ def parse_args(argv: Optional[List[str]] = None):
 
 
 def scoring_pipeline(cfg) -> list:
-    """The refresh hook's pipeline from the config, without its loading step (images come as arrays)."""
+    """The refresh hook's pipeline from the config, without its loading step (we pass arrays)."""
     hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'FAMTRefreshHook']
     if not hooks:
         raise ValueError('the config has no FAMTRefreshHook in custom_hooks, whose whole-image '
@@ -60,7 +62,7 @@ def scoring_pipeline(cfg) -> list:
 
 
 def load_images(args) -> List[tuple]:
-    """(name, HxWx3 uint8 array) pairs: files as OpenCV reads them (BGR), digits as the dataset has."""
+    """(name, HxWx3 uint8 array) pairs: files as OpenCV reads them (BGR), digits as stored."""
     if args.images:
         import mmcv
         return [(osp.splitext(osp.basename(p))[0], mmcv.imread(p, channel_order='bgr'))
@@ -107,9 +109,10 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     model = build_model(cfg, args.checkpoint, device, args.seed)
     pipeline = Compose(scoring_pipeline(cfg))
     named = load_images(args)
-    batch = default_collate([pipeline(dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
-                                          sample_idx=i))
-                            for i, (_, img) in enumerate(named)])
+    batch = default_collate([
+        pipeline(dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2], sample_idx=i))
+        for i, (_, img) in enumerate(named)
+    ])
     inputs = model.data_preprocessor(batch, training=False)['inputs']
     figures = famt_figures(model, inputs, panel=args.panel, seed=args.seed)
     os.makedirs(args.out_dir, exist_ok=True)

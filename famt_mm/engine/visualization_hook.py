@@ -18,9 +18,10 @@ class FAMTVisualizationHook(Hook):
 
     The images of ``indices`` go through ``pipeline`` (the whole image, as the refresh hook scores
     it); the grids go to ``runner.visualizer.add_image`` as ``famt_maps_<idx>`` and
-    ``famt_reconstruction_<idx>`` with the number of epochs done as step, so every configured backend gets them
-    (``LocalVisBackend`` writes PNGs under the work dir's ``vis_data/vis_image``). Plans are drawn
-    with a fixed seed in a forked random state, so training's own draws are untouched.
+    ``famt_reconstruction_<idx>`` with the number of epochs done as step, so every configured
+    backend gets them (``LocalVisBackend`` writes PNGs under the work dir's ``vis_data/vis_image``).
+    Plans are drawn with a fixed seed in a forked random state, so training's own draws are
+    untouched.
 
     Args:
         pipeline (list[dict]): whole-image transforms, e.g. the refresh hook's.

@@ -1,8 +1,9 @@
 """FAMT figures from a model: importance maps with one sampled plan, and MAE reconstructions.
 
-Everything is computed with the model's own paths: the refresh hook's scoring (``last_block_attention``
-and the core weight functions), the preprocessor's ``sample_mask_plan`` and FAMT-MAE's encoder and
-decoder. Random state is forked, so drawing figures during training leaves the training's draws alone.
+Everything is computed with the model's own paths: the refresh hook's scoring
+(``last_block_attention`` and the core weight functions), the preprocessor's ``sample_mask_plan``
+and FAMT-MAE's encoder and decoder. Random state is forked, so drawing figures during training
+leaves the training's own draws alone.
 """
 from contextlib import contextmanager
 from typing import Dict, List, Optional
@@ -45,7 +46,8 @@ def importance_maps(model, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
     generator = preprocessor.mask_generator
     sigma_ratio = getattr(generator, 'sigma_ratio', 0.075)
     attn, tokens = last_block_attention(model.backbone, inputs, model.extract_feat)
-    grid = (inputs.shape[-2] // preprocessor.patch_size, inputs.shape[-1] // preprocessor.patch_size)
+    patch = preprocessor.patch_size
+    grid = (inputs.shape[-2] // patch, inputs.shape[-1] // patch)
     maps = dict(amt=amt_weights(attn), famt=famt_weights(attn, tokens, sigma_ratio),
                 frequency=frequency_factor(tokens[:, 1:], sigma_ratio))
     maps['guide'] = generator.importance(attn, tokens) if generator.needs_importance else None
@@ -103,7 +105,8 @@ def to_display(preprocessor, images: torch.Tensor) -> List[np.ndarray]:
     return [a for a in x.clamp(0, 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()]
 
 
-def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[int] = 0) -> List[dict]:
+def famt_figures(model, inputs: torch.Tensor, panel: int = 192,
+                 seed: Optional[int] = 0) -> List[dict]:
     """Per image, RGB grids: 'maps' (image, AMT map, FAMT map, frequency factor, sampled plan) and,
     for FAMT-MAE models, 'reconstruction' (rows: the model's guided plan, MAE's random 0.75;
     columns: original, masked input, reconstruction).
@@ -158,7 +161,8 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[i
                 shown = to_display(preprocessor, rebuilt[i:i + 1])[0]
                 rows.append([
                     (image, title),
-                    (fill_cells(image, plan_labels, {1: _MASK_GREY, 2: PLAN_COLORS['thrown']}, panel),
+                    (fill_cells(image, plan_labels, {1: _MASK_GREY, 2: PLAN_COLORS['thrown']},
+                                panel),
                      plan_caption(plan_labels)),
                     (fill_cells(shown, plan_labels, {2: PLAN_COLORS['thrown']}, panel),
                      'reconstruction'),

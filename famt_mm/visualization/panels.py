@@ -45,12 +45,13 @@ def cell_mask(labels: np.ndarray, value: int, size: int) -> np.ndarray:
 
 
 def plan_overlay(image: np.ndarray, labels: np.ndarray, size: int) -> np.ndarray:
-    """The image with visible / masked / thrown patches (labels 0 / 1 / 2) tinted in their colours."""
+    """The image with visible / masked / thrown patches (labels 0 / 1 / 2) tinted by set."""
     panel = resize_panel(image, size).astype(np.float32)
     for value, name in enumerate(('visible', 'masked', 'thrown')):
         where = cell_mask(labels, value, size)
         alpha = PLAN_ALPHA[name]
-        panel[where] = (1 - alpha) * panel[where] + alpha * np.asarray(PLAN_COLORS[name], np.float32)
+        colour = np.asarray(PLAN_COLORS[name], np.float32)
+        panel[where] = (1 - alpha) * panel[where] + alpha * colour
     return panel.clip(0, 255).astype(np.uint8)
 
 
@@ -90,10 +91,11 @@ def compose_grid(cells: Sequence[Sequence[Tuple[np.ndarray, Caption]]], panel: i
             pieces = [(caption, (0, 0, 0))] if isinstance(caption, str) else caption
             x = left
             for text, colour in pieces:
-                cv2.putText(canvas, text, (x, top + CAPTION - 5), font, scale, tuple(int(v) for v in colour),
-                            1, cv2.LINE_AA)
+                cv2.putText(canvas, text, (x, top + CAPTION - 5), font, scale,
+                            tuple(int(v) for v in colour), 1, cv2.LINE_AA)
                 x += cv2.getTextSize(text, font, scale, 1)[0][0]
-            canvas[top + CAPTION:top + CAPTION + panel, left:left + panel] = resize_panel(image, panel)
+            body = top + CAPTION
+            canvas[body:body + panel, left:left + panel] = resize_panel(image, panel)
     return canvas
 
 
