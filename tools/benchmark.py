@@ -324,17 +324,18 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
     generator = preprocessor.mask_generator
     score_batch = make_batch(args.score_batch_size, args.img_size, device, args.seed + 1)
     images = preprocessor(score_batch, training=False)['inputs']
-    amp = autocast(dtype=famt.optim_wrapper.cast_dtype) if args.amp else nullcontext()
+    # a fresh context per call, as the refresh hook enters autocast per batch
+    amp = (lambda: autocast(dtype=famt.optim_wrapper.cast_dtype)) if args.amp else nullcontext
 
     @torch.no_grad()
     def score():
-        with amp:
+        with amp():
             attn, tokens = last_block_attention(model.backbone, images, model.extract_feat)
         return generator.importance(attn, tokens)
 
     @torch.no_grad()
     def plain():
-        with amp:
+        with amp():
             return model.extract_feat(images)
 
     log(f'[{key}] refresh scoring vs plain inference, batch {args.score_batch_size}')
