@@ -1,0 +1,71 @@
+"""Draws FAMT's map and reconstruction grids of a few training images to the visualizer backends."""
+import copy
+from typing import List, Sequence
+
+from mmengine.dataset import Compose, default_collate
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from mmpretrain.registry import HOOKS
+
+from ..visualization import famt_figures
+
+
+@HOOKS.register_module()
+class FAMTVisualizationHook(Hook):
+    """Every ``interval`` epochs, the grids of ``tools/visualize.py`` for fixed training images.
+
+    The images of ``indices`` go through ``pipeline`` (the whole image, as the refresh hook scores
+    it); the grids go to ``runner.visualizer.add_image`` as ``famt_maps_<idx>`` and
+    ``famt_reconstruction_<idx>`` with the number of epochs done as step, so every configured
+    backend gets them (``LocalVisBackend`` writes PNGs under the work dir's ``vis_data/vis_image``).
+    Plans are drawn with a fixed seed in a forked random state, so training's own draws are
+    untouched.
+
+    Args:
+        pipeline (list[dict]): whole-image transforms, e.g. the refresh hook's.
+        indices (Sequence[int]): training-set indices of the images to draw. Defaults to (0, 1).
+        interval (int): epochs between drawings, >= 1. Defaults to 10.
+        panel (int): side of each panel in pixels, >= 16. Defaults to 128.
+        seed (int): seed of the sampled plans. Defaults to 0.
+    """
+    priority = 'LOW'
+
+    def __init__(self, pipeline: List[dict], indices: Sequence[int] = (0, 1), interval: int = 10,
+                 panel: int = 128, seed: int = 0):
+        if not isinstance(interval, int) or interval < 1:
+            raise ValueError(f'interval must be an integer >= 1, got {interval!r}')
+        if not isinstance(panel, int) or panel < 16:
+            raise ValueError(f'panel must be an integer >= 16 (pixels), got {panel!r}')
+        if not pipeline:
+            raise ValueError('pipeline must list the whole-image transforms (load, resize, pack)')
+        if not indices or any(not isinstance(i, int) or i < 0 for i in indices):
+            raise ValueError(f'indices must be non-negative integers, got {indices!r}')
+        self.pipeline = pipeline
+        self.indices = list(indices)
+        self.interval = interval
+        self.panel = panel
+        self.seed = seed
+
+    def after_train_epoch(self, runner) -> None:
+        if self.every_n_epochs(runner, self.interval) and is_main_process():
+            self.draw(runner)
+
+    def draw(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        dataset = copy.copy(runner.train_dataloader.dataset)  # shares the annotation list
+        if not hasattr(dataset, 'pipeline'):
+            raise TypeError(f'FAMTVisualizationHook replaces the training dataset\'s pipeline, but '
+                            f'{type(dataset).__name__} has none')
+        if max(self.indices) >= len(dataset):
+            raise ValueError(f'indices {self.indices} reach beyond the training set of '
+                             f'{len(dataset)} images')
+        dataset.pipeline = Compose(self.pipeline)
+        batch = default_collate([dataset[i] for i in self.indices])
+        inputs = model.data_preprocessor(batch, training=False)['inputs']
+        figures = famt_figures(model, inputs, panel=self.panel, seed=self.seed)
+        for index, figure in zip(self.indices, figures):
+            for kind, grid in figure.items():
+                if grid is not None:
+                    runner.visualizer.add_image(f'famt_{kind}_{index}', grid, step=runner.epoch + 1)

@@ -1,0 +1,172 @@
+"""FAMT figures from a model: importance maps with one sampled plan, and MAE reconstructions.
+
+Everything is computed with the model's own paths: the refresh hook's scoring
+(``last_block_attention`` and the core weight functions), the preprocessor's ``sample_mask_plan``
+and FAMT-MAE's encoder and decoder. Random state is forked, so drawing figures during training
+leaves the training's own draws alone.
+"""
+from contextlib import contextmanager
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+
+from mmpretrain.structures import DataSample
+
+from ..core import MaskPlan, amt_weights, famt_weights, frequency_factor, sample_plan
+from ..models.data_preprocessor import FAMTDataPreprocessor
+from ..models.mae import FAMTMAE
+from ..models.mask_generators import RandomMaskGenerator
+from ..models.scoring import last_block_attention
+from .panels import PLAN_COLORS, compose_grid, fill_cells, heatmap, plan_caption, plan_overlay
+
+_MASK_GREY = (128, 128, 128)
+
+
+@contextmanager
+def seeded(seed: Optional[int], device: torch.device):
+    """Run a block with a fixed seed and give the previous random state back afterwards."""
+    if seed is None:
+        yield
+        return
+    devices = [device] if device.type == 'cuda' else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+@torch.no_grad()
+def importance_maps(model, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """(B, gh, gw) maps of normalised whole images: 'amt', 'famt', 'frequency' and 'guide'.
+
+    'guide' is what the model's own mask generator samples from (the refresh hook's weights), or
+    ``None`` for a generator that needs no maps.
+    """
+    preprocessor = model.data_preprocessor
+    generator = preprocessor.mask_generator
+    sigma_ratio = getattr(generator, 'sigma_ratio', 0.075)
+    attn, tokens = last_block_attention(model.backbone, inputs, model.extract_feat)
+    patch = preprocessor.patch_size
+    grid = (inputs.shape[-2] // patch, inputs.shape[-1] // patch)
+    maps = dict(amt=amt_weights(attn), famt=famt_weights(attn, tokens, sigma_ratio),
+                frequency=frequency_factor(tokens[:, 1:], sigma_ratio))
+    maps['guide'] = generator.importance(attn, tokens) if generator.needs_importance else None
+    return {k: None if v is None else v.float().reshape(-1, *grid) for k, v in maps.items()}
+
+
+def draw_plan(preprocessor: FAMTDataPreprocessor, inputs: torch.Tensor,
+              weights: Optional[torch.Tensor]) -> MaskPlan:
+    """One plan per whole image, drawn by the preprocessor from ``weights`` (B, gh, gw) as maps.
+
+    The preprocessor's own cache is put back afterwards.
+    """
+    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=np.array([0., 0., 1., 1.],
+                                                                         dtype=np.float32)))
+               for i in range(inputs.shape[0])]
+    saved = preprocessor.importance_maps
+    try:
+        if weights is not None:
+            # as the refresh hook stores them: mean 1 per image
+            preprocessor.set_importance_maps(weights / weights.flatten(1).mean(1)[:, None, None])
+        return preprocessor.sample_mask_plan(inputs, samples)
+    finally:
+        preprocessor.importance_maps = saved
+
+
+@torch.no_grad()
+def reconstruct(model: FAMTMAE, inputs: torch.Tensor, plan: MaskPlan) -> torch.Tensor:
+    """FAMT-MAE's prediction of the masked patches pasted into the input (visible and thrown kept).
+
+    With ``norm_pix`` the head predicts per-patch normalised pixels; they are mapped back with each
+    original patch's mean and standard deviation (as MAE's own visualisations do).
+    """
+    latent = model.backbone(inputs, plan.visible)
+    pred = model.neck(latent, plan.visible, plan.masked)
+    patches = model.head.patchify(inputs)
+    index = plan.masked[..., None].expand(-1, -1, patches.shape[-1])
+    if model.head.norm_pix:
+        target = torch.gather(patches, 1, index)
+        mean = target.mean(dim=-1, keepdim=True)
+        std = (target.var(dim=-1, keepdim=True) + 1e-6)**.5
+        pred = pred * std + mean
+    return model.head.unpatchify(patches.scatter(1, index, pred.to(patches.dtype)))
+
+
+def to_display(preprocessor, images: torch.Tensor) -> List[np.ndarray]:
+    """Normalised (B, 3, H, W) inputs back to (H, W, 3) uint8 RGB arrays.
+
+    Inputs loaded as OpenCV does (BGR) are flipped to RGB unless the preprocessor already did it.
+    """
+    x = images.float()
+    if getattr(preprocessor, '_enable_normalize', False):
+        x = x * preprocessor.std.float() + preprocessor.mean.float()
+    if not getattr(preprocessor, '_channel_conversion', False):
+        x = x.flip(1)
+    return [a for a in x.clamp(0, 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()]
+
+
+def famt_figures(model, inputs: torch.Tensor, panel: int = 192,
+                 seed: Optional[int] = 0) -> List[dict]:
+    """Per image, RGB grids: 'maps' (image, AMT map, FAMT map, frequency factor, sampled plan) and,
+    for FAMT-MAE models, 'reconstruction' (rows: the model's guided plan, MAE's random 0.75;
+    columns: original, masked input, reconstruction).
+
+    Args:
+        model: a FAMT model (``FAMTDataPreprocessor``, plain-ViT backbone), e.g. ``FAMTMAE``.
+        inputs: (B, 3, H, W) whole images normalised by the model's preprocessor.
+        panel: side of each square panel in pixels.
+        seed: seed of the sampled plans (the caller's random state is left as it was); ``None``
+            draws from the current state.
+    """
+    preprocessor = model.data_preprocessor
+    if not isinstance(preprocessor, FAMTDataPreprocessor):
+        raise TypeError(f'FAMT figures need a model with FAMTDataPreprocessor, got '
+                        f'{type(preprocessor).__name__}')
+    was_training = model.training
+    model.eval()
+    try:
+        with seeded(seed, inputs.device):
+            maps = importance_maps(model, inputs)
+            plan = draw_plan(preprocessor, inputs, maps['guide'])
+            labels = plan.to_labels().reshape(-1, *preprocessor.grid_size(inputs)).cpu().numpy()
+            recon = None
+            if isinstance(model, FAMTMAE):
+                generator = RandomMaskGenerator()
+                random_plan = sample_plan(inputs.new_ones(inputs.shape[0], plan.num_patches),
+                                          generator.mask_ratio, generator.throw_ratio)
+                random_labels = random_plan.to_labels().reshape(labels.shape).cpu().numpy()
+                recon = (reconstruct(model, inputs, plan), reconstruct(model, inputs, random_plan))
+    finally:
+        model.train(was_training)
+
+    images = to_display(preprocessor, inputs)
+    maps_np = {k: v.cpu().numpy() for k, v in maps.items() if v is not None}
+    generator = preprocessor.mask_generator
+    figures = []
+    for i, image in enumerate(images):
+        maps_grid = compose_grid([[
+            (image, 'image'),
+            (heatmap(maps_np['amt'][i], panel, image), 'AMT map'),
+            (heatmap(maps_np['famt'][i], panel, image), 'FAMT map'),
+            (heatmap(maps_np['frequency'][i], panel, image, cmap='magma'), 'frequency factor'),
+            (plan_overlay(image, labels[i], panel), plan_caption(labels[i])),
+        ]], panel)
+        figure = dict(maps=maps_grid, reconstruction=None)
+        if recon is not None:
+            rows = []
+            for title, plan_labels, rebuilt in (
+                    (f'{type(generator).__name__.replace("MaskGenerator", "")} '
+                     f'{generator.mask_ratio:g}/{generator.throw_ratio:g}', labels[i], recon[0]),
+                    ('random 0.75 (MAE)', random_labels[i], recon[1])):
+                shown = to_display(preprocessor, rebuilt[i:i + 1])[0]
+                rows.append([
+                    (image, title),
+                    (fill_cells(image, plan_labels, {1: _MASK_GREY, 2: PLAN_COLORS['thrown']},
+                                panel),
+                     plan_caption(plan_labels)),
+                    (fill_cells(shown, plan_labels, {2: PLAN_COLORS['thrown']}, panel),
+                     'reconstruction'),
+                ])
+            figure['reconstruction'] = compose_grid(rows, panel)
+        figures.append(figure)
+    return figures

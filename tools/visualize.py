@@ -1,0 +1,131 @@
+"""PNG grids of FAMT's maps, a sampled plan and MAE reconstructions for given images.
+
+    python tools/visualize.py CONFIG [--checkpoint CKPT] (--images A.jpg B.png ... | --digits 0 1 2)
+        [--out-dir DIR] [--panel 192] [--seed 0] [--device cpu]
+
+Per image it writes ``<name>_maps.png`` (the image, the AMT map, the FAMT map, the frequency factor
+and one plan sampled by the model's preprocessor: masked red, thrown blue, visible green) and, for
+FAMT-MAE, ``<name>_reconstruction.png`` (original, masked input, reconstruction with the visible
+patches pasted back; a row for the model's guided plan and one for MAE's random 0.75 masking).
+
+Images go through the config's whole-image scoring pipeline (the ``FAMTRefreshHook``'s: resize to
+the training size, no crop, no flip), so the maps are those a refresh would store. Without
+``--checkpoint`` the model is freshly initialised. ``--digits`` takes images of the demo's held-out
+digits split by index.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+from typing import List, Optional
+
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+def parse_args(argv: Optional[List[str]] = None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config',
+                        help='a FAMT config, e.g. configs/famt/demo_mae_vit-tiny_digits.py')
+    parser.add_argument('--checkpoint',
+                        help='mmengine checkpoint of that config (default: a fresh model)')
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument('--images', nargs='+', help='image files')
+    source.add_argument('--digits', nargs='+', type=int,
+                        help="indices into the digits demo's held-out split")
+    parser.add_argument('--out-dir', default='work_dirs/visualize')
+    parser.add_argument('--panel', type=int, default=192, help='panel side in pixels')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the sampled plans')
+    parser.add_argument('--device', default='cpu')
+    args = parser.parse_args(argv)
+    if args.panel < 16:
+        parser.error(f'--panel must be >= 16 pixels, got {args.panel}')
+    for path in args.images or []:
+        if not osp.isfile(path):
+            parser.error(f'--images: no such file {path}')
+    if args.checkpoint and not osp.isfile(args.checkpoint):
+        parser.error(f'--checkpoint: no such file {args.checkpoint}')
+    return args
+
+
+def scoring_pipeline(cfg) -> list:
+    """The refresh hook's pipeline from the config, without its loading step (we pass arrays)."""
+    hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'FAMTRefreshHook']
+    if not hooks:
+        raise ValueError('the config has no FAMTRefreshHook in custom_hooks, whose whole-image '
+                         'pipeline the figures use')
+    return [t for t in hooks[0]['pipeline'] if t['type'] != 'LoadImageFromFile']
+
+
+def load_images(args) -> List[tuple]:
+    """(name, HxWx3 uint8 array) pairs: files as OpenCV reads them (BGR), digits as stored."""
+    if args.images:
+        import mmcv
+        return [(osp.splitext(osp.basename(p))[0], mmcv.imread(p, channel_order='bgr'))
+                for p in args.images]
+    from famt_mm.datasets import DigitsDataset
+    dataset = DigitsDataset(split='test', lazy_init=False)
+    for index in args.digits:
+        if not 0 <= index < len(dataset):
+            raise ValueError(f'--digits: index {index} outside the held-out split of '
+                             f'{len(dataset)} images (0..{len(dataset) - 1})')
+    return [(f'digit{index}', dataset.get_data_info(index)['img']) for index in args.digits]
+
+
+def build_model(cfg, checkpoint: Optional[str], device: torch.device, seed: int):
+    from mmpretrain.registry import MODELS
+    model_cfg = cfg.model.to_dict()
+    if 'data_preprocessor' not in model_cfg:
+        model_cfg['data_preprocessor'] = cfg.data_preprocessor.to_dict()
+    torch.manual_seed(seed)
+    model = MODELS.build(model_cfg)
+    if checkpoint:
+        state = torch.load(checkpoint, map_location='cpu', weights_only=True)
+        model.load_state_dict(state.get('state_dict', state))
+    else:
+        model.init_weights()
+    return model.to(device).eval()
+
+
+def main(argv: Optional[List[str]] = None) -> List[str]:
+    args = parse_args(argv)
+    import famt_mm  # noqa: F401  (registers the FAMT modules)
+    from mmengine.config import Config
+    from mmengine.dataset import Compose, default_collate
+    from mmengine.logging import MMLogger
+    from mmengine.registry import init_default_scope
+
+    from famt_mm.visualization import famt_figures, save_png
+
+    # a fresh WARNING-level logger becomes mmengine's current one: quiet init_weights reports
+    MMLogger.get_instance(f'famt_visualize_{time.time_ns()}', log_level='WARNING')
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    device = torch.device(args.device)
+    model = build_model(cfg, args.checkpoint, device, args.seed)
+    pipeline = Compose(scoring_pipeline(cfg))
+    named = load_images(args)
+    batch = default_collate([
+        pipeline(dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2], sample_idx=i))
+        for i, (_, img) in enumerate(named)
+    ])
+    inputs = model.data_preprocessor(batch, training=False)['inputs']
+    figures = famt_figures(model, inputs, panel=args.panel, seed=args.seed)
+    os.makedirs(args.out_dir, exist_ok=True)
+    written = []
+    for (name, _), figure in zip(named, figures):
+        for kind, grid in figure.items():
+            if grid is not None:
+                path = osp.join(args.out_dir, f'{name}_{kind}.png')
+                save_png(path, grid)
+                written.append(path)
+                print(f'{path}: {grid.shape[1]}x{grid.shape[0]}')
+    return written
+
+
+if __name__ == '__main__':
+    main()
