@@ -1,5 +1,8 @@
 """famt_mm: FAMT (Frequency & Attention-driven Masking and Throwing) for OpenMMLab."""
+import os
 import re
+import shutil
+import sys
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -22,6 +25,30 @@ INSTALL_REQUIRES = [
     'numpy',
 ]
 
+
+def add_mim_extension():
+    """Ship ``configs/`` inside the package as ``famt_mm/.mim/configs``, as OpenMMLab packages do:
+    a link for an editable install, a copy for a regular one, so installed tools find the configs."""
+    if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
+        mode = 'symlink'
+    elif {'install', 'bdist_wheel', 'sdist', 'build', 'build_py'} & set(sys.argv):
+        mode = 'copy'
+    else:
+        return
+    mim_dir = HERE / 'famt_mm' / '.mim'
+    mim_dir.mkdir(exist_ok=True)
+    target = mim_dir / 'configs'
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+    if mode == 'symlink':
+        os.symlink(os.path.relpath(HERE / 'configs', mim_dir), target, target_is_directory=True)
+    else:
+        shutil.copytree(HERE / 'configs', target)
+
+
+add_mim_extension()
 setup(
     name='famt_mm',
     version=VERSION,
@@ -31,6 +58,8 @@ setup(
     long_description_content_type='text/markdown',
     python_requires='>=3.9',
     packages=find_packages(include=['famt_mm', 'famt_mm.*']),
+    include_package_data=True,
+    package_data={'famt_mm': ['.mim/configs/**/*.py', '.mim/configs/**/*.yml']},
     install_requires=INSTALL_REQUIRES,
     extras_require={
         'demo': ['scikit-learn'],

@@ -4,9 +4,10 @@
         tinyimagenet,in1k} [--protocols linear finetune] [--data-root DIR] [--table PREFIX]
         [--work-dir DIR] [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 
-The latest checkpoint of the work dir (mmengine's ``last_checkpoint``) is probed with
-``configs/famt/benchmarks/linear_vitb_<dataset>.py`` and fine-tuned with ``finetune_vitb_<dataset>.py``
-(``finetune_simmim_vitb_<dataset>.py`` for a SimMIM checkpoint); both get the pretraining's ViT arch,
+The latest checkpoint of the work dir (mmengine's ``last_checkpoint``) is probed with the dataset's
+``configs/famt/benchmarks/vit-base-p*_*-linear-coslr-90e_<dataset>.py`` and fine-tuned with
+``vit-base-p*_*-coslr-100e_<dataset>.py`` (``...-simmim-coslr-100e...`` for a SimMIM checkpoint);
+both get the pretraining's ViT arch,
 patch size and normalisation. Each is trained, then tested with its final weights; the row
 (checkpoint, pretraining, epochs, top-1) goes into PREFIX.json and PREFIX.md (default
 work_dirs/famt_results), replacing an earlier row of the same checkpoint and dataset.
@@ -18,7 +19,7 @@ import argparse
 from mmengine.config import DictAction
 
 import famt_mm  # noqa: F401  (registers FAMT modules; makes mmengine checkpoints load on torch >= 2.6)
-from famt_mm.utils.eval_protocol import DATASETS, PROTOCOLS, evaluate
+from famt_mm.evaluation.protocol import DATASETS, PROTOCOLS, evaluate
 
 
 def parse_args(argv=None):

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tools/setup_env.sh
 WORK_DIR=work_dirs/demo_mae_vit-tiny_digits
-.venv/bin/python tools/train.py configs/famt/demo_mae_vit-tiny_digits.py --work-dir "$WORK_DIR" "$@"
+.venv/bin/python tools/train.py configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py --work-dir "$WORK_DIR" "$@"

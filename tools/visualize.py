@@ -16,21 +16,17 @@ digits split by index.
 import argparse
 import os
 import os.path as osp
-import sys
 import time
 from typing import List, Optional
 
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
 
 def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config',
-                        help='a FAMT config, e.g. configs/famt/demo_mae_vit-tiny_digits.py')
+                        help='a FAMT config, e.g. '
+                        'configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py')
     parser.add_argument('--checkpoint',
                         help='mmengine checkpoint of that config (default: a fresh model)')
     source = parser.add_mutually_exclusive_group(required=True)
@@ -93,12 +89,12 @@ def build_model(cfg, checkpoint: Optional[str], device: torch.device, seed: int)
 
 def main(argv: Optional[List[str]] = None) -> List[str]:
     args = parse_args(argv)
-    import famt_mm  # noqa: F401  (registers the FAMT modules)
     from mmengine.config import Config
     from mmengine.dataset import Compose, default_collate
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
 
+    import famt_mm  # noqa: F401  (registers the FAMT modules)
     from famt_mm.visualization import famt_figures, save_png
 
     # a fresh WARNING-level logger becomes mmengine's current one: quiet init_weights reports

@@ -1,8 +1,21 @@
 """The FAMT masking core: pure tensor functions, usable without mmengine."""
-from .importance import (amt_weights, famt_attention, famt_weights, frequency_factor,
-                         lowpass_kernel, softmax_attention)
-from .sampling import (MaskPlan, check_ratios, expand_unit_ids, gather_tokens, plan_counts,
-                       sample_plan, sanitize_weights)
+from .importance import (
+                         amt_weights,
+                         famt_attention,
+                         famt_weights,
+                         frequency_factor,
+                         lowpass_kernel,
+                         softmax_attention,
+)
+from .sampling import (
+                         MaskPlan,
+                         check_ratios,
+                         expand_unit_ids,
+                         gather_tokens,
+                         plan_counts,
+                         sample_plan,
+                         sanitize_weights,
+)
 from .warp import pool_to_units, warp_to_views
 
 __all__ = [

@@ -10,7 +10,6 @@ import os.path as osp
 from typing import List
 
 from mmengine.fileio import exists, join_path
-
 from mmpretrain.datasets import CIFAR10, CIFAR100
 from mmpretrain.datasets.utils import check_md5
 from mmpretrain.registry import DATASETS

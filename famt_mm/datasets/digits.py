@@ -5,7 +5,6 @@ The images ship inside scikit-learn, so nothing is downloaded at run time.
 from typing import List
 
 import numpy as np
-
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 

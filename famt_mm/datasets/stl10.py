@@ -3,7 +3,6 @@ import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
-
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 

@@ -2,7 +2,6 @@
 from typing import Tuple
 
 import numpy as np
-
 from mmpretrain.datasets.transforms import PackInputs, RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 

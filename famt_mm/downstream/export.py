@@ -22,8 +22,7 @@ from mmengine.registry import MODELS, DefaultScope
 from mmengine.utils import import_modules_from_strings
 
 from ..version import __version__
-from .keys import (KeyReport, TargetSpec, compare, convert, target_spec, unwrap_state_dict,
-                   vit_backbone_state)
+from .keys import KeyReport, TargetSpec, compare, convert, target_spec, unwrap_state_dict, vit_backbone_state
 
 
 class ExportError(ValueError):

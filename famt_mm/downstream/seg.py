@@ -6,7 +6,6 @@ Imported by the segmentation configs through
 """
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint
-
 from mmseg.models.backbones import MAE
 from mmseg.registry import MODELS
 

@@ -1,12 +1,12 @@
 """Linear probe of frozen features on a small labelled dataset, run before and after training."""
 import json
 import os.path as osp
+
 import numpy as np
 import torch
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-
 from mmpretrain.registry import HOOKS
 
 

@@ -14,7 +14,6 @@ from mmengine.optim import AmpOptimWrapper
 from mmengine.runner import EpochBasedTrainLoop
 from mmengine.runner.amp import autocast
 from mmengine.utils import ProgressBar
-
 from mmpretrain.registry import HOOKS
 
 from ..core import sanitize_weights
@@ -177,7 +176,7 @@ class FAMTRefreshHook(Hook):
             num_bad = len(set(indices[bad].tolist()))
             warnings.warn(f'FAMT: {num_bad} of {num_images} images had non-finite or non-positive '
                           'importance weights; they are masked uniformly at random until the next '
-                          'refresh')
+                          'refresh', stacklevel=2)
         cache = torch.empty(num_images, *maps.shape[1:], dtype=torch.float16)
         cache[indices] = flat.reshape(maps.shape).half()
         return cache

@@ -6,7 +6,6 @@ from mmengine.dataset import Compose, default_collate
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-
 from mmpretrain.registry import HOOKS
 
 from ..visualization import famt_figures

@@ -2,7 +2,6 @@
 from typing import List, Optional, Tuple
 
 import torch
-
 from mmpretrain.models import SelfSupDataPreprocessor
 from mmpretrain.registry import MODELS
 
@@ -19,9 +18,10 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
     Per image it looks up the stored importance map by ``sample_idx``, warps it to the view (the crop
     box recorded by ``RandomResizedCropWithBox`` and the flip of ``RandomFlip``) on the patch grid,
     adds ``eps``, sums it over masking units and samples visible / masked / thrown units on the
-    inputs' device; the plan handed to the model lists patches (a unit's patches share its fate). Until the refresh hook has stored
-    maps (and for generators that need none) the weights are uniform; during that warm-up a guided
-    generator masks at ``warmup_mask_ratio`` and throws nothing, as plain MAE.
+    inputs' device; the plan handed to the model lists patches (a unit's patches share its fate).
+    Until the refresh hook has stored maps (and for generators that need none) the weights are
+    uniform; during that warm-up a guided generator masks at ``warmup_mask_ratio`` and throws
+    nothing, as plain MAE.
 
     Args:
         mask_generator (dict | BaseMaskGenerator): e.g. ``dict(type='FAMTMaskGenerator')``.

@@ -7,7 +7,6 @@ With ``throw_ratio=0`` and the same index sets this is stock MAE.
 from typing import Dict, List, Optional
 
 import torch
-
 from mmpretrain.models import MAE, MAEPretrainDecoder, MAEViT
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample

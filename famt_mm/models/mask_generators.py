@@ -6,7 +6,6 @@ hook applies to the last block. Sampling itself is the one core function for all
 from typing import Optional
 
 import torch
-
 from mmpretrain.registry import MODELS
 
 from ..core import amt_weights, check_ratios, famt_weights

@@ -2,9 +2,8 @@
 from typing import Callable, Optional, Tuple
 
 import torch
-from torch import nn
-
 from mmpretrain.models import SwinTransformer
+from torch import nn
 
 from ..core import softmax_attention
 

@@ -9,12 +9,11 @@ masked units (the plan must throw nothing) and the stock SimMIM path runs.
 from typing import Dict, List, Optional, Sequence
 
 import torch
-from torch import nn
-
 from mmpretrain.models import SimMIM, SimMIMLinearDecoder, VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+from torch import nn
 
 from ..core import MaskPlan, gather_tokens
 from .planned import MaskPlanMixin

@@ -10,7 +10,6 @@ from typing import Dict, List, Optional
 
 import numpy as np
 import torch
-
 from mmpretrain.structures import DataSample
 
 from ..core import MaskPlan, amt_weights, famt_weights, frequency_factor, sample_plan

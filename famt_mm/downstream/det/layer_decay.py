@@ -2,10 +2,9 @@
 from functools import partial
 from typing import Callable, List, Optional
 
-from torch import nn
-
 from mmdet.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from mmpretrain.engine.optimizers import LearningRateDecayOptimWrapperConstructor
+from torch import nn
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()

@@ -4,10 +4,9 @@ from typing import List, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_norm_layer
+from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import nn
-
-from mmdet.registry import MODELS
 
 _SCALES = (4.0, 2.0, 1.0, 0.5)
 
@@ -35,8 +34,10 @@ class SimpleFeaturePyramid(BaseModule):
                  out_channels: int = 256,
                  scale_factors: Sequence[float] = _SCALES,
                  num_outs: int = 5,
-                 norm_cfg: dict = dict(type='LN2d', eps=1e-6),
+                 norm_cfg: dict = None,
                  init_cfg=None) -> None:
+        if norm_cfg is None:
+            norm_cfg = dict(type='LN2d', eps=1e-06)
         super().__init__(init_cfg=init_cfg)
         scale_factors = tuple(float(s) for s in scale_factors)
         if not scale_factors or any(s not in _SCALES for s in scale_factors) or \

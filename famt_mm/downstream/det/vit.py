@@ -12,15 +12,14 @@ from typing import Optional, Sequence, Tuple
 import torch
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks import DropPath
+from mmdet.registry import MODELS
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from mmengine.runner.checkpoint import CheckpointLoader
-from torch import nn
-
-from mmdet.registry import MODELS
 from mmpretrain.models.backbones.vit_sam import Attention, window_partition, window_unpartition
 from mmpretrain.models.utils import resize_pos_embed
+from torch import nn
 
 from ..keys import MMDET, check_loadable, unwrap_state_dict
 
@@ -122,8 +121,10 @@ class PlainViT(BaseModule):
                  use_rel_pos: bool = True,
                  pretrain_img_size: int = 224,
                  pretrain_use_cls_token: bool = True,
-                 norm_cfg: dict = dict(type='LN', eps=1e-6),
+                 norm_cfg: dict = None,
                  init_cfg: Optional[dict] = None) -> None:
+        if norm_cfg is None:
+            norm_cfg = dict(type='LN', eps=1e-06)
         super().__init__(init_cfg=init_cfg)
         for name, value in (('img_size', img_size), ('patch_size', patch_size),
                             ('pretrain_img_size', pretrain_img_size), ('depth', depth),

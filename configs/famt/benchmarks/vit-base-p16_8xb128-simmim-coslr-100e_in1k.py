@@ -1,0 +1,10 @@
+# Fine-tuning of a SimMIM (plain ViT) pretraining checkpoint on ImageNet-1K: as
+# vit-base-p16_8xb128-coslr-100e_in1k.py with SimMIM's layer-wise lr decay. The checkpoint's extra mask_token is
+# logged as unused.
+_base_ = './vit-base-p16_8xb128-coslr-100e_in1k.py'
+
+# ---- knobs ---------------------------------------------------------------------------------------
+layer_decay_rate = 0.65  # SimMIM
+# --------------------------------------------------------------------------------------------------
+
+optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=layer_decay_rate))

@@ -1,0 +1,15 @@
+# Fine-tuning on CIFAR-100 of a checkpoint from ../pretrain/*_cifar100.py: as
+# vit-base-p2_1xb256-coslr-100e_cifar10.py but the data.
+_base_ = './vit-base-p2_1xb256-coslr-100e_cifar10.py'
+
+# ---- knobs ---------------------------------------------------------------------------------------
+dataset_type = 'LocalCIFAR100'
+data_root = 'data/cifar100'  # holds cifar-100-python/
+num_classes = 100
+# --------------------------------------------------------------------------------------------------
+
+data_preprocessor = dict(num_classes=num_classes)
+model = dict(head=dict(num_classes=num_classes))
+train_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+val_dataloader = dict(dataset=dict(type=dataset_type, data_root=data_root))
+test_dataloader = val_dataloader

@@ -1,0 +1,9 @@
+# Fine-tuning on STL-10 of a SimMIM (plain ViT) pretraining checkpoint: as vit-base-p6_1xb256-coslr-100e_stl10.py
+# with SimMIM's layer-wise lr decay. The checkpoint's extra mask_token is logged as unused.
+_base_ = './vit-base-p6_1xb256-coslr-100e_stl10.py'
+
+# ---- knobs ---------------------------------------------------------------------------------------
+layer_decay_rate = 0.65  # SimMIM
+# --------------------------------------------------------------------------------------------------
+
+optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=layer_decay_rate))

@@ -1,9 +1,0 @@
-# AMT-MAE baseline (CLS-attention weights only) on CIFAR-10: everything as famt_mae_vitb_cifar10.py
-# but the masking.
-_base_ = './famt_mae_vitb_cifar10.py'
-
-# ---- knobs: AMT's weights; ratios and refresh schedule as FAMT -----------------------------------
-mask_generator = dict(_delete_=True, type='AMTMaskGenerator', mask_ratio=0.45, throw_ratio=0.40,
-                      warmup_mask_ratio=0.75)
-
-data_preprocessor = dict(mask_generator=mask_generator)

@@ -1,0 +1,57 @@
+"""Builders of tiny FAMT models and runs for tests, as OpenMMLab packages keep in ``*.testing``.
+
+Importable from test modules, helper scripts and spawned DDP workers alike (no pytest needed).
+"""
+import copy
+import uuid
+
+from ..utils.configs import find_config
+
+#: the embedded demo, relative to famt_mm's config root
+DEMO_CONFIG = 'famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py'
+
+
+def tiny_mae_cfg(img_size: int = 16, patch_size: int = 4, mask_generator: dict = None,
+                 **preprocessor) -> dict:
+    """Model config of a tiny FAMT-MAE (2 blocks, 32 dims)."""
+    mask_generator = mask_generator or dict(type='FAMTMaskGenerator')
+    return dict(
+        type='FAMTMAE',
+        data_preprocessor=dict(type='FAMTDataPreprocessor', mask_generator=mask_generator,
+                               patch_size=patch_size, mean=[127.5] * 3, std=[127.5] * 3,
+                               **preprocessor),
+        backbone=dict(type='FAMTMAEViT',
+                      arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
+                      img_size=img_size, patch_size=patch_size),
+        neck=dict(type='FAMTMAEPretrainDecoder', num_patches=(img_size // patch_size)**2,
+                  patch_size=patch_size, in_chans=3, embed_dim=32, decoder_embed_dim=16,
+                  decoder_depth=1, decoder_num_heads=2, mlp_ratio=2.),
+        head=dict(type='MAEPretrainHead', norm_pix=True, patch_size=patch_size,
+                  loss=dict(type='PixelReconstructionLoss', criterion='L2')))
+
+
+def demo_cfg(work_dir, max_epochs: int = 3, start_epoch: int = 1, interval: int = 2,
+             num_images: int = 48, img_size: int = 16):
+    """The demo config shrunk to a tiny model and a few digits, for Runner tests."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(find_config(DEMO_CONFIG))
+    cfg.work_dir = str(work_dir)
+    cfg.experiment_name = f'famt_test_{uuid.uuid4().hex[:8]}'  # runners in one second stay apart
+    cfg.model = tiny_mae_cfg(img_size=img_size, patch_size=4,
+                             mask_generator=cfg.data_preprocessor.mask_generator)
+    for pipeline in (cfg.train_dataloader.dataset.pipeline, cfg.whole_image_pipeline):
+        for t in pipeline:
+            if 'scale' in t:
+                t.scale = img_size if isinstance(t.scale, int) else (img_size, img_size)
+    cfg.train_dataloader.dataset.indices = num_images
+    cfg.train_dataloader.batch_size = 16
+    cfg.custom_hooks = [
+        dict(type='FAMTRefreshHook', pipeline=copy.deepcopy(cfg.whole_image_pipeline),
+             start_epoch=start_epoch, interval=interval, batch_size=16)
+    ]
+    cfg.train_cfg.max_epochs = max_epochs
+    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1, max_keep_ckpts=10)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.log_level = 'WARNING'
+    return cfg

@@ -1,0 +1,133 @@
+"""The ImageNet-1K and demo pretraining configs (and the quick-start entry point) load, build and (for
+ViT-B) run one guided training step. The other datasets' configs: tests/test_evaluation."""
+import glob
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import HOOKS, MODELS, TRANSFORMS
+from mmpretrain.structures import DataSample
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
+
+
+pytestmark = pytest.mark.slow
+
+PRETRAIN = osp.join(ROOT, 'configs', 'famt', 'pretrain')
+
+
+CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'famt', '*.py')) +
+                 glob.glob(osp.join(ROOT, 'configs', 'famt', 'pretrain', '*_in1k*.py')) +
+                 glob.glob(osp.join(ROOT, 'configs', 'famt', 'pretrain', '*_digits.py')))
+
+
+def _model(cfg):
+    model_cfg = cfg.model.copy()
+    model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    return MODELS.build(model_cfg)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_config_builds(path):
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.default_scope)
+    assert cfg.custom_imports['imports'] == ['famt_mm']
+    model = _model(cfg)
+    assert type(model).__name__ in ('FAMTMAE', 'FAMTSimMIM')
+    for t in cfg.train_dataloader.dataset.pipeline:
+        TRANSFORMS.build(t)
+    hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
+    refresh = next(h for h in hooks if type(h).__name__ == 'FAMTRefreshHook')
+    for t in refresh.pipeline:
+        TRANSFORMS.build(t)
+
+
+def test_the_knobs_of_the_published_runs():
+    famt = Config.fromfile(osp.join(PRETRAIN, 'famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'))
+    gen = famt.data_preprocessor.mask_generator
+    assert (gen.type, gen.mask_ratio, gen.throw_ratio) == ('FAMTMaskGenerator', 0.45, 0.40)
+    hook = next(h for h in famt.custom_hooks if h.type == 'FAMTRefreshHook')
+    assert (hook.start_epoch, hook.interval, famt.train_cfg.max_epochs) == (40, 40, 400)
+    assert famt.optim_wrapper.optimizer.betas == (0.9, 0.95)
+    long = Config.fromfile(osp.join(PRETRAIN, 'famt-mae_vit-base-p16_8xb512-amp-coslr-800e_in1k.py'))
+    hook = next(h for h in long.custom_hooks if h.type == 'FAMTRefreshHook')
+    assert (hook.start_epoch, hook.interval, long.train_cfg.max_epochs) == (40, 80, 800)
+    assert long.param_scheduler[1].T_max == 760
+    amt = Config.fromfile(osp.join(PRETRAIN, 'amt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'))
+    assert amt.data_preprocessor.mask_generator.type == 'AMTMaskGenerator'
+    simmim = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py'))
+    gen = simmim.data_preprocessor.mask_generator
+    assert (gen.mask_ratio, gen.throw_ratio, simmim.data_preprocessor.unit_size) == (0.44, 0.26, 32)
+    hook = next(h for h in simmim.custom_hooks if h.type == 'FAMTRefreshHook')
+    assert (hook.start_epoch, hook.interval, simmim.train_cfg.max_epochs) == (40, 40, 200)
+    assert simmim.optim_wrapper.optimizer.lr == 1e-4 * 2048 / 512
+    assert simmim.param_scheduler[0].end == 10
+    swin = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.py'))
+    assert swin.data_preprocessor.mask_generator.throw_ratio == 0.0
+    assert swin.model.backbone.type == 'SimMIMSwinTransformer'
+
+
+def _guided_step(cfg, img_size, map_grid, batch=2, record_lengths=None):
+    """One guided training step of a config's model on random images; returns the plan and the
+    input lengths of the modules ``record_lengths(model)`` names."""
+    init_default_scope(cfg.default_scope)
+    torch.manual_seed(0)
+    model = _model(cfg)
+    lengths = {}
+    for key, module in (record_lengths(model) if record_lengths else {}).items():
+        module.register_forward_pre_hook(
+            lambda m, a, key=key: lengths.__setitem__(key, a[0].shape[1]))
+    model.data_preprocessor.set_importance_maps(torch.rand(batch, *map_grid))
+    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=np.array([0.1, 0.2, 0.9, 0.7]),
+                                        flip=bool(i), flip_direction='horizontal'))
+               for i in range(batch)]
+    data = model.data_preprocessor(
+        dict(inputs=torch.randint(0, 255, (batch, 3, img_size, img_size), dtype=torch.uint8),
+             data_samples=samples), training=True)
+    loss = model(**data, mode='loss')['loss']
+    loss.backward()
+    assert torch.isfinite(loss)
+    return data['mask_plan'], lengths
+
+
+def test_vit_b_mae_guided_step_has_the_published_token_counts():
+    cfg = Config.fromfile(osp.join(PRETRAIN, 'famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'))
+    _, lengths = _guided_step(cfg, 224, (14, 14), record_lengths=lambda m: dict(
+        encoder=m.backbone.layers[0], decoder=m.neck.decoder_blocks[0]))
+    assert lengths == {'encoder': 1 + 30, 'decoder': 1 + 30 + 88}
+
+
+def test_vit_b_simmim_guided_step_throws_52_patches():
+    cfg = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py'))
+    plan, lengths = _guided_step(cfg, 224, (14, 14),
+                                 record_lengths=lambda m: dict(encoder=m.backbone.layers[0]))
+    assert (plan.masked.shape[1], plan.thrown.shape[1], plan.visible.shape[1]) == (84, 52, 60)
+    assert lengths == {'encoder': 1 + 196 - 52}
+
+
+def test_swin_b_simmim_guided_step_masks_units_without_throwing():
+    cfg = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.py'))
+    plan, _ = _guided_step(cfg, 192, (6, 6), batch=1)
+    # 6x6 units of 8x8 patches: int(36 * 0.6) = 21 units masked
+    assert (plan.masked.shape[1], plan.thrown.shape[1]) == (21 * 64, 0)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_train_dataloader_feeds_the_preprocessor(path):
+    """The config's own loader settings (collate, sampler) and pipeline, on a few in-memory digits."""
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.default_scope)
+    loader_cfg = cfg.train_dataloader.copy()
+    pipeline = [t for t in loader_cfg.dataset.pipeline if t.type != 'LoadImageFromFile']
+    loader_cfg.update(batch_size=2, num_workers=0, persistent_workers=False,
+                      dataset=dict(type='DigitsDataset', indices=4, pipeline=pipeline))
+    batch = next(iter(Runner.build_dataloader(loader_cfg)))
+    model = _model(cfg)
+    data = model.data_preprocessor(batch, training=True)
+    size = data['inputs'].shape[-1]
+    assert data['mask_plan'].num_patches == (size // model.data_preprocessor.patch_size)**2
+    assert all(s.crop_box is not None for s in data['data_samples'])

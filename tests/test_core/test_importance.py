@@ -1,0 +1,124 @@
+"""Importance weights against direct loop-based computations (FAMT-METHOD section 1)."""
+import math
+
+import pytest
+import torch
+
+from famt_mm.core import (
+    amt_weights,
+    famt_attention,
+    famt_weights,
+    frequency_factor,
+    lowpass_kernel,
+    softmax_attention,
+)
+
+
+def _random_attention(batch, heads, tokens, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, heads, tokens, tokens, generator=generator).mul(2).softmax(dim=-1)
+
+
+@pytest.mark.parametrize('batch,heads,num_patches', [(2, 3, 16), (1, 12, 196), (3, 1, 5)])
+def test_amt_weights_match_a_loop(batch, heads, num_patches):
+    attn = _random_attention(batch, heads, num_patches + 1)
+    expected = torch.zeros(batch, num_patches)
+    for b in range(batch):
+        for h in range(heads):
+            row = [attn[b, h, 0, 1 + j].item() for j in range(num_patches)]
+            low, high = min(row), max(row)
+            for j in range(num_patches):
+                expected[b, j] += (row[j] - low) / (high - low) / heads
+    assert torch.allclose(amt_weights(attn), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize('batch,heads,num_patches', [(2, 3, 16), (1, 4, 49), (2, 1, 3)])
+def test_famt_attention_matches_a_loop(batch, heads, num_patches):
+    attn = _random_attention(batch, heads, num_patches + 1, seed=1)
+    expected = torch.zeros(batch, num_patches)
+    for b in range(batch):
+        for h in range(heads):
+            a = attn[b, h]
+            patch_to_cls = sum(a[1 + j, 0].item() for j in range(num_patches)) / num_patches
+            for j in range(num_patches):
+                cls_term = a[0, 1 + j].item() * patch_to_cls
+                attended = sum(a[1 + i, 1 + j].item() for i in range(num_patches)) / num_patches
+                img_term = attended * a[0, 0].item()
+                expected[b, j] += (cls_term + img_term) / heads
+    assert torch.allclose(famt_attention(attn), expected, atol=1e-6)
+
+
+def _frequency_factor_by_dft(tokens, sigma_ratio=0.075):
+    """Explicit DFT matrices, one channel at a time."""
+    batch, length, channels = tokens.shape
+    n = torch.arange(length, dtype=torch.float64)
+    dft = torch.exp(-2j * math.pi * n[:, None] * n[None, :] / length) / math.sqrt(length)
+    sigma = sigma_ratio * length
+    gain = torch.tensor([1 - math.exp(-(k - (length - 1) / 2) ** 2 / (2 * sigma ** 2))
+                         for k in range(length)], dtype=torch.complex128)
+    out = torch.zeros(batch, length, dtype=torch.float64)
+    for b in range(batch):
+        for c in range(channels):
+            signal = tokens[b, :, c].double().to(torch.complex128)
+            low = dft.conj().T @ (gain * (dft @ signal))
+            out[b] += low.abs()
+        out[b] /= tokens[b].double().abs().sum(dim=-1).mean()
+    return out
+
+
+def test_frequency_factor_matches_an_explicit_dft():
+    tokens = torch.randn(2, 20, 7, generator=torch.Generator().manual_seed(3))
+    assert torch.allclose(frequency_factor(tokens).double(), _frequency_factor_by_dft(tokens),
+                          atol=1e-5)
+
+
+def test_frequency_factor_of_known_spectra():
+    length, channels = 64, 5
+    kernel = lowpass_kernel(length)
+    # a constant signal lives in bin 0 only: every token keeps g(0) of its magnitude
+    constant = torch.full((1, length, channels), 2.5)
+    assert torch.allclose(frequency_factor(constant), kernel[0].expand(1, length), atol=1e-5)
+    assert kernel[0] > 0.999
+    # (-1)^n lives in bin L/2, the middle of the unshifted spectrum: almost removed, exactly g(L/2)
+    alternating = ((-1.0) ** torch.arange(length))[None, :, None].expand(1, length, channels)
+    factor = frequency_factor(alternating)
+    assert torch.allclose(factor, kernel[length // 2].expand(1, length), atol=1e-5)
+    assert factor.max() < 0.1
+
+
+def test_frequency_factor_is_scale_free_and_about_one_for_smooth_features():
+    smooth = torch.sin(torch.linspace(0, math.pi, 49))[None, :, None] * torch.rand(1, 1, 32) + 1
+    factor = frequency_factor(smooth)
+    assert torch.allclose(factor, frequency_factor(smooth * 123.0), atol=1e-5)
+    assert abs(factor.mean().item() - 1.0) < 0.05
+
+
+def test_famt_weights_are_attention_times_frequency_of_patch_tokens():
+    attn = _random_attention(2, 4, 17, seed=4)
+    tokens = torch.randn(2, 17, 8)
+    expected = frequency_factor(tokens[:, 1:]) * famt_attention(attn)
+    assert torch.allclose(famt_weights(attn, tokens), expected)
+    assert famt_weights(attn, tokens).shape == (2, 16)
+
+
+def test_softmax_attention_matches_scaled_dot_product_attention():
+    q, k, v = torch.randn(3, 2, 4, 9, 8).unbind(0)
+    attn = softmax_attention(q, k, 8 ** -0.5)
+    assert torch.allclose(attn @ v, torch.nn.functional.scaled_dot_product_attention(q, k, v),
+                          atol=1e-5)
+
+
+def test_formulas_without_a_cls_token_use_attention_received():
+    attn = _random_attention(2, 3, 9, seed=5)
+    tokens = torch.randn(2, 9, 6)
+    received = torch.zeros(2, 3, 9)
+    for b in range(2):
+        for h in range(3):
+            for j in range(9):
+                received[b, h, j] = sum(attn[b, h, i, j].item() for i in range(9)) / 9
+    low = received.amin(-1, keepdim=True)
+    high = received.amax(-1, keepdim=True)
+    assert torch.allclose(amt_weights(attn, cls_token=False),
+                          ((received - low) / (high - low)).mean(1), atol=1e-5)
+    assert torch.allclose(famt_weights(attn, tokens, cls_token=False),
+                          frequency_factor(tokens) * received.mean(1), atol=1e-6)

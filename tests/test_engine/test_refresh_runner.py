@@ -1,0 +1,134 @@
+"""Short mmengine Runner trainings of a tiny FAMT-MAE on a few digits: refresh, checkpoints, resume."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.runner import Runner
+
+from famt_mm.engine import CHECKPOINT_KEY, FAMTRefreshHook
+from famt_mm.testing import demo_cfg
+
+pytestmark = pytest.mark.slow
+
+
+def _hook(runner):
+    return next(h for h in runner.hooks if isinstance(h, FAMTRefreshHook))
+
+
+def _record_plans(runner):
+    """Record (epoch, n_visible, n_thrown) of every training batch's plan."""
+    preprocessor = runner.model.data_preprocessor
+    seen, original = [], preprocessor.sample_mask_plan
+
+    def recording(inputs, data_samples):
+        plan = original(inputs, data_samples)
+        seen.append((runner.epoch, plan.visible.shape[1], plan.thrown.shape[1]))
+        return plan
+
+    preprocessor.sample_mask_plan = recording
+    return seen
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    """3 epochs; refresh before epoch 1 (start 1, interval 2); checkpoints every epoch."""
+    work_dir = tmp_path_factory.mktemp('famt_run')
+    runner = Runner.from_cfg(demo_cfg(work_dir, max_epochs=3, start_epoch=1, interval=2))
+    plans = _record_plans(runner)
+    runner.train()
+    return runner, plans, work_dir
+
+
+def test_training_crosses_the_refresh_into_guided_masking_and_throwing(trained):
+    runner, plans, _ = trained
+    preprocessor = runner.model.data_preprocessor
+    assert preprocessor.importance_maps.shape == (48, 4, 4)
+    assert preprocessor.importance_maps.dtype == torch.float16
+    assert torch.isfinite(preprocessor.importance_maps.float()).all()
+    assert _hook(runner).refreshed_epoch == 1
+    warm_up = {(v, t) for e, v, t in plans if e == 0}
+    guided = {(v, t) for e, v, t in plans if e >= 1}
+    assert warm_up == {(4, 0)}  # 16 patches: 12 masked, 4 visible, none thrown
+    assert guided == {(3, 6)}  # 0.45 / 0.40 of 16: 7 masked, 6 thrown, 3 visible
+
+
+def test_checkpoints_carry_the_cache_outside_the_state_dict(trained):
+    runner, _, work_dir = trained
+    before = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu', weights_only=True)
+    after = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu', weights_only=True)
+    assert CHECKPOINT_KEY not in before  # saved before the refresh of epoch 1
+    assert torch.equal(after[CHECKPOINT_KEY]['maps'], runner.model.data_preprocessor.importance_maps)
+    assert not any('importance' in k for k in after['state_dict'])
+
+
+def test_resume_restores_the_cache_without_rescoring(trained, tmp_path):
+    _, _, work_dir = trained
+    saved = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu', weights_only=True)
+    cfg = demo_cfg(tmp_path, max_epochs=3, start_epoch=1, interval=2)
+    cfg.resume, cfg.load_from = True, osp.join(work_dir, 'epoch_2.pth')
+    runner = Runner.from_cfg(cfg)
+    plans = _record_plans(runner)
+    refreshes = []
+    hook = _hook(runner)
+    hook.refresh = lambda r: refreshes.append(r.epoch)
+    runner.train()
+    assert refreshes == []
+    assert hook.refreshed_epoch == 1
+    assert torch.equal(runner.model.data_preprocessor.importance_maps, saved[CHECKPOINT_KEY]['maps'])
+    assert {(e, v, t) for e, v, t in plans} == {(2, 3, 6)}  # guided straight away
+
+
+def test_resume_past_warm_up_without_a_cache_rescores_before_training(trained, tmp_path):
+    _, _, work_dir = trained
+    cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=0, interval=5)
+    cfg.resume, cfg.load_from = True, osp.join(work_dir, 'epoch_1.pth')  # no cache in it
+    runner = Runner.from_cfg(cfg)
+    plans = _record_plans(runner)
+    runner.train()
+    assert _hook(runner).refreshed_epoch == 1
+    assert {(v, t) for _, v, t in plans} == {(3, 6)}
+
+
+def test_a_cache_of_another_dataset_is_refused_on_resume(trained, tmp_path):
+    _, _, work_dir = trained
+    cfg = demo_cfg(tmp_path, max_epochs=3, num_images=32)
+    cfg.resume, cfg.load_from = True, osp.join(work_dir, 'epoch_2.pth')
+    with pytest.raises(ValueError, match='holds 48 maps but the training set has 32 images'):
+        Runner.from_cfg(cfg).train()
+
+
+def test_load_from_loads_weights_on_this_torch(trained, tmp_path):
+    runner, _, work_dir = trained
+    cfg = demo_cfg(tmp_path, max_epochs=1, start_epoch=5)
+    cfg.load_from = osp.join(work_dir, 'epoch_3.pth')
+    fresh = Runner.from_cfg(cfg)
+    fresh.load_or_resume()
+    for (name, a), b in zip(fresh.model.state_dict().items(), runner.model.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(start_epoch=-1), 'start_epoch must be an integer >= 0'),
+    (dict(interval=0), 'interval must be an integer >= 1'),
+    (dict(pipeline=[]), 'pipeline must list'),
+])
+def test_bad_schedule_settings_raise(kwargs, match):
+    args = dict(pipeline=[dict(type='PackInputs')])
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        FAMTRefreshHook(**args)
+
+
+def test_non_finite_scores_fall_back_to_uniform_with_one_warning():
+    maps = torch.rand(4, 2, 2)
+    maps[2, 0, 0] = float('nan')
+    with pytest.warns(UserWarning, match='1 of 4 images had non-finite') as record:
+        cache = FAMTRefreshHook._assemble(maps, torch.arange(4), 4)
+    assert len(record) == 1
+    assert torch.equal(cache[2], torch.ones(2, 2, dtype=torch.float16))
+    assert torch.isfinite(cache.float()).all()
+
+
+def test_a_refresh_that_misses_images_is_an_error():
+    with pytest.raises(RuntimeError, match='scored 2 of 4 images'):
+        FAMTRefreshHook._assemble(torch.rand(3, 2, 2), torch.tensor([0, 1, 1]), 4)

@@ -1,0 +1,107 @@
+"""FAMT-MAE against stock mmpretrain MAE; thrown patches never reach the encoder or the loss."""
+import pytest
+import torch
+from mmpretrain.registry import MODELS
+
+from famt_mm.core import MaskPlan, plan_counts, sample_plan
+from famt_mm.testing import tiny_mae_cfg
+
+
+def _stock_cfg(famt_cfg):
+    cfg = dict(famt_cfg)
+    cfg.update(type='MAE',
+               data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3,
+                                      std=[127.5] * 3),
+               backbone=dict(famt_cfg['backbone'], type='MAEViT', mask_ratio=0.75),
+               neck=dict(famt_cfg['neck'], type='MAEPretrainDecoder'))
+    return cfg
+
+
+def _models():
+    torch.manual_seed(0)
+    famt = MODELS.build(tiny_mae_cfg(img_size=16, patch_size=4))
+    famt.init_weights()
+    stock = MODELS.build(_stock_cfg(tiny_mae_cfg(img_size=16, patch_size=4)))
+    missing, unexpected = stock.load_state_dict(famt.state_dict(), strict=True)
+    assert not missing and not unexpected
+    return famt, stock
+
+
+def test_throw_zero_equals_stock_mae_for_the_same_index_sets():
+    famt, stock = _models()
+    inputs = torch.randn(3, 3, 16, 16)
+    num_patches, len_keep = 16, 4
+    # stock MAEViT draws torch.rand(B, L) first: replay it to get the same index sets
+    torch.manual_seed(123)
+    ids_shuffle = torch.rand(3, num_patches).argsort(dim=1)
+    plan = MaskPlan(visible=ids_shuffle[:, :len_keep], masked=ids_shuffle[:, len_keep:],
+                    thrown=ids_shuffle[:, :0])
+    torch.manual_seed(123)
+    stock_loss = stock.loss(inputs, [])['loss']
+    famt_loss = famt.loss(inputs, [], mask_plan=plan)['loss']
+    assert torch.allclose(famt_loss, stock_loss, rtol=1e-5, atol=1e-6)
+
+    stock_loss.backward()
+    famt_loss.backward()
+    stock_grads = dict(stock.named_parameters())
+    for name, param in famt.named_parameters():
+        if param.grad is None:
+            assert stock_grads[name].grad is None, name
+            continue
+        assert torch.allclose(param.grad, stock_grads[name].grad, rtol=1e-4, atol=1e-6), name
+
+
+def test_thrown_patches_are_absent_from_encoder_and_decoder_and_get_no_gradient():
+    famt, _ = _models()
+    num_patches = 16
+    n_masked, n_thrown, n_visible = plan_counts(num_patches, 0.45, 0.40)
+    assert n_thrown > 0
+    plan = sample_plan(torch.rand(2, num_patches), 0.45, 0.40)
+    lengths = {}
+    famt.backbone.layers[0].register_forward_pre_hook(
+        lambda m, args: lengths.__setitem__('encoder', args[0].shape[1]))
+    famt.neck.decoder_blocks[0].register_forward_pre_hook(
+        lambda m, args: lengths.__setitem__('decoder', args[0].shape[1]))
+    inputs = torch.randn(2, 3, 16, 16, requires_grad=True)
+    loss = famt.loss(inputs, [], mask_plan=plan)['loss']
+    assert lengths == {'encoder': 1 + n_visible, 'decoder': 1 + n_visible + n_masked}
+    loss.backward()
+    # per-patch gradient magnitude of the input image (4x4 patches of 4x4 px)
+    grad = inputs.grad.abs().sum(1).reshape(2, 4, 4, 4, 4).permute(0, 1, 3, 2, 4).reshape(2, 16, 16)
+    per_patch = grad.sum(-1)
+    assert torch.all(per_patch.gather(1, plan.thrown) == 0)
+    assert torch.all(per_patch.gather(1, plan.masked) > 0)
+    assert torch.all(per_patch.gather(1, plan.visible) > 0)
+
+
+def test_loss_covers_masked_patches_only():
+    famt, _ = _models()
+    plan = sample_plan(torch.ones(2, 16), 0.5, 0.25)
+    inputs = torch.randn(2, 3, 16, 16)
+    base = famt.loss(inputs, [], mask_plan=plan)['loss']
+    # changing the pixels of thrown patches changes nothing
+    perturbed = inputs.clone()
+    labels = plan.to_labels().reshape(2, 4, 4)
+    thrown_pixels = (labels == 2).repeat_interleave(4, 1).repeat_interleave(4, 2)
+    perturbed[thrown_pixels[:, None].expand(-1, 3, -1, -1)] += 5.0
+    assert torch.equal(famt.loss(perturbed, [], mask_plan=plan)['loss'], base)
+
+
+def test_loss_mode_without_a_plan_is_a_clear_error():
+    famt, _ = _models()
+    with pytest.raises(ValueError, match='needs a mask_plan'):
+        famt(torch.randn(1, 3, 16, 16), [], mode='loss')
+
+
+def test_patch_size_mismatch_between_preprocessor_and_backbone_is_an_error():
+    cfg = tiny_mae_cfg(img_size=16, patch_size=4)
+    cfg['data_preprocessor']['patch_size'] = 8
+    with pytest.raises(ValueError, match='patch_size=8 differs'):
+        MODELS.build(cfg)
+
+
+def test_whole_image_features_for_probing_and_scoring():
+    famt, _ = _models()
+    famt.eval()
+    (tokens, ) = famt.extract_feat(torch.randn(2, 3, 16, 16))
+    assert tokens.shape == (2, 17, 32)

@@ -1,0 +1,93 @@
+"""tools/demo_accuracy_for_time.py: the methods' configs, the schedule change, a short run."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from famt_mm.benchmark.accuracy_for_time import famt_mae, plain_mae, set_epochs
+from famt_mm.engine import CHECKPOINT_KEY
+from famt_mm.testing import DEMO_CONFIG
+from famt_mm.utils.configs import find_config
+
+pytestmark = pytest.mark.slow
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
+
+spec = importlib.util.spec_from_file_location('famt_tool_aft',
+                                              osp.join(ROOT, 'tools', 'demo_accuracy_for_time.py'))
+tool = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(tool)
+
+
+def test_plain_mae_is_the_demo_with_random_075_masking_and_no_refresh():
+    cfg = Config.fromfile(find_config(DEMO_CONFIG))
+    plain_mae(cfg)
+    gen = cfg.data_preprocessor.mask_generator
+    assert (gen.type, gen.mask_ratio, gen.throw_ratio) == ('RandomMaskGenerator', 0.75, 0.0)
+    assert [h.type for h in cfg.custom_hooks] == ['LinearProbeHook']
+    famt = Config.fromfile(find_config(DEMO_CONFIG))
+    famt_mae(famt)
+    assert famt.data_preprocessor.mask_generator.type == 'FAMTMaskGenerator'
+    # everything else is the same config
+    for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg', 'train_dataloader'):
+        assert cfg[key] == famt[key], key
+
+
+@pytest.mark.parametrize('epochs,expected', [
+    (100, [('LinearLR', 0, 5, None), ('CosineAnnealingLR', 5, 100, 95)]),
+    (3, [('LinearLR', 0, 3, None)]),
+])
+def test_schedule_length_change(epochs, expected):
+    cfg = Config.fromfile(find_config(DEMO_CONFIG))
+    set_epochs(cfg, epochs)
+    assert cfg.train_cfg.max_epochs == epochs
+    assert [(s.type, s.begin, s.end, s.get('T_max')) for s in cfg.param_scheduler] == expected
+
+
+def test_short_run_reports_both_methods(tmp_path, capsys):
+    # the demo, with probes on small subsets and a refresh before epoch 1, so FAMT runs guided
+    config = tmp_path / 'demo_small_probe.py'
+    config.write_text(f'''
+_base_ = {find_config(DEMO_CONFIG)!r}
+custom_hooks = [
+    dict(type='FAMTRefreshHook', pipeline={{{{_base_.whole_image_pipeline}}}}, start_epoch=1,
+         interval=1, batch_size=64),
+    dict(type='LinearProbeHook',
+         train_dataloader=dict(batch_size=64, num_workers=0,
+                               collate_fn=dict(type='default_collate'),
+                               sampler=dict(type='DefaultSampler', shuffle=False),
+                               dataset=dict(type='DigitsDataset', split='train', indices=120,
+                                            pipeline={{{{_base_.whole_image_pipeline}}}})),
+         test_dataloader=dict(batch_size=64, num_workers=0,
+                              collate_fn=dict(type='default_collate'),
+                              sampler=dict(type='DefaultSampler', shuffle=False),
+                              dataset=dict(type='DigitsDataset', split='test', indices=60,
+                                           pipeline={{{{_base_.whole_image_pipeline}}}}))),
+]
+''')
+    out = tmp_path / 'aft.json'
+    result = tool.main(['--seeds', '0', '1', '--epochs', '2', '--train-images', '32', '--config',
+                        str(config), '--work-dir', str(tmp_path / 'runs'), '--out', str(out)])
+    assert json.loads(out.read_text())['table'] == result['table']
+    runs = result['runs']
+    # seed by seed, the order flipped every seed
+    assert [(r['method'][:4], r['seed']) for r in runs] == [('MAE ', 0), ('FAMT', 0), ('FAMT', 1),
+                                                             ('MAE ', 1)]
+    for run in runs:
+        assert run['epochs'] == 2 and run['num_test'] == 60
+        assert 0 <= run['top1'] <= 100 and run['pretrain_s'] > 0
+    summary = result['summary']['FAMT-MAE (0.45 / 0.40)']
+    famt_top1 = [r['top1'] for r in runs if r['method'].startswith('FAMT')]
+    assert summary['top1']['mean'] == pytest.approx(sum(famt_top1) / 2)
+    assert summary['seeds'] == [0, 1]
+    for slug, refreshed in (('famt', True), ('mae', False)):  # only FAMT scored and threw
+        work_dir = osp.join(str(tmp_path / 'runs'), f'{slug}_seed0')
+        assert osp.isfile(osp.join(work_dir, 'linear_probe.json'))
+        ckpt = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu', weights_only=True)
+        assert (CHECKPOINT_KEY in ckpt) == refreshed
+    table = capsys.readouterr().out
+    assert '| MAE (random 0.75) | 2 | 0, 1 |' in table
+    assert '| FAMT-MAE (0.45 / 0.40) | 2 | 0, 1 |' in table

@@ -1,0 +1,108 @@
+"""tools/benchmark.py and famt_mm.benchmark: measuring helpers, option checks, one tiny end-to-end run.
+
+Only mechanics are tested here; speed is reported by running the tool, never asserted.
+"""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from famt_mm.benchmark.measure import count_flops, peak_memory
+from famt_mm.benchmark.step import shrink_model_cfg
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
+
+pytestmark = pytest.mark.slow
+
+
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(f'famt_tool_{name}',
+                                                  osp.join(ROOT, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _load_tool('benchmark')
+
+
+
+def test_flops_of_a_matmul_and_of_cpu_fused_attention_are_counted():
+    a, b = torch.randn(8, 16), torch.randn(16, 4)
+    assert count_flops(lambda: a @ b) == 2 * 8 * 16 * 4
+    q = k = v = torch.randn(2, 3, 10, 8)  # (B, H, S, D)
+    # q @ k^T and attn @ v: 2 * (2 B H S S D)
+    flops = count_flops(lambda: F.scaled_dot_product_attention(q, k, v))
+    assert flops == 4 * 2 * 3 * 10 * 10 * 8
+
+
+def test_cpu_peak_memory_sees_a_step_allocation():
+    def allocate():
+        x = torch.ones(64, 2**20)  # 256 MiB, touched
+        return float(x[-1, -1])
+
+    mem = peak_memory(allocate, torch.device('cpu'))
+    assert mem['peak_bytes'] > 0
+    if mem['step_bytes'] is not None:  # Linux: the high-water mark is reset per step
+        assert 200 * 2**20 < mem['step_bytes'] < 1024 * 2**20
+
+
+def test_shrinking_follows_the_options_and_builds():
+    from mmpretrain.registry import MODELS
+    cfg = dict(type='MAE', backbone=dict(type='MAEViT', arch='b', patch_size=16),
+               neck=dict(type='MAEPretrainDecoder', embed_dim=768, decoder_embed_dim=64,
+                         decoder_depth=1, decoder_num_heads=2),
+               head=dict(type='MAEPretrainHead', norm_pix=True, patch_size=16,
+                         loss=dict(type='PixelReconstructionLoss', criterion='L2')))
+    shrink_model_cfg(cfg, 'deit-tiny', 64)
+    assert cfg['neck']['embed_dim'] == 192 and cfg['neck']['num_patches'] == 16
+    model = MODELS.build(cfg)
+    assert model.backbone.embed_dims == 192 and model.backbone.patch_resolution == (4, 4)
+    with pytest.raises(ValueError, match='--img-size must be a multiple of the patch size 16'):
+        shrink_model_cfg(cfg, 'deit-tiny', 70)
+
+
+@pytest.mark.parametrize('argv,match', [
+    (['--iters', '0'], '--iters must be >= 1'),
+    (['--arch', 'vit-q'], "--arch must be one of mmpretrain's ViT archs"),
+    (['--amp', '--device', 'cpu'], '--amp needs --device cuda'),
+    (['--pairs', 'nope'], '--pairs must name pairs of'),
+    (['--device', 'tpu'], "--device"),
+])
+def test_bad_options_are_clear_errors(argv, match, capsys):
+    with pytest.raises(SystemExit):
+        bench.parse_args(argv)
+    assert match in capsys.readouterr().err
+
+
+def test_tiny_run_writes_every_figure(tmp_path, capsys):
+    out = tmp_path / 'bench.json'
+    results = bench.main(['--arch', 'deit-tiny', '--img-size', '64', '--batch-size', '2',
+                          '--iters', '2', '--warmup', '1', '--device', 'cpu', '--out', str(out)])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(results))
+    r = results['pairs']['mae']
+    base, famt = r['methods'][r['baseline']], r['methods'][r['famt']]
+    # 16 patches: FAMT-MAE's encoder sees 3 (MAE 4), its decoder 3 + 7 masked (MAE all 16)
+    assert 0 < famt['train_step_flops'] < base['train_step_flops']
+    assert r['flops_ratio'] == pytest.approx(famt['train_step_flops'] / base['train_step_flops'])
+    for m in (base, famt):
+        assert m['step_time']['n'] == 2 and m['step_time']['median_s'] > 0
+        assert m['memory']['peak_bytes'] > 0
+    medians = famt['step_time']['median_s'], base['step_time']['median_s']
+    assert r['time_ratio'] == pytest.approx(medians[0] / medians[1])
+    # scoring materialises the last block's attention on top of plain inference: more FLOPs
+    assert r['refresh']['scoring']['flops'] > r['refresh']['plain_inference']['flops'] > 0
+    assert r['refresh']['ratio'] > 0
+    assert 0 < r['preprocessor']['share_of_famt_step'] < 1
+    assert set(r['targets'].values()) <= {True, False} and len(r['targets']) == 4
+    # FAMT-SimMIM throws 1 of 4 units of 2x2 patches: its encoder sees 13 of 17 tokens
+    simmim = results['pairs']['simmim']
+    base, famt = simmim['methods'][simmim['baseline']], simmim['methods'][simmim['famt']]
+    assert 0 < famt['train_step_flops'] < base['train_step_flops']
+    table = capsys.readouterr().out
+    assert '| train-step GFLOPs |' in table and 'targets:' in table

@@ -1,0 +1,137 @@
+"""FAMT figures: maps and plan, MAE reconstructions, the visualize tool and the training hook."""
+import glob
+import importlib.util
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.runner import Runner
+from mmpretrain.registry import MODELS
+
+from famt_mm.core import sample_plan
+from famt_mm.engine import FAMTVisualizationHook
+from famt_mm.testing import DEMO_CONFIG, demo_cfg, tiny_mae_cfg
+from famt_mm.utils.configs import find_config
+from famt_mm.visualization import PLAN_COLORS, draw_plan, famt_figures, grid_shape, plan_overlay, reconstruct
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
+
+
+def _model():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_mae_cfg(img_size=16, patch_size=4))
+    model.init_weights()
+    return model
+
+
+def _png_size(path):
+    image = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    assert image is not None, f'{path} is not a readable image'
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    return image.shape[:2]
+
+
+def test_plan_overlay_paints_each_set_in_its_colour():
+    image = np.full((4, 4, 3), 100, dtype=np.uint8)
+    labels = np.array([[0, 1], [2, 0]])  # visible, masked / thrown, visible
+    panel = plan_overlay(image, labels, 8)
+    assert panel.shape == (8, 8, 3)
+    cells = {name: panel[r * 4 + 2, c * 4 + 2].astype(int)
+             for name, (r, c) in dict(visible=(0, 0), masked=(0, 1), thrown=(1, 0)).items()}
+    for name, colour in cells.items():
+        # each cell is closest to its own set's colour
+        nearest = min(PLAN_COLORS, key=lambda n: np.abs(colour - PLAN_COLORS[n]).sum())
+        assert nearest == name, (name, colour)
+
+
+def test_figures_have_the_layout_sizes_and_leave_state_alone():
+    model = _model()
+    preprocessor = model.data_preprocessor
+    cached = torch.rand(5, 4, 4).half()
+    preprocessor.set_importance_maps(cached)
+    inputs = torch.randn(2, 3, 16, 16)
+    torch.manual_seed(7)
+    expected_next = torch.rand(3)
+    torch.manual_seed(7)
+    figures = famt_figures(model, inputs, panel=40, seed=3)
+    assert torch.equal(torch.rand(3), expected_next)  # the caller's random stream is untouched
+    assert torch.equal(preprocessor.importance_maps, cached)  # the cache is put back
+    assert model.training
+    assert len(figures) == 2
+    for figure in figures:
+        assert figure['maps'].shape == (*grid_shape(1, 5, 40), 3)
+        assert figure['reconstruction'].shape == (*grid_shape(2, 3, 40), 3)
+    again = famt_figures(model, inputs, panel=40, seed=3)
+    assert np.array_equal(again[0]['maps'], figures[0]['maps'])  # seeded plans: same picture
+
+
+def test_drawn_plan_has_the_generators_counts_and_follows_the_weights():
+    model = _model()
+    inputs = torch.randn(2, 3, 16, 16)
+    weights = torch.full((2, 4, 4), 1e-6)
+    weights[:, :2, :] = 1.0  # all weight on the top 8 patches
+    plan = draw_plan(model.data_preprocessor, inputs, weights)
+    assert plan.masked.shape[1] == 7 and plan.thrown.shape[1] == 6 and plan.visible.shape[1] == 3
+    assert (plan.masked < 8).all()  # 7 masked drawn from the 8 heavy patches
+
+
+def test_reconstruction_keeps_visible_and_thrown_pixels_and_fills_masked_ones():
+    model = _model().eval()
+    inputs = torch.randn(2, 3, 16, 16)
+    plan = sample_plan(torch.rand(2, 16), 0.45, 0.40)
+    rebuilt = reconstruct(model, inputs, plan)
+    before, after = model.head.patchify(inputs), model.head.patchify(rebuilt)
+    kept = torch.cat([plan.visible, plan.thrown], dim=1)
+    index = kept[..., None].expand(-1, -1, before.shape[-1])
+    assert torch.equal(after.gather(1, index), before.gather(1, index))
+    masked = plan.masked[..., None].expand(-1, -1, before.shape[-1])
+    assert not torch.allclose(after.gather(1, masked), before.gather(1, masked))
+
+
+def test_visualize_tool_writes_valid_pngs_of_the_expected_size(tmp_path):
+    spec = importlib.util.spec_from_file_location('famt_tool_visualize',
+                                                  osp.join(ROOT, 'tools', 'visualize.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    image_path = str(tmp_path / 'photo.png')
+    cv2.imwrite(image_path, np.random.RandomState(0).randint(0, 255, (50, 70, 3), dtype=np.uint8))
+    written = tool.main([find_config(DEMO_CONFIG), '--images', image_path, '--out-dir', str(tmp_path / 'out'),
+                         '--panel', '64'])
+    names = sorted(osp.basename(p) for p in written)
+    assert names == ['photo_maps.png', 'photo_reconstruction.png']
+    assert _png_size(written[0]) == grid_shape(1, 5, 64)
+    assert _png_size(written[1]) == grid_shape(2, 3, 64)
+    with pytest.raises(SystemExit):
+        tool.parse_args([find_config(DEMO_CONFIG), '--images', str(tmp_path / 'missing.png')])
+    with pytest.raises(ValueError, match='index 9999 outside the held-out split'):
+        tool.main([find_config(DEMO_CONFIG), '--digits', '9999', '--out-dir', str(tmp_path / 'out')])
+
+
+def test_hook_sends_grids_to_the_visualizer_backends(tmp_path):
+    cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1, interval=5, num_images=32)
+    cfg.custom_hooks.append(dict(type='FAMTVisualizationHook', pipeline=cfg.whole_image_pipeline,
+                                 indices=[0, 3], interval=2, panel=32))
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    files = sorted(glob.glob(osp.join(str(tmp_path), '*', 'vis_data', 'vis_image', '*.png')))
+    names = [osp.basename(f) for f in files]
+    # drawn after epoch 2 only (interval 2)
+    assert names == ['famt_maps_0_2.png', 'famt_maps_3_2.png', 'famt_reconstruction_0_2.png',
+                     'famt_reconstruction_3_2.png']
+    assert _png_size(files[0]) == grid_shape(1, 5, 32)
+    assert _png_size(files[2]) == grid_shape(2, 3, 32)
+
+
+@pytest.mark.parametrize('kwargs,match', [
+    (dict(interval=0), 'interval must be an integer >= 1'),
+    (dict(panel=8), 'panel must be an integer >= 16'),
+    (dict(indices=[-1]), 'indices must be non-negative integers'),
+    (dict(pipeline=[]), 'pipeline must list'),
+])
+def test_bad_hook_settings_raise(kwargs, match):
+    args = dict(pipeline=[dict(type='PackInputs')])
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        FAMTVisualizationHook(**args)
