@@ -2,9 +2,8 @@
 import pytest
 from mmengine.runner import Runner
 from test_refresh_runner import _hook, _record_plans
-from test_simmim import swin_simmim_cfg, vit_simmim_cfg
 
-from famt_mm.testing import demo_cfg
+from famt_mm.testing import demo_cfg, swin_simmim_cfg, vit_simmim_cfg
 
 pytestmark = pytest.mark.slow
 

@@ -7,37 +7,7 @@ from mmpretrain.structures import DataSample
 
 from famt_mm.core import MaskPlan, expand_unit_ids, plan_counts, sample_plan
 from famt_mm.models import FAMTSimMIMViT, patchify_chw, score_images
-
-
-def vit_simmim_cfg(img_size=16, patch_size=4, unit_size=8, mask_generator=None):
-    mask_generator = mask_generator or dict(type='FAMTMaskGenerator', mask_ratio=0.5,
-                                            throw_ratio=0.25, warmup_mask_ratio=0.5)
-    return dict(
-        type='FAMTSimMIM',
-        data_preprocessor=dict(type='FAMTDataPreprocessor', mask_generator=mask_generator,
-                               patch_size=patch_size, unit_size=unit_size, mean=[127.5] * 3,
-                               std=[127.5] * 3),
-        backbone=dict(type='FAMTSimMIMViT',
-                      arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
-                      img_size=img_size, patch_size=patch_size),
-        neck=dict(type='FAMTSimMIMLinearDecoder', in_channels=32, encoder_stride=patch_size),
-        head=dict(type='SimMIMHead', patch_size=patch_size,
-                  loss=dict(type='PixelReconstructionLoss', criterion='L1', channel=3)))
-
-
-def swin_simmim_cfg(mask_generator=None):
-    mask_generator = mask_generator or dict(type='FAMTMaskGenerator', mask_ratio=0.5,
-                                            throw_ratio=0.0, warmup_mask_ratio=0.5)
-    return dict(
-        type='FAMTSimMIM',
-        data_preprocessor=dict(type='FAMTDataPreprocessor', mask_generator=mask_generator,
-                               patch_size=4, unit_size=16, mean=[127.5] * 3, std=[127.5] * 3),
-        backbone=dict(type='SimMIMSwinTransformer',
-                      arch=dict(embed_dims=16, depths=[1, 1], num_heads=[2, 2]), img_size=32,
-                      stage_cfgs=dict(block_cfgs=dict(window_size=4)), out_indices=(1, )),
-        neck=dict(type='SimMIMLinearDecoder', in_channels=32, encoder_stride=8),
-        head=dict(type='SimMIMHead', patch_size=4,
-                  loss=dict(type='PixelReconstructionLoss', criterion='L1', channel=3)))
+from famt_mm.testing import swin_simmim_cfg, vit_simmim_cfg
 
 
 def _vit_model():
