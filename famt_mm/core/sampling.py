@@ -9,7 +9,7 @@ import torch
 
 from .importance import check_choice
 
-#: how the counts are rounded: MAE's reference code (``'floor_cumulative'``), SimMIM's (``'ceil_each'``)
+#: how the counts are rounded: as the MAE reference code, as the SimMIM reference code
 COUNT_ROUNDINGS: Tuple[str, ...] = ('floor_cumulative', 'ceil_each')
 #: which group of the weighted draw is thrown: right after the masked ones, or the last drawn
 THROW_FROM: Tuple[str, ...] = ('middle', 'lowest')

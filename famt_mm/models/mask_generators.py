@@ -1,9 +1,10 @@
 """Mask generators selectable from the config: MAE's random masking, AMT and FAMT.
 
-A generator holds the masking ratios, how counts are rounded, which group is thrown and, for the guided
-ones, the importance formula that the refresh hook applies to the last block. Sampling itself is the
-one core function for all of them. Every switch defaults to the published behaviour; a switch set to
-something that cannot take effect is an error rather than a silent no-op (``docs/method.md`` section 6).
+A generator holds the masking ratios, how counts are rounded, which group is thrown and, for the
+guided ones, the importance formula that the refresh hook applies to the last block. Sampling itself
+is the one core function for all of them. Every switch defaults to the published behaviour; a switch
+set to something that cannot take effect is an error, not a silent no-op (``docs/method.md``
+section 6).
 """
 from typing import Optional, Sequence
 
