@@ -1,6 +1,12 @@
 """The FAMT masking core: pure tensor functions, usable without mmengine."""
 from .importance import (
+                         ATTENTION_TERMS,
+                         FREQUENCY_FILTERS,
+                         KERNEL_CENTRES,
+                         WEIGHT_SOURCES,
                          amt_weights,
+                         check_attention_terms,
+                         check_choice,
                          famt_attention,
                          famt_weights,
                          frequency_factor,
@@ -8,6 +14,8 @@ from .importance import (
                          softmax_attention,
 )
 from .sampling import (
+                         COUNT_ROUNDINGS,
+                         THROW_FROM,
                          MaskPlan,
                          check_ratios,
                          expand_unit_ids,
@@ -19,7 +27,9 @@ from .sampling import (
 from .warp import pool_to_units, warp_to_views
 
 __all__ = [
-    'amt_weights', 'famt_attention', 'famt_weights', 'frequency_factor', 'lowpass_kernel',
-    'softmax_attention', 'MaskPlan', 'check_ratios', 'expand_unit_ids', 'gather_tokens',
-    'plan_counts', 'sample_plan', 'sanitize_weights', 'pool_to_units', 'warp_to_views'
+    'ATTENTION_TERMS', 'FREQUENCY_FILTERS', 'KERNEL_CENTRES', 'WEIGHT_SOURCES', 'amt_weights',
+    'check_attention_terms', 'check_choice', 'famt_attention', 'famt_weights', 'frequency_factor',
+    'lowpass_kernel', 'softmax_attention', 'COUNT_ROUNDINGS', 'THROW_FROM', 'MaskPlan',
+    'check_ratios', 'expand_unit_ids', 'gather_tokens', 'plan_counts', 'sample_plan',
+    'sanitize_weights', 'pool_to_units', 'warp_to_views'
 ]

@@ -1,4 +1,4 @@
-"""Warping a stored whole-image map to a training view (FAMT-METHOD section 2).
+"""Warping a stored whole-image map to a training view (``docs/method.md`` section 3).
 
 The map covers the whole image; the view is a crop box, maybe flipped, resized to the patch grid.
 Both are expressed in normalised image coordinates, so one batched ``grid_sample`` follows the view.

@@ -21,7 +21,8 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
     inputs' device; the plan handed to the model lists patches (a unit's patches share its fate).
     Until the refresh hook has stored maps (and for generators that need none) the weights are
     uniform; during that warm-up a guided generator masks at ``warmup_mask_ratio`` and throws
-    nothing, as plain MAE.
+    nothing, as plain MAE. Counts are rounded and thrown patches chosen as the generator's
+    ``count_rounding`` and ``throw_mode`` say.
 
     Args:
         mask_generator (dict | BaseMaskGenerator): e.g. ``dict(type='FAMTMaskGenerator')``.
@@ -102,7 +103,8 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
             weights = inputs.new_ones(inputs.shape[0], grid[0] * grid[1])
         else:
             weights = maps.flatten(1)
-        plan = sample_plan(weights, mask_ratio, throw_ratio)
+        plan = sample_plan(weights, mask_ratio, throw_ratio, rounding=generator.count_rounding,
+                           throw_from=generator.throw_from)
         return plan.expand_units(grid[1], self.unit_size // self.patch_size)
 
     def _view_weights(self, inputs: torch.Tensor, data_samples: Optional[List]) -> torch.Tensor:

@@ -61,12 +61,19 @@ def test_the_knobs_of_the_published_runs():
     simmim = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py'))
     gen = simmim.data_preprocessor.mask_generator
     assert (gen.mask_ratio, gen.throw_ratio, simmim.data_preprocessor.unit_size) == (0.44, 0.26, 32)
+    # the official SimMIM code: each count rounded up, warm-up at the guided mask ratio
+    assert (gen.count_rounding, gen.warmup_mask_ratio) == ('ceil_each', 0.44)
+    amt_simmim = Config.fromfile(osp.join(PRETRAIN, 'amt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py'))
+    gen = amt_simmim.data_preprocessor.mask_generator
+    assert (gen.type, gen.count_rounding, gen.warmup_mask_ratio) == ('AMTMaskGenerator', 'ceil_each',
+                                                                     0.44)
     hook = next(h for h in simmim.custom_hooks if h.type == 'FAMTRefreshHook')
     assert (hook.start_epoch, hook.interval, simmim.train_cfg.max_epochs) == (40, 40, 200)
     assert simmim.optim_wrapper.optimizer.lr == 1e-4 * 2048 / 512
     assert simmim.param_scheduler[0].end == 10
     swin = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.py'))
     assert swin.data_preprocessor.mask_generator.throw_ratio == 0.0
+    assert swin.data_preprocessor.mask_generator.count_rounding == 'ceil_each'
     assert swin.model.backbone.type == 'SimMIMSwinTransformer'
 
 
@@ -104,15 +111,16 @@ def test_vit_b_simmim_guided_step_throws_52_patches():
     cfg = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py'))
     plan, lengths = _guided_step(cfg, 224, (14, 14),
                                  record_lengths=lambda m: dict(encoder=m.backbone.layers[0]))
-    assert (plan.masked.shape[1], plan.thrown.shape[1], plan.visible.shape[1]) == (84, 52, 60)
+    # 22 / 13 / 14 units of 2x2 patches: ceil(49 * 0.44), ceil(49 * 0.26), the rest
+    assert (plan.masked.shape[1], plan.thrown.shape[1], plan.visible.shape[1]) == (88, 52, 56)
     assert lengths == {'encoder': 1 + 196 - 52}
 
 
 def test_swin_b_simmim_guided_step_masks_units_without_throwing():
     cfg = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.py'))
     plan, _ = _guided_step(cfg, 192, (6, 6), batch=1)
-    # 6x6 units of 8x8 patches: int(36 * 0.6) = 21 units masked
-    assert (plan.masked.shape[1], plan.thrown.shape[1]) == (21 * 64, 0)
+    # 6x6 units of 8x8 patches: ceil(36 * 0.6) = 22 units masked
+    assert (plan.masked.shape[1], plan.thrown.shape[1]) == (22 * 64, 0)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)

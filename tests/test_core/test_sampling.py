@@ -1,4 +1,4 @@
-"""Sampling of masked / thrown / visible sets (FAMT-METHOD section 3)."""
+"""Sampling of masked / thrown / visible sets (docs/method.md sections 4 and 6)."""
 import pytest
 import torch
 
@@ -18,7 +18,37 @@ def _check_partition(plan: MaskPlan, num_patches: int, counts):
 def test_counts_of_the_public_defaults():
     assert plan_counts(196, 0.45, 0.40) == (88, 78, 30)
     assert plan_counts(196, 0.75, 0.0) == (147, 0, 49)  # MAE's warm-up: 49 visible as stock MAE
-    assert plan_counts(49, 0.44, 0.26) == (21, 13, 15)  # SimMIM's 7x7 units
+    assert plan_counts(49, 0.44, 0.26) == (21, 13, 15)  # MAE's rounding on SimMIM's 7x7 units
+
+
+def test_counts_per_algorithm_as_the_reference_code_rounds_them():
+    # MAE reference: int() of the cumulative ratios
+    assert plan_counts(196, 0.45, 0.40, rounding='floor_cumulative') == (88, 78, 30)
+    # SimMIM reference: ceil() of each ratio on its own, 7x7 units of 32 px at 224 px
+    assert plan_counts(49, 0.44, 0.26, rounding='ceil_each') == (22, 13, 14)
+    assert plan_counts(49, 0.44, 0.0, rounding='ceil_each') == (22, 0, 27)  # its warm-up
+    assert plan_counts(36, 0.6, 0.0, rounding='ceil_each') == (22, 0, 14)  # SimMIM's Swin, 6x6
+    assert plan_counts(196, 0.45, 0.40, rounding='ceil_each') == (89, 79, 28)
+
+
+@pytest.mark.parametrize('rounding', ['floor_cumulative', 'ceil_each'])
+def test_exact_products_are_not_rounded_off_by_float_noise(rounding):
+    # 0.29 * 100 = 28.999999999999996 and 0.07 * 100 = 7.000000000000001 in floats
+    assert plan_counts(100, 0.29, 0.0, rounding) == (29, 0, 71)
+    assert plan_counts(100, 0.07, 0.14, rounding) == (7, 14, 79)
+    assert plan_counts(196, 0.5, 0.25, rounding) == (98, 49, 49)
+    for mask_pct in range(1, 99, 3):
+        for throw_pct in range(0, 99 - mask_pct, 4):
+            assert plan_counts(100, mask_pct / 100, throw_pct / 100, rounding) == \
+                (mask_pct, throw_pct, 100 - mask_pct - throw_pct)
+
+
+def test_bad_rounding_and_a_rounding_without_visible_patches_raise():
+    with pytest.raises(ValueError, match="rounding must be one of 'floor_cumulative', 'ceil_each'"):
+        plan_counts(49, 0.44, 0.26, rounding='round')
+    assert plan_counts(10, 0.55, 0.35) == (5, 4, 1)
+    with pytest.raises(ValueError, match="leaves no visible patch of 10 with rounding='ceil_each'"):
+        plan_counts(10, 0.55, 0.35, rounding='ceil_each')  # 6 + 4 of 10
 
 
 @pytest.mark.parametrize('mask_ratio,throw_ratio', [(0.45, 0.40), (0.75, 0.0), (0.3, 0.5)])
@@ -56,6 +86,36 @@ def test_skewed_weights_mask_heavy_patches_and_keep_light_ones_visible():
     heaviest, lightest = labels[:, -10:], labels[:, :10]
     assert (heaviest == 1).float().mean() > 0.8
     assert (lightest == 0).float().mean() > (heaviest == 0).float().mean() + 0.3
+
+
+@pytest.mark.parametrize('rounding', ['floor_cumulative', 'ceil_each'])
+def test_sample_plan_uses_the_rounding(rounding):
+    plan = sample_plan(torch.rand(3, 49), 0.44, 0.26, rounding=rounding)
+    _check_partition(plan, 49, plan_counts(49, 0.44, 0.26, rounding))
+
+
+def test_throw_from_lowest_throws_the_last_drawn_and_keeps_the_middle_visible():
+    num_patches = 100
+    weights = torch.linspace(0.01, 1.0, num_patches).expand(2000, -1) ** 3
+    plans = {throw_from: sample_plan(weights, 0.45, 0.40, torch.Generator().manual_seed(3),
+                                     throw_from=throw_from) for throw_from in ('middle', 'lowest')}
+    middle, lowest = plans['middle'], plans['lowest']
+    _check_partition(lowest, num_patches, plan_counts(num_patches, 0.45, 0.40))
+    # the same draw: the masked set is unchanged, the rest is cut the other way round
+    assert torch.equal(middle.masked, lowest.masked)
+    rest = lambda plan: torch.cat([plan.visible, plan.thrown], 1).sort(1).values  # noqa: E731
+    assert torch.equal(rest(middle), rest(lowest))
+    mean_weight = lambda ids: weights.gather(1, ids).mean()  # noqa: E731
+    assert mean_weight(middle.thrown) > mean_weight(middle.visible)
+    assert mean_weight(lowest.thrown) < mean_weight(lowest.visible)
+    assert mean_weight(lowest.masked) > mean_weight(lowest.visible) > mean_weight(lowest.thrown)
+
+
+def test_throw_from_lowest_without_throwing_is_plain_guided_masking():
+    plan = sample_plan(torch.rand(2, 16), 0.5, 0.0, throw_from='lowest')
+    _check_partition(plan, 16, (8, 0, 8))
+    with pytest.raises(ValueError, match="throw_from must be one of 'middle', 'lowest'"):
+        sample_plan(torch.rand(2, 16), 0.5, 0.25, throw_from='highest')
 
 
 def test_inclusion_follows_the_weights_for_a_single_draw():

@@ -1,4 +1,4 @@
-"""Warping stored whole-image maps to training views (FAMT-METHOD section 2)."""
+"""Warping stored whole-image maps to training views (docs/method.md section 3)."""
 import torch
 
 from famt_mm.core import pool_to_units, warp_to_views

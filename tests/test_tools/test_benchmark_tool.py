@@ -82,12 +82,13 @@ def test_bad_options_are_clear_errors(argv, match, capsys):
 
 def test_tiny_run_writes_every_figure(tmp_path, capsys):
     out = tmp_path / 'bench.json'
-    results = bench.main(['--arch', 'deit-tiny', '--img-size', '64', '--batch-size', '2',
+    # 96 px: SimMIM's 3x3 units of 32 px leave visible units under its rounding up (2x2 would not)
+    results = bench.main(['--arch', 'deit-tiny', '--img-size', '96', '--batch-size', '2',
                           '--iters', '2', '--warmup', '1', '--device', 'cpu', '--out', str(out)])
     assert json.loads(out.read_text()) == json.loads(json.dumps(results))
     r = results['pairs']['mae']
     base, famt = r['methods'][r['baseline']], r['methods'][r['famt']]
-    # 16 patches: FAMT-MAE's encoder sees 3 (MAE 4), its decoder 3 + 7 masked (MAE all 16)
+    # 36 patches: FAMT-MAE's encoder sees 6 (MAE 9), its decoder 6 + 16 masked (MAE all 36)
     assert 0 < famt['train_step_flops'] < base['train_step_flops']
     assert r['flops_ratio'] == pytest.approx(famt['train_step_flops'] / base['train_step_flops'])
     for m in (base, famt):
@@ -100,7 +101,7 @@ def test_tiny_run_writes_every_figure(tmp_path, capsys):
     assert r['refresh']['ratio'] > 0
     assert 0 < r['preprocessor']['share_of_famt_step'] < 1
     assert set(r['targets'].values()) <= {True, False} and len(r['targets']) == 4
-    # FAMT-SimMIM throws 1 of 4 units of 2x2 patches: its encoder sees 13 of 17 tokens
+    # FAMT-SimMIM throws 3 of 9 units of 2x2 patches: its encoder sees 25 of 37 tokens
     simmim = results['pairs']['simmim']
     base, famt = simmim['methods'][simmim['baseline']], simmim['methods'][simmim['famt']]
     assert 0 < famt['train_step_flops'] < base['train_step_flops']

@@ -1,8 +1,8 @@
 # FAMT-MAE: ViT-B on CIFAR-10 at its native 32 px with 2-px patches (16 x 16 = 256 patches, close to
 # ImageNet's 14 x 14), 400 epochs, batch 256. MAE's recipe (optimiser, schedule, decoder, loss) is
-# that of ../famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py, inherited; only data, resolution and batch change here. The AMT and
-# plain-MAE baselines (amt_/mae_vit-base-p2_1xb256-amp-coslr-400e_cifar10.py) inherit this file and swap the mask
-# generator.
+# that of famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py, inherited; only data, resolution and
+# batch change here. The AMT and plain-MAE baselines (amt-mae_... and mae_vit-base-p2_1xb256-amp-
+# coslr-400e_cifar10.py) inherit this file and swap the mask generator.
 # CIFAR-100, STL-10 and Tiny ImageNet configs inherit it too.
 _base_ = './famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'
 

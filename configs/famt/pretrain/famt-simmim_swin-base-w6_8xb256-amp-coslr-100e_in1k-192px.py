@@ -12,8 +12,9 @@ warmup_mask_ratio = 0.6  # plain SimMIM random masking until the first refresh
 refresh_start_epoch = 10  # warm-up epochs (the lr warm-up of this recipe)
 refresh_interval = 10  # about 10 % of the 100-epoch schedule
 refresh_batch_size = 256  # per GPU
+# counts rounded up as SimMIM's own mask generator does: ceil(36 * 0.6) = 22 of the 6x6 units
 mask_generator = dict(type='FAMTMaskGenerator', mask_ratio=mask_ratio, throw_ratio=0.0,
-                      warmup_mask_ratio=warmup_mask_ratio)
+                      warmup_mask_ratio=warmup_mask_ratio, count_rounding='ceil_each')
 img_size = 192
 unit_size = 32
 # -------------------------------------------------------------------------------------------------

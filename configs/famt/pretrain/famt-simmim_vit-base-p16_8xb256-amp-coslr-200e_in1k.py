@@ -5,9 +5,9 @@ _base_ = 'mmpretrain::simmim/simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192p
 custom_imports = dict(imports=['famt_mm'], allow_failed_imports=False)
 
 # ---- FAMT knobs ---------------------------------------------------------------------------------
-mask_ratio = 0.44  # share of the 7x7 units of 32 px replaced by [MASK] (21 units = 84 patches)
+mask_ratio = 0.44  # share of the 7x7 units of 32 px replaced by [MASK] (22 units = 88 patches)
 throw_ratio = 0.26  # share of units removed from the token sequence (13 units = 52 patches)
-warmup_mask_ratio = 0.6  # plain SimMIM random masking (no throwing) until the first refresh
+warmup_mask_ratio = 0.44  # random masking, no throwing, until the first refresh (official code)
 refresh_start_epoch = 40  # warm-up epochs: first importance refresh before epoch 40 (0-based)
 refresh_interval = 40  # epochs between refreshes
 refresh_batch_size = 256  # per GPU, for the whole-image scoring pass
@@ -15,7 +15,10 @@ mask_generator = dict(  # 'FAMTMaskGenerator', 'AMTMaskGenerator' or 'RandomMask
     type='FAMTMaskGenerator',
     mask_ratio=mask_ratio,
     throw_ratio=throw_ratio,
-    warmup_mask_ratio=warmup_mask_ratio)
+    warmup_mask_ratio=warmup_mask_ratio,
+    # the official SimMIM code rounds each count up: ceil(49 * 0.44) = 22 masked, ceil(49 * 0.26) = 13
+    # thrown, 14 visible units (MAE's int() of the cumulative ratios would give 21 / 13 / 15)
+    count_rounding='ceil_each')
 img_size = 224
 patch_size = 16
 unit_size = 32  # SimMIM's masking unit in pixels

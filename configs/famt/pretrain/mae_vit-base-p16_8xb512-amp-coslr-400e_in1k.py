@@ -1,6 +1,8 @@
 # Plain-MAE baseline on ImageNet-1K: random masking at 0.75, nothing thrown, no refresh; everything
-# else (pipeline, model code, 400-epoch schedule) as ../famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py (FAMT-MAE), whose AMT twin
-# is ../amt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py. Equal to mmpretrain's MAE for the same index sets (tests/test_mae.py).
+# else (pipeline, model code, 400-epoch schedule) as FAMT-MAE's
+# famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py, whose AMT twin is
+# amt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py. Equal to mmpretrain's MAE for the same index
+# sets (tests/test_models/test_mae.py).
 _base_ = './famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'
 
 # ---- knobs: MAE's masking ------------------------------------------------------------------------
