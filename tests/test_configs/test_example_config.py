@@ -20,14 +20,20 @@ IMG_SIZE, PATCH_SIZE = 32, 8  # a 4 x 4 patch grid: 7 masked, 6 thrown, 3 visibl
 
 
 def write_imagenet(root: str, classes: int = 2, per_class: int = 4) -> None:
-    """JPEGs in ImageNet's training layout: train/<wnid>/<wnid>_<i>.JPEG."""
+    """JPEGs in mmpretrain's ImageNet layout: train/<wnid>/<wnid>_<i>.JPEG and meta/train.txt (the
+    annotation file, which spares the dataset its check for 1000 class folders)."""
     rng = np.random.default_rng(0)
+    lines = []
     for c in range(classes):
         folder = osp.join(root, 'train', f'n{c:08d}')
         os.makedirs(folder, exist_ok=True)
         for i in range(per_class):
             image = rng.integers(0, 255, (40 + 4 * i, 48, 3), dtype=np.uint8)
             cv2.imwrite(osp.join(folder, f'n{c:08d}_{i}.JPEG'), image)
+            lines.append(f'n{c:08d}/n{c:08d}_{i}.JPEG {c}\n')
+    os.makedirs(osp.join(root, 'meta'), exist_ok=True)
+    with open(osp.join(root, 'meta', 'train.txt'), 'w') as f:
+        f.writelines(lines)
 
 
 def test_the_example_inherits_mmpretrain_and_states_every_famt_setting():
