@@ -9,7 +9,7 @@ import importlib.util
 from .version import __version__
 
 if importlib.util.find_spec('mmpretrain') is not None:
-    from .utils.checkpoint import allow_mmengine_checkpoints
+    from .checkpoint import allow_mmengine_checkpoints
     allow_mmengine_checkpoints()
     from . import datasets, engine, models  # noqa: F401  (registration)
 

@@ -13,13 +13,22 @@ patch size and normalisation. Each is trained, then tested with its final weight
 work_dirs/famt_results), replacing an earlier row of the same checkpoint and dataset.
 ``--cfg-options`` applies to both protocols (e.g. ``train_cfg.max_epochs=1`` for a smoke run; the
 overrides are recorded in the row). For several GPUs run it under torchrun with ``--launcher pytorch``.
+A pretraining path, config or data root that is missing or not what it should be ends the tool with a
+message naming it and exit status 1 before anything is trained or written.
 """
 import argparse
+import os.path as osp
+import sys
 
 from mmengine.config import DictAction
 
 import famt_mm  # noqa: F401  (registers FAMT modules; makes mmengine checkpoints load on torch >= 2.6)
-from famt_mm.evaluation.protocol import DATASETS, PROTOCOLS, evaluate
+from famt_mm.checkpoint import CheckpointFileError, read_checkpoint, unwrap_state_dict
+from famt_mm.evaluation.protocol import DATASETS, PROTOCOLS, evaluate, find_checkpoint
+
+
+class InputError(ValueError):
+    """A path the tool cannot use; the message names it and says what would do."""
 
 
 def parse_args(argv=None):
@@ -39,8 +48,30 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def check_inputs(args) -> None:
+    """InputError unless the pretraining checkpoint, the configs and the data root are usable."""
+    try:
+        checkpoint = find_checkpoint(args.pretrain)
+        loaded = read_checkpoint(checkpoint, mmap=True)  # metadata only: no full read
+        unwrap_state_dict(loaded, checkpoint)
+    except (FileNotFoundError, CheckpointFileError) as error:
+        raise InputError(f'PRETRAIN: {error}. Give a pretraining work dir or one of its '
+                         'epoch_N.pth checkpoints') from error
+    if 'cfg' not in (loaded.get('meta') or {}):
+        raise InputError(f'PRETRAIN: {checkpoint} holds no pretraining config (meta["cfg"]): give a '
+                         "checkpoint written by mmengine's Runner (tools/train.py)")
+    for option, path in (('--linear-config', args.linear_config),
+                         ('--finetune-config', args.finetune_config)):
+        if path and not osp.isfile(path):
+            raise InputError(f'{option}: {path} is a directory, not a config file' if osp.isdir(path)
+                             else f'{option}: no such config file {path}')
+    if args.data_root and not osp.isdir(args.data_root):
+        raise InputError(f"--data-root: {args.data_root} is not a directory (the dataset's folder)")
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    check_inputs(args)
     configs = {k: v for k, v in (('linear', args.linear_config),
                                  ('finetune', args.finetune_config)) if v}
     row = evaluate(args.pretrain, args.dataset, args.protocols, table=args.table,
@@ -52,5 +83,15 @@ def main(argv=None) -> dict:
     return row
 
 
+def cli(argv=None) -> int:
+    """``main`` with the exit status: 1, and a message naming the path, on an unusable input."""
+    try:
+        main(argv)
+    except InputError as error:
+        print(f'evaluate: error: {error}', file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == '__main__':
-    main()
+    sys.exit(cli())

@@ -12,14 +12,22 @@ Images go through the config's whole-image scoring pipeline (the ``FAMTRefreshHo
 the training size, no crop, no flip), so the maps are those a refresh would store. Without
 ``--checkpoint`` the model is freshly initialised. ``--digits`` takes images of the demo's held-out
 digits split by index.
+
+A config, image or checkpoint that is missing, a directory, not an image or not a checkpoint of the
+config ends the tool with a message naming the file, exit status 1, and nothing written.
 """
 import argparse
 import os
 import os.path as osp
+import sys
 import time
 from typing import List, Optional
 
 import torch
+
+
+class InputError(ValueError):
+    """A file or option the tool cannot use; the message names it and says what would do."""
 
 
 def parse_args(argv: Optional[List[str]] = None):
@@ -40,20 +48,23 @@ def parse_args(argv: Optional[List[str]] = None):
     args = parser.parse_args(argv)
     if args.panel < 16:
         parser.error(f'--panel must be >= 16 pixels, got {args.panel}')
-    for path in args.images or []:
-        if not osp.isfile(path):
-            parser.error(f'--images: no such file {path}')
-    if args.checkpoint and not osp.isfile(args.checkpoint):
-        parser.error(f'--checkpoint: no such file {args.checkpoint}')
     return args
+
+
+def check_file(option: str, path: str, kind: str) -> None:
+    """InputError unless ``path`` is an existing file."""
+    if osp.isdir(path):
+        raise InputError(f'{option}: {path} is a directory, not {kind}')
+    if not osp.isfile(path):
+        raise InputError(f'{option}: no such file {path} (expected {kind})')
 
 
 def scoring_pipeline(cfg) -> list:
     """The refresh hook's pipeline from the config, without its loading step (we pass arrays)."""
     hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'FAMTRefreshHook']
     if not hooks:
-        raise ValueError('the config has no FAMTRefreshHook in custom_hooks, whose whole-image '
-                         'pipeline the figures use')
+        raise InputError(f'{cfg.filename}: the config has no FAMTRefreshHook in custom_hooks, whose '
+                         'whole-image pipeline the figures use; give a FAMT pretraining config')
     return [t for t in hooks[0]['pipeline'] if t['type'] != 'LoadImageFromFile']
 
 
@@ -61,15 +72,41 @@ def load_images(args) -> List[tuple]:
     """(name, HxWx3 uint8 array) pairs: files as OpenCV reads them (BGR), digits as stored."""
     if args.images:
         import mmcv
-        return [(osp.splitext(osp.basename(p))[0], mmcv.imread(p, channel_order='bgr'))
-                for p in args.images]
+        named = []
+        for path in args.images:
+            check_file('--images', path, 'an image')
+            try:
+                img = mmcv.imread(path, channel_order='bgr')
+            except Exception:  # some backends raise where OpenCV returns None
+                img = None
+            if img is None or img.ndim != 3:
+                raise InputError(f'--images: {path} is not an image (OpenCV cannot decode it as a '
+                                 'colour image; give PNG, JPEG, BMP, ... files)')
+            named.append((osp.splitext(osp.basename(path))[0], img))
+        return named
     from famt_mm.datasets import DigitsDataset
     dataset = DigitsDataset(split='test', lazy_init=False)
     for index in args.digits:
         if not 0 <= index < len(dataset):
-            raise ValueError(f'--digits: index {index} outside the held-out split of '
+            raise InputError(f'--digits: index {index} outside the held-out split of '
                              f'{len(dataset)} images (0..{len(dataset) - 1})')
     return [(f'digit{index}', dataset.get_data_info(index)['img']) for index in args.digits]
+
+
+def load_model_state(model: torch.nn.Module, checkpoint: str, config: str) -> None:
+    """Load ``checkpoint`` strictly; InputError, naming it, unless it is a checkpoint of the model."""
+    from famt_mm.checkpoint import CheckpointFileError, key_coverage, read_checkpoint, unwrap_state_dict
+    check_file('--checkpoint', checkpoint, 'a checkpoint')
+    try:
+        state_dict, _ = unwrap_state_dict(read_checkpoint(checkpoint), checkpoint)
+    except CheckpointFileError as error:
+        raise InputError(f'--checkpoint: {error}') from error
+    report = key_coverage(state_dict, model.state_dict(), target=type(model).__name__)
+    if not report.ok:
+        raise InputError(f'--checkpoint: {checkpoint} is not a checkpoint of {config}: '
+                         + '; '.join(report.problems())
+                         + '. Give a checkpoint written by training this config.')
+    model.load_state_dict(state_dict)
 
 
 def build_model(cfg, checkpoint: Optional[str], device: torch.device, seed: int):
@@ -80,8 +117,7 @@ def build_model(cfg, checkpoint: Optional[str], device: torch.device, seed: int)
     torch.manual_seed(seed)
     model = MODELS.build(model_cfg)
     if checkpoint:
-        state = torch.load(checkpoint, map_location='cpu', weights_only=True)
-        model.load_state_dict(state.get('state_dict', state))
+        load_model_state(model, checkpoint, cfg.filename)
     else:
         model.init_weights()
     return model.to(device).eval()
@@ -99,12 +135,18 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
 
     # a fresh WARNING-level logger becomes mmengine's current one: quiet init_weights reports
     MMLogger.get_instance(f'famt_visualize_{time.time_ns()}', log_level='WARNING')
-    cfg = Config.fromfile(args.config)
+    check_file('config', args.config, 'a config file')
+    named = load_images(args)  # every input checked before anything is built or written
+    if args.checkpoint:
+        check_file('--checkpoint', args.checkpoint, 'a checkpoint')
+    try:
+        cfg = Config.fromfile(args.config)
+    except Exception as error:  # syntax errors, unknown suffixes, missing bases
+        raise InputError(f'{args.config} is not a config mmengine can read ({error})') from error
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    pipeline = Compose(scoring_pipeline(cfg))
     device = torch.device(args.device)
     model = build_model(cfg, args.checkpoint, device, args.seed)
-    pipeline = Compose(scoring_pipeline(cfg))
-    named = load_images(args)
     batch = default_collate([
         pipeline(dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2], sample_idx=i))
         for i, (_, img) in enumerate(named)
@@ -123,5 +165,15 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     return written
 
 
+def cli(argv: Optional[List[str]] = None) -> int:
+    """``main`` with the exit status: 1, and a message naming the file, on an unusable input."""
+    try:
+        main(argv)
+    except InputError as error:
+        print(f'visualize: error: {error}', file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == '__main__':
-    main()
+    sys.exit(cli())

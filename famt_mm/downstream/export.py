@@ -12,7 +12,6 @@ Any problem raises :class:`ExportError` and leaves no output file behind.
 import copy
 import os
 import os.path as osp
-import pickle
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Union
 
@@ -21,8 +20,17 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
 from mmengine.utils import import_modules_from_strings
 
+from ..checkpoint import (
+    KeyReport,
+    TargetSpec,
+    key_coverage,
+    read_checkpoint,
+    renamed_tensors,
+    target_spec,
+    unwrap_state_dict,
+    vit_backbone_state,
+)
 from ..version import __version__
-from .keys import KeyReport, TargetSpec, compare, convert, target_spec, unwrap_state_dict, vit_backbone_state
 
 
 class ExportError(ValueError):
@@ -40,6 +48,9 @@ class ExportResult:
 
 def load_config(config: Union[str, Config], cfg_options: Optional[dict] = None) -> Config:
     """The target config (path or Config) with ``cfg_options`` merged and its custom imports done."""
+    if isinstance(config, str) and not osp.isfile(config):
+        raise ExportError(f'{config}: no such config file' if not osp.isdir(config) else
+                          f'{config} is a directory, not a config file')
     cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -72,20 +83,27 @@ def export_backbone(src: str, config: Union[str, Config], out: str,
         out: output path of the backbone checkpoint.
         cfg_options: overrides merged into the config first.
     """
+    if osp.isdir(out):
+        raise ExportError(f'{out} is a directory: give the output checkpoint file, e.g. '
+                          f'{osp.join(out, "backbone.pth")}')
+    try:
+        checkpoint = read_checkpoint(src)  # names the file when it is none
+        state_dict, top_level = unwrap_state_dict(checkpoint, src)
+        backbone, groups = vit_backbone_state(state_dict)
+    except ValueError as error:
+        raise ExportError(str(error) if src in str(error) else f'{src}: {error}') from error
     cfg = load_config(config, cfg_options)
     try:
         spec = target_spec(cfg.get('default_scope'))
-        checkpoint = torch.load(src, map_location='cpu', weights_only=True)
-        state_dict, top_level = unwrap_state_dict(checkpoint)
-        backbone, groups = vit_backbone_state(state_dict)
-    except (ValueError, OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        raise ExportError(f'{src}: {error}') from error  # also torch.load of what is no checkpoint
-    exported = convert(backbone, spec)
-    report = compare(exported, build_target_backbone(cfg).state_dict(), spec)
+    except ValueError as error:
+        raise ExportError(f'{config if isinstance(config, str) else "the config"}: {error}') \
+            from error
+    report = key_coverage(backbone, build_target_backbone(cfg).state_dict(), spec.renames,
+                          spec.rules, target=spec.name)
     if not report.ok:
         raise ExportError(f'{src} cannot initialise the {spec.name} backbone of the config: '
                           + '; '.join(report.problems()) + f'\n{report.summary()}')
-    kept = {k: exported[k].clone() for k in report.matched + report.resized}
+    kept = {k: v.clone() for k, v in renamed_tensors(backbone, report).items()}
     meta = dict(source=osp.abspath(src), target=spec.name, famt_mm_version=__version__,
                 dropped=list(report.dropped), not_pretrained=list(report.not_pretrained))
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
@@ -117,7 +135,7 @@ def verify_loaded(exported: Dict[str, torch.Tensor], loaded: Dict[str, torch.Ten
         if not torch.allclose(target, expected, atol=1e-5):
             differ.append(key)
     for key in report.not_pretrained:
-        rule = spec.not_pretrained_rule(key)
+        rule = spec.rules.not_pretrained_rule(key)
         if rule.value is not None and not bool((loaded[key] == rule.value).all()):
             differ.append(key)
     if differ:

@@ -5,11 +5,10 @@ Imported by the segmentation configs through
 ``import famt_mm`` alone does not import mmseg.
 """
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmseg.models.backbones import MAE
 from mmseg.registry import MODELS
 
-from .keys import MMSEG, check_loadable, unwrap_state_dict
+from ..checkpoint import MMSEG, check_loadable, read_checkpoint, unwrap_state_dict
 
 
 @MODELS.register_module()
@@ -30,7 +29,8 @@ class CheckedMAE(MAE):
             path = self.init_cfg['checkpoint']
             # read twice (here and in MAE.init_weights): the check stays a check, mmseg's loading stays
             # mmseg's
-            state_dict, _ = unwrap_state_dict(_load_checkpoint(path, map_location='cpu'))
+            checkpoint = read_checkpoint(path, setting='CheckedMAE init_cfg.checkpoint')
+            state_dict, _ = unwrap_state_dict(checkpoint, path)
             report = check_loadable(state_dict, self.state_dict(), MMSEG, where=path)
             if report.unexpected:
                 print_log(f'{path}: ignored {len(report.unexpected)} tensors the segmentor does not '

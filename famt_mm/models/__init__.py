@@ -1,8 +1,8 @@
+from ..checkpoint import CheckPretrainedKeys  # registered there; kept importable from here
 from .data_preprocessor import FAMTDataPreprocessor
 from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT
 from .mask_generators import AMTMaskGenerator, BaseMaskGenerator, FAMTMaskGenerator, RandomMaskGenerator
 from .planned import MaskPlanMixin
-from .pretrained_check import CheckPretrainedKeys
 from .scoring import last_block_attention, score_images, swin_last_block_attention
 from .simmim import FAMTSimMIM, FAMTSimMIMLinearDecoder, FAMTSimMIMViT, patchify_chw
 

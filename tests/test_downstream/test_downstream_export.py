@@ -23,7 +23,7 @@ from famt_mm.downstream.export import ExportError, build_target_backbone, export
 
 
 def vitdet_name(key: str) -> str:
-    """ENVIRONMENT.md point 5, written out independently of famt_mm.downstream.keys."""
+    """mmpretrain -> ViTDet key names, written out independently of famt_mm.checkpoint.targets."""
     key = key.replace('patch_embed.projection.', 'patch_embed.proj.')
     if key.startswith('layers.'):
         key = 'blocks.' + key[len('layers.'):]
@@ -298,3 +298,42 @@ def test_bad_pyramid_settings_raise(kwargs, match):
     from famt_mm.downstream.det import SimpleFeaturePyramid
     with pytest.raises(ValueError, match=match):
         SimpleFeaturePyramid(**{**dict(in_channels=32), **kwargs})
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location('export_backbone_tool', EXPORT_TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+@pytest.mark.parametrize('make_src,message', [
+    (lambda p: p.write_text('epoch: 3\n') and str(p), '{src} is not a checkpoint: torch.load cannot '
+                                                     'read it (IndexError: pop from empty list)'),
+    (lambda p: p.write_bytes(b'0.5\n') and str(p), '{src} is not a checkpoint'),
+    (lambda p: str(p), '{src}: no such checkpoint file'),
+    (lambda p: str(p.parent), '{src} is a directory, not a checkpoint file'),
+    (lambda p: torch.save({'meta': {'epoch': 1}}, p) or str(p),
+     "{src} holds no state dict: no 'state_dict' or 'model' entry and no tensors"),
+])
+def test_the_tool_names_a_source_that_is_not_a_checkpoint_and_writes_nothing(make_src, message,
+                                                                               tmp_path, capsys):
+    (tmp_path / 'src').mkdir()
+    src = make_src(tmp_path / 'src' / 'notes.pth')
+    out = tmp_path / 'out' / 'det.pth'
+    assert _tool().main([src, DET_CONFIG, str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('export refused: ') and message.format(src=src) in err, err
+    assert not (tmp_path / 'out').exists()
+
+
+def test_the_tool_names_a_missing_config_and_an_output_directory(famt, tmp_path, capsys):
+    tool = _tool()
+    missing = str(tmp_path / 'nope.py')
+    assert tool.main([famt[0], missing, str(tmp_path / 'out.pth')]) == 1
+    assert f'{missing}: no such config file' in capsys.readouterr().err
+    assert tool.main([famt[0], str(tmp_path), str(tmp_path / 'out.pth')]) == 1
+    assert f'{tmp_path} is a directory, not a config file' in capsys.readouterr().err
+    assert tool.main([famt[0], DET_CONFIG, str(tmp_path)]) == 1
+    assert f'{tmp_path} is a directory: give the output checkpoint file' in capsys.readouterr().err
+    assert not (tmp_path / 'out.pth').exists()

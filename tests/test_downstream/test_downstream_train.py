@@ -28,8 +28,8 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
+from famt_mm.checkpoint import MMDET, MMSEG, key_coverage, vit_backbone_state
 from famt_mm.downstream.export import build_target_backbone, export_backbone, load_config
-from famt_mm.downstream.keys import MMDET, MMSEG, compare, convert, vit_backbone_state
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +88,7 @@ def test_full_size_configs_take_a_vit_b_pretraining_backbone():
     backbone, _ = vit_backbone_state({f'backbone.{k}': v for k, v in encoder.state_dict().items()})
     for path, spec, not_pretrained in ((DET_CONFIG, MMDET, 24), (SEG_CONFIG, MMSEG, 48)):
         target = build_target_backbone(load_config(path))
-        report = compare(convert(backbone, spec), target.state_dict(), spec)
+        report = key_coverage(backbone, target.state_dict(), spec.renames, spec.rules, spec.name)
         assert report.ok, report.summary()
         assert len(report.matched) + len(report.resized) == 3 + 12 * 12 + (spec is MMSEG)
         assert len(report.not_pretrained) == not_pretrained
@@ -216,7 +216,7 @@ def test_upernet_trains_a_step_and_infers_from_an_exported_famt_checkpoint(famt_
 def test_importing_famt_mm_leaves_the_downstream_models_unimported():
     """mmseg.models and the downstream modules load only through the downstream configs. (mmdet.models
     is another matter: mmpretrain.models imports it by itself whenever mmdet is installed.)"""
-    code = ('import sys, famt_mm, famt_mm.downstream.keys; print([m for m in ("mmseg.models", '
+    code = ('import sys, famt_mm, famt_mm.checkpoint; print([m for m in ("mmseg.models", '
             '"famt_mm.downstream.det", "famt_mm.downstream.seg", "famt_mm.downstream.export") '
             'if m in sys.modules])')
     run = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True,

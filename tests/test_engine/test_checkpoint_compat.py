@@ -38,3 +38,20 @@ def test_other_getattr_calls_are_still_refused(owner, name):
     buffer.seek(0)
     with pytest.raises(pickle.UnpicklingError, match='only HistoryBuffer statistics methods'):
         torch.load(buffer, weights_only=True)
+
+
+def test_the_allow_list_is_what_add_safe_globals_receives(monkeypatch):
+    from famt_mm.checkpoint import allow_mmengine_checkpoints
+    received = []
+    monkeypatch.setattr(torch.serialization, 'add_safe_globals', received.extend)
+    allow_mmengine_checkpoints()
+    assert HistoryBuffer in received and np.ndarray in received
+    names = [entry[1] for entry in received if isinstance(entry, tuple)]
+    assert 'builtins.getattr' in names  # only in its HistoryBuffer-restricted form
+
+
+def test_without_add_safe_globals_torch_older_than_2_4_is_left_alone(monkeypatch):
+    """torch < 2.4 has no weights-only allow-list (and does not check by default): nothing to do."""
+    from famt_mm.checkpoint import allow_mmengine_checkpoints
+    monkeypatch.delattr(torch.serialization, 'add_safe_globals')
+    assert allow_mmengine_checkpoints() is None

@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 from mmpretrain.models import VisionTransformer
 from mmpretrain.registry import MODELS
 
+from famt_mm.checkpoint import backbone_state_dict
 from famt_mm.evaluation.protocol import (
     build_protocol_cfg,
     describe_pretraining,
@@ -23,7 +24,6 @@ from famt_mm.evaluation.protocol import (
     render_markdown,
     update_table,
 )
-from famt_mm.models.pretrained_check import backbone_state_dict
 
 pytestmark = pytest.mark.slow
 

@@ -103,10 +103,82 @@ def test_visualize_tool_writes_valid_pngs_of_the_expected_size(tmp_path):
     assert names == ['photo_maps.png', 'photo_reconstruction.png']
     assert _png_size(written[0]) == grid_shape(1, 5, 64)
     assert _png_size(written[1]) == grid_shape(2, 3, 64)
-    with pytest.raises(SystemExit):
-        tool.parse_args([find_config(DEMO_CONFIG), '--images', str(tmp_path / 'missing.png')])
     with pytest.raises(ValueError, match='index 9999 outside the held-out split'):
         tool.main([find_config(DEMO_CONFIG), '--digits', '9999', '--out-dir', str(tmp_path / 'out')])
+
+
+def _visualize_tool():
+    spec = importlib.util.spec_from_file_location('famt_tool_visualize',
+                                                  osp.join(ROOT, 'tools', 'visualize.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def _image(tmp_path):
+    path = str(tmp_path / 'photo.png')
+    cv2.imwrite(path, np.random.RandomState(0).randint(0, 255, (20, 20, 3), dtype=np.uint8))
+    return path
+
+
+@pytest.mark.parametrize('make,message', [
+    (lambda d: d.joinpath('notes.png').write_text('hello') and ['--images', str(d / 'notes.png')],
+     '--images: {d}/notes.png is not an image (OpenCV cannot decode it'),
+    (lambda d: ['--images', str(d / 'gone.png')], '--images: no such file {d}/gone.png'),
+    (lambda d: ['--images', str(d)], '--images: {d} is a directory, not an image'),
+    (lambda d: d.joinpath('c.pth').write_bytes(b'0.5') and ['--checkpoint', str(d / 'c.pth')],
+     '--checkpoint: {d}/c.pth is not a checkpoint: torch.load cannot read it'),
+    (lambda d: ['--checkpoint', str(d)], '--checkpoint: {d} is a directory, not a checkpoint'),
+    (lambda d: torch.save({'meta': {}}, d / 'c.pth') or ['--checkpoint', str(d / 'c.pth')],
+     "--checkpoint: {d}/c.pth holds no state dict"),
+    (lambda d: torch.save({'state_dict': {'backbone.w': torch.zeros(1)}}, d / 'c.pth')
+     or ['--checkpoint', str(d / 'c.pth')],
+     '--checkpoint: {d}/c.pth is not a checkpoint of {config}: '),
+])
+def test_visualize_names_an_unusable_input_exits_1_and_writes_nothing(make, message, tmp_path,
+                                                                      capsys):
+    inputs = tmp_path / 'inputs'
+    inputs.mkdir()
+    args = make(inputs)
+    if '--images' not in args:
+        args += ['--images', _image(tmp_path)]
+    out = tmp_path / 'out'
+    config = find_config(DEMO_CONFIG)
+    assert _visualize_tool().cli([config, *args, '--out-dir', str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('visualize: error: ')
+    assert message.format(d=inputs, config=config) in err, err
+    assert not out.exists()
+
+
+def test_visualize_names_a_config_that_is_missing_or_no_famt_config(tmp_path, capsys):
+    tool = _visualize_tool()
+    image, out = _image(tmp_path), str(tmp_path / 'out')
+    assert tool.cli([str(tmp_path / 'gone.py'), '--images', image, '--out-dir', out]) == 1
+    assert f'config: no such file {tmp_path}/gone.py' in capsys.readouterr().err
+    plain = tmp_path / 'plain.py'
+    plain.write_text("model = dict(type='MAE')\n")
+    assert tool.cli([str(plain), '--images', image, '--out-dir', out]) == 1
+    assert f'{plain}: the config has no FAMTRefreshHook' in capsys.readouterr().err
+    assert not osp.exists(out)
+
+
+def test_visualize_loads_a_checkpoint_of_its_config(tmp_path):
+    """The state dict of a model of the config passes the key check and is what the figures use."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    tool = _visualize_tool()
+    config = find_config(DEMO_CONFIG)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = tool.build_model(Config.fromfile(config), None, torch.device('cpu'), seed=5)
+    path = str(tmp_path / 'epoch_1.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {'epoch': 1}}, path)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        loaded = tool.build_model(Config.fromfile(config), path, torch.device('cpu'), seed=0)
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    assert len(tool.main([config, '--checkpoint', path, '--images', _image(tmp_path),
+                          '--out-dir', str(tmp_path / 'out'), '--panel', '32'])) == 2
 
 
 def test_hook_sends_grids_to_the_visualizer_backends(tmp_path):

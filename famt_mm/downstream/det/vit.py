@@ -16,12 +16,11 @@ from mmdet.registry import MODELS
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmpretrain.models.backbones.vit_sam import Attention, window_partition, window_unpartition
 from mmpretrain.models.utils import resize_pos_embed
 from torch import nn
 
-from ..keys import MMDET, check_loadable, unwrap_state_dict
+from ...checkpoint import MMDET, check_loadable, read_checkpoint, unwrap_state_dict
 
 
 class Mlp(nn.Module):
@@ -176,8 +175,8 @@ class PlainViT(BaseModule):
 
     def load_pretrained(self, checkpoint: str) -> None:
         """Load an exported backbone; ValueError if any weight but the position tables is missing."""
-        state_dict, _ = unwrap_state_dict(
-            CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu', logger='current'))
+        loaded = read_checkpoint(checkpoint, setting='PlainViT init_cfg.checkpoint')
+        state_dict, _ = unwrap_state_dict(loaded, checkpoint)
         report = check_loadable(state_dict, self.state_dict(), MMDET, where=checkpoint)
         if report.unexpected:
             print_log(f'{checkpoint}: ignored {len(report.unexpected)} tensors the detector does not '

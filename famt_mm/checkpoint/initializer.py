@@ -5,27 +5,18 @@ checkpoint with the wrong key names (or the wrong prefix) trains a randomly init
 says so in one log line. ``CheckPretrainedKeys`` is the one mechanism the benchmark configs use
 against that: it runs first in the classifier's ``init_weights`` and raises before training starts.
 """
-import re
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import torch
 from mmengine.logging import print_log
 from mmengine.registry import WEIGHT_INITIALIZERS
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
+
+from .coverage import KeyRules, NotPretrained, key_coverage
+from .loading import backbone_state_dict, read_checkpoint
 
 #: how many offending keys an error lists
 _SHOWN = 12
-
-
-def backbone_state_dict(checkpoint: dict, prefix: Optional[str]) -> Dict[str, torch.Tensor]:
-    """The tensors of ``checkpoint`` (an mmengine checkpoint or a bare state dict) under ``prefix``,
-    with the prefix stripped, as mmengine's ``Pretrained(prefix=...)`` would load them."""
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    if not prefix:
-        return dict(state_dict)
-    prefix = prefix if prefix.endswith('.') else prefix + '.'
-    return {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
 
 
 def check_state_dict_covers(module: nn.Module,
@@ -40,16 +31,20 @@ def check_state_dict_covers(module: nn.Module,
         state_dict: the tensors that would be loaded into it (prefix already stripped).
         allow_missing: regular expressions (``re.match``) of module keys that may be absent: new
             parts of the downstream model, e.g. ``'ln2\\.'`` for the fine-tune's pooled-feature norm.
-        resizable: keys whose shape may differ because the module resizes them on load (the ViT's
-            position embedding at another resolution).
+        resizable: keys whose token count may differ because the module resizes them on load (the
+            ViT's position embedding at another resolution); the width must still match.
         source: how the error names the state dict's origin.
 
     Returns:
         The checkpoint keys the module does not use (they are ignored when loading).
     """
+    rules = KeyRules(
+        not_pretrained=tuple(NotPretrained(f'^(?:{p})', None, 'new downstream (allow_missing)')
+                             for p in allow_missing),
+        resizable=tuple(resizable))
     expected = module.state_dict()
-    missing = [k for k in expected if k not in state_dict
-               and not any(re.match(p, k) for p in allow_missing)]
+    report = key_coverage(state_dict, expected, rules=rules, target=type(module).__name__)
+    missing = report.missing
     if missing:
         found = ', '.join(list(state_dict)[:6]) or 'no keys at all'
         raise RuntimeError(
@@ -60,15 +55,11 @@ def check_state_dict_covers(module: nn.Module,
             f'It holds {len(state_dict)} keys under the prefix, e.g. {found}. Check the checkpoint '
             f'and the init_cfg prefix (famt_mm pretraining checkpoints hold the encoder under '
             f"'backbone.').")
-    wrong_shape = [f'{k} {tuple(state_dict[k].shape)} vs {tuple(v.shape)}'
-                   for k, v in expected.items()
-                   if k in state_dict and k not in resizable
-                   and tuple(state_dict[k].shape) != tuple(v.shape)]
-    if wrong_shape:
+    if report.shape_mismatch:
         raise RuntimeError(f'{source} does not fit {type(module).__name__} (checkpoint vs model '
-                           f'shape): {"; ".join(wrong_shape[:_SHOWN])}. Is the backbone arch or '
-                           'patch size that of the pretraining?')
-    return tuple(k for k in state_dict if k not in expected)
+                           f'shape): {"; ".join(report.shape_mismatch[:_SHOWN])}. Is the backbone '
+                           'arch or patch size that of the pretraining?')
+    return tuple(report.unexpected)
 
 
 @WEIGHT_INITIALIZERS.register_module()  # mmengine's root registry: visible from every scope
@@ -86,7 +77,7 @@ class CheckPretrainedKeys:
     Args:
         allow_missing (Sequence[str]): regular expressions of submodule keys that may be absent
             from the checkpoint because they are new downstream. Defaults to none.
-        resizable (Sequence[str]): keys whose shape may differ. Defaults to ``('pos_embed',)``.
+        resizable (Sequence[str]): keys whose token count may differ. Defaults to ``('pos_embed',)``.
     """
 
     def __init__(self, allow_missing: Sequence[str] = (),
@@ -109,8 +100,8 @@ class CheckPretrainedKeys:
                 raise ValueError(f'{where}.checkpoint is empty: set it to a pretraining checkpoint, '
                                  f'e.g. --cfg-options model.{where}.checkpoint=PATH (tools/'
                                  'evaluate.py does this)')
-            loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-            state_dict = backbone_state_dict(loaded, cfg.get('prefix'))
+            loaded = read_checkpoint(checkpoint, setting=f'model.{where}.checkpoint')
+            state_dict = backbone_state_dict(loaded, cfg.get('prefix'), path=checkpoint)
             unused = check_state_dict_covers(
                 sub, state_dict, self.allow_missing, self.resizable,
                 source=f'{checkpoint} (prefix {cfg.get("prefix")!r})')

@@ -1,0 +1,147 @@
+"""Backbone keys of mmpretrain ViT pretraining checkpoints, renamed for mmdet's and mmseg's ViTs.
+
+Pure PyTorch. mmdet's ViTDet-style ViT reads ``checkpoint['model']`` with its own key names; mmseg's
+``MAE`` backbone reads ``checkpoint['state_dict']`` with mmpretrain's names and no prefix. A target's
+:class:`TargetSpec` holds its renames and its :class:`~famt_mm.checkpoint.coverage.KeyRules`: the weights
+a plain pretrained ViT cannot provide by design (relative position tables, layer scales) and the value
+they must start at so that the pretrained computation is unchanged.
+"""
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Tuple
+
+import torch
+
+from .coverage import KeyReport, KeyRules, NotPretrained, Renames, key_coverage
+
+#: every key of an mmpretrain VisionTransformer-family backbone (VisionTransformer, MAEViT, FAMTMAEViT,
+#: a SimMIM ViT with its mask token), without the ``backbone.`` prefix
+VIT_KEY = re.compile(r'^(cls_token|pos_embed|mask_token'
+                     r'|patch_embed\.projection\.(weight|bias)'
+                     r'|ln1\.(weight|bias)'
+                     r'|layers\.\d+\.(ln1|ln2|attn\.qkv|attn\.proj|ffn\.layers\.0\.0|ffn\.layers\.1)'
+                     r'\.(weight|bias))$')
+#: keys a pretraining backbone must have to be usable downstream
+REQUIRED_KEYS = ('pos_embed', 'patch_embed.projection.weight', 'layers.0.attn.qkv.weight')
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """How an mmpretrain ViT backbone state dict becomes the state dict of a downstream backbone.
+
+    Args:
+        name: 'mmdet' or 'mmseg' (the config's ``default_scope``).
+        container: top-level entry of the exported checkpoint that the target's loader reads.
+        renames: ``re.sub`` pairs applied in order to each source key.
+        rules: what the target tolerates (dropped source keys, not-pretrained target weights, the
+            position embedding its loader resizes).
+    """
+    name: str
+    container: str
+    renames: Renames = ()
+    rules: KeyRules = KeyRules()
+
+
+_FINAL_NORM = ('ln1.weight', 'ln1.bias')  # the encoder's final norm: detectors and UperNet read
+_MASK_TOKEN = ('mask_token', )  # earlier blocks' features; SimMIM's mask token is pretraining-only
+
+#: mmpretrain -> the ViTDet-style :class:`~famt_mm.downstream.det.PlainViT` (the keys of mmdet's
+#: projects/ViTDet ``ViT``, whose loader reads ``checkpoint['model']`` only)
+VITDET_RENAMES: Renames = (
+    (r'^patch_embed\.projection\.', 'patch_embed.proj.'),
+    (r'^layers\.(\d+)\.ln1\.', r'blocks.\1.norm1.'),
+    (r'^layers\.(\d+)\.ln2\.', r'blocks.\1.norm2.'),
+    (r'^layers\.(\d+)\.ffn\.layers\.0\.0\.', r'blocks.\1.mlp.fc1.'),
+    (r'^layers\.(\d+)\.ffn\.layers\.1\.', r'blocks.\1.mlp.fc2.'),
+    (r'^layers\.(\d+)\.attn\.', r'blocks.\1.attn.'),
+)
+
+MMDET = TargetSpec(
+    name='mmdet',
+    container='model',
+    renames=VITDET_RENAMES,
+    rules=KeyRules(
+        droppable=('cls_token', ) + _FINAL_NORM + _MASK_TOKEN,  # the detector has no CLS token
+        not_pretrained=(NotPretrained(r'\.attn\.rel_pos_[hw]$', 0.0,
+                                      'relative position tables, zero-initialised as in ViTDet'), )),
+)
+
+#: mmpretrain -> mmseg's ``MAE`` backbone (a BEiT with MAE's initialisation): the same key names once
+#: ``backbone.`` is stripped
+MMSEG = TargetSpec(
+    name='mmseg',
+    container='state_dict',
+    rules=KeyRules(
+        droppable=_FINAL_NORM + _MASK_TOKEN,
+        not_pretrained=(
+            NotPretrained(r'\.gamma_[12]$', 1.0,
+                          'layer scale, absent from a plain ViT: must start at 1 (init_values=1.0) so '
+                          'the pretrained blocks compute what they learned'),
+            NotPretrained(r'\.attn\.relative_position_bias_table$', 0.0,
+                          'relative position bias, zero-initialised as in MAE'),
+            NotPretrained(r'\.attn\.relative_position_index$', None, 'index buffer, computed'),
+        ),
+        resizable=('pos_embed', )),  # MAE.init_weights interpolates it to the input size
+)
+
+TARGETS: Dict[str, TargetSpec] = {spec.name: spec for spec in (MMDET, MMSEG)}
+
+
+def target_spec(name: str) -> TargetSpec:
+    """The spec of ``name`` ('mmdet' or 'mmseg'); ValueError otherwise."""
+    if name not in TARGETS:
+        raise ValueError(f"target must be one of {sorted(TARGETS)} (the config's default_scope), "
+                         f'got {name!r}')
+    return TARGETS[name]
+
+
+def vit_backbone_state(state_dict: Mapping[str, torch.Tensor]
+                       ) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """The ViT backbone's tensors (``backbone.`` stripped) and the other key groups left aside.
+
+    Accepts a whole-model state dict (keys ``backbone.*``, ``neck.*``, ``head.*``, ...) or a bare
+    backbone state dict. Raises ValueError, naming the offending keys, unless every backbone key is
+    one of an mmpretrain VisionTransformer-family backbone (see :data:`VIT_KEY`).
+    """
+    tensors = {k: v for k, v in state_dict.items() if isinstance(v, torch.Tensor)}
+    if any(k.startswith('backbone.') for k in tensors):
+        backbone = {k[len('backbone.'):]: v for k, v in tensors.items() if k.startswith('backbone.')}
+        ignored = sorted({k.split('.')[0] + '.*' for k in tensors if not k.startswith('backbone.')})
+    else:
+        backbone, ignored = dict(tensors), []
+    if not backbone:
+        raise ValueError('the checkpoint holds no tensors: not a pretraining checkpoint')
+    unknown = [k for k in backbone if not VIT_KEY.match(k)]
+    if unknown:
+        hint = (' They are ViTDet / timm key names (blocks.N.*): an already exported mmdet backbone, '
+                "or MAE's official weights, which the mmdet PlainViT loads as they are."
+                if any(k.startswith('blocks.') for k in unknown) else '')
+        raise ValueError(
+            f'{len(unknown)} backbone keys are not those of an mmpretrain VisionTransformer-family '
+            f'backbone (VisionTransformer, MAEViT, FAMTMAEViT, a SimMIM ViT), e.g. '
+            f'{", ".join(sorted(unknown)[:6])}.{hint}')
+    absent = [k for k in REQUIRED_KEYS if k not in backbone]
+    if absent:
+        raise ValueError(f'the backbone lacks {", ".join(absent)}: not a complete ViT backbone')
+    return backbone, ignored
+
+
+def check_loadable(state_dict: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor],
+                   spec: TargetSpec, where: str) -> KeyReport:
+    """Raise ValueError unless ``state_dict`` (target key names) initialises every target weight.
+
+    Used by the downstream backbones' own loaders, so a config pointed at a pretraining checkpoint that
+    was never exported fails loudly instead of training from scratch. Tensors the target has no use for
+    are tolerated here (the caller logs ``report.unexpected``), so checkpoints in the target's own key
+    names, e.g. MAE's official ``mae_pretrain_vit_base.pth`` for the mmdet ViT, load too.
+    """
+    if any(k.startswith('backbone.') for k in state_dict):
+        raise ValueError(f'{where} is a whole-model checkpoint (backbone.* keys), not a {spec.name} '
+                         'backbone: export it first with tools/export_backbone.py')
+    report = key_coverage(state_dict, expected, rules=spec.rules, target=spec.name)
+    problems = report.problems(unexpected=False)
+    if problems:
+        raise ValueError(f'{where} does not initialise this {spec.name} backbone: '
+                         + '; '.join(problems)
+                         + '. Export the pretraining checkpoint with tools/export_backbone.py.')
+    return report
