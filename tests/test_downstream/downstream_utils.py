@@ -1,7 +1,6 @@
 """Helpers of the downstream tests: tiny pretraining checkpoints, tiny downstream configs, synthetic
 COCO / ADE20K samples. Not a test module."""
 import copy
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -14,7 +13,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from famt_mm.testing import tiny_mae_cfg
+from famt_mm.testing import tiny_mae_cfg, vit_simmim_cfg
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
 
@@ -36,15 +35,6 @@ def keep_default_scope():
     saved = copy.copy(DefaultScope._instance_dict)
     yield
     DefaultScope._instance_dict = saved
-
-
-def _test_models_helper(name: str):
-    """A module of tests/test_models, importable whichever test folders pytest collected."""
-    spec = importlib.util.spec_from_file_location(f'famt_test_models_{name}',
-                                                  osp.join(ROOT, 'tests', 'test_models', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _randomise(state: Dict[str, torch.Tensor], seed: int) -> Dict[str, torch.Tensor]:
@@ -75,7 +65,6 @@ def tiny_vit_checkpoint(path: str, kind: str = 'famt_mae', seed: int = 0,
         state = build_mmpretrain(cfg).state_dict()
         extra = dict(famt_importance=dict(maps=torch.rand(8, 4, 4).half(), epoch=1))
     elif kind == 'simmim':
-        vit_simmim_cfg = _test_models_helper('test_simmim').vit_simmim_cfg
         cfg = vit_simmim_cfg(img_size=PRETRAIN_SIZE, patch_size=16, unit_size=32)
         cfg['backbone']['arch'] = arch
         cfg['neck']['in_channels'] = arch['embed_dims']
