@@ -43,9 +43,9 @@ def get(cfg: Any, path: str) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """Dicts and lists as plain Python, tuples as lists, without mmengine's ``_delete_``."""
+    """Dicts and lists as plain Python, tuples as lists, without mmengine's merge and scope marks."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != '_delete_'}
+        return {k: _plain(v) for k, v in value.items() if k not in ('_delete_', '_scope_')}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
@@ -259,6 +259,8 @@ KNOWN = frozenset(k for knobs, _ in RULES for k in knobs) | frozenset(UNCHECKED)
 
 def knob_uses(cfg: Any) -> Dict[str, List[Use]]:
     """Each knob ``cfg`` holds, with every place a rule finds it used."""
+    if hasattr(cfg, 'to_dict'):  # an mmengine Config is no dict
+        cfg = cfg.to_dict()
     uses: Dict[str, List[Use]] = {}
     for knobs, rule in RULES:
         if all(k in cfg for k in knobs):
