@@ -126,9 +126,22 @@ def _warmup(cfg, max_epochs, warmup_epochs):
                    max_epochs - warmup_epochs)
 
 
+def _dataset_path(cfg: Any, loader: str) -> str:
+    """The path of a loader's dataset, inside wrappers such as mmdet's ``RepeatDataset``."""
+    path = f'{loader}.dataset'
+    while isinstance(get(cfg, f'{path}.dataset'), dict):
+        path += '.dataset'
+    return path
+
+
 def _loaders(field: str, *loaders: str) -> Callable[[Any, Any], Iterator[Use]]:
+    """``field`` of each loader (``batch_size``) or, as ``dataset.x``, of its innermost dataset."""
     def rule(cfg, value):
-        yield from _at(cfg, value, *(f'{loader}.{field}' for loader in loaders))
+        for loader in loaders:
+            if field.startswith('dataset.'):
+                yield from _at(cfg, value, f'{_dataset_path(cfg, loader)}.{field[len("dataset."):]}')
+            else:
+                yield from _at(cfg, value, f'{loader}.{field}')
     return rule
 
 
