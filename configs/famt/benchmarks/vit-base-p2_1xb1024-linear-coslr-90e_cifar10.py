@@ -15,6 +15,9 @@ lr = 0.1 * 1024 / 256  # MAE's linear-probe lr per 256 images (LARS)
 num_workers = 4
 # --------------------------------------------------------------------------------------------------
 
+# Restated with this file's knobs: mmengine evaluates the base's dicts with the base's knob values
+# and merges only what a child restates (lists replace whole), so a knob changed here reaches the model,
+# hooks and pipelines only through the dicts below (tests/test_configs/test_config_knobs.py checks).
 # images are RGB arrays in memory: no LoadImageFromFile, no BGR->RGB swap
 data_preprocessor = dict(num_classes=num_classes, to_rgb=False)
 model = dict(backbone=dict(img_size=img_size, patch_size=patch_size),

@@ -19,6 +19,9 @@ fill_color = [123.675, 116.28, 103.53]
 fill_std = [58.395, 57.12, 57.375]
 # --------------------------------------------------------------------------------------------------
 
+# Restated with this file's knobs: mmengine evaluates the base's dicts with the base's knob values
+# and merges only what a child restates (lists replace whole), so a knob changed here reaches the model,
+# hooks and pipelines only through the dicts below (tests/test_configs/test_config_knobs.py checks).
 data_preprocessor = dict(num_classes=num_classes, to_rgb=False)
 model = dict(backbone=dict(img_size=img_size, patch_size=patch_size),
              head=dict(num_classes=num_classes))

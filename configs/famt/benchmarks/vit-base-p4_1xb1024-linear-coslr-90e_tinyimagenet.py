@@ -13,6 +13,9 @@ patch_size = 4  # as the pretraining
 num_workers = 8  # JPEG decoding
 # --------------------------------------------------------------------------------------------------
 
+# Restated with this file's knobs: mmengine evaluates the base's dicts with the base's knob values
+# and merges only what a child restates (lists replace whole), so a knob changed here reaches the model,
+# hooks and pipelines only through the dicts below (tests/test_configs/test_config_knobs.py checks).
 data_preprocessor = dict(num_classes=num_classes, to_rgb=True)  # LoadImageFromFile gives BGR
 model = dict(backbone=dict(img_size=img_size, patch_size=patch_size),
              head=dict(num_classes=num_classes))

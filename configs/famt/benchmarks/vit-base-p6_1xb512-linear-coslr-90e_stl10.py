@@ -12,6 +12,9 @@ batch_size = 512  # per GPU (5,000 training images); lr assumes 512 in total
 lr = 0.1 * 512 / 256
 # --------------------------------------------------------------------------------------------------
 
+# Restated with this file's knobs: mmengine evaluates the base's dicts with the base's knob values
+# and merges only what a child restates (lists replace whole), so a knob changed here reaches the model,
+# hooks and pipelines only through the dicts below (tests/test_configs/test_config_knobs.py checks).
 model = dict(backbone=dict(img_size=img_size, patch_size=patch_size))
 train_pipeline = [
     dict(type='RandomResizedCrop', scale=img_size, backend='pillow', interpolation='bicubic'),

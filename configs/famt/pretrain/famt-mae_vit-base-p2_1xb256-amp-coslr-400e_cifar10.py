@@ -1,9 +1,9 @@
 # FAMT-MAE: ViT-B on CIFAR-10 at its native 32 px with 2-px patches (16 x 16 = 256 patches, close to
 # ImageNet's 14 x 14), 400 epochs, batch 256. MAE's recipe (optimiser, schedule, decoder, loss) is
 # that of famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py, inherited; only data, resolution and
-# batch change here. The AMT and plain-MAE baselines (amt-mae_... and mae_vit-base-p2_1xb256-amp-
-# coslr-400e_cifar10.py) inherit this file and swap the mask generator.
-# CIFAR-100, STL-10 and Tiny ImageNet configs inherit it too.
+# batch change here. The AMT and plain-MAE baselines (amt-mae_... and mae_vit-base-p2_1xb256-amp-coslr-
+# 400e_cifar10.py) inherit this file and swap the mask generator; the CIFAR-100, STL-10 and Tiny
+# ImageNet configs inherit it too.
 _base_ = './famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'
 
 # ---- knobs ---------------------------------------------------------------------------------------
@@ -26,6 +26,9 @@ mask_generator = dict(type='FAMTMaskGenerator', mask_ratio=mask_ratio, throw_rat
                       warmup_mask_ratio=warmup_mask_ratio)
 # --------------------------------------------------------------------------------------------------
 
+# Restated with this file's knobs: mmengine evaluates the base's dicts with the base's knob values
+# and merges only what a child restates (lists replace whole), so a knob changed here reaches the model,
+# hooks and pipelines only through the dicts below (tests/test_configs/test_config_knobs.py checks).
 # images are RGB arrays in memory: no LoadImageFromFile, no BGR->RGB swap
 data_preprocessor = dict(type='FAMTDataPreprocessor', mask_generator=mask_generator,
                          patch_size=patch_size, to_rgb=False)

@@ -8,8 +8,14 @@ data_root = 'data/tiny-imagenet-200'
 img_size = 64
 patch_size = 4  # 16 x 16 patches
 num_workers = 8  # JPEG decoding
+refresh_start_epoch = 40  # as the CIFAR-10 config (custom_hooks is restated below)
+refresh_interval = 40
+refresh_batch_size = 1024
 # --------------------------------------------------------------------------------------------------
 
+# Restated with this file's knobs: mmengine evaluates the base's dicts with the base's knob values
+# and merges only what a child restates (lists replace whole), so a knob changed here reaches the model,
+# hooks and pipelines only through the dicts below (tests/test_configs/test_config_knobs.py checks).
 # LoadImageFromFile gives BGR: swap to RGB as for ImageNet
 data_preprocessor = dict(patch_size=patch_size, to_rgb=True)
 model = dict(
@@ -32,7 +38,6 @@ score_pipeline = [
     dict(type='PackInputs'),
 ]
 custom_hooks = [
-    dict(type='FAMTRefreshHook', pipeline=score_pipeline,
-         start_epoch={{_base_.refresh_start_epoch}},
-         interval={{_base_.refresh_interval}}, batch_size={{_base_.refresh_batch_size}}),
+    dict(type='FAMTRefreshHook', pipeline=score_pipeline, start_epoch=refresh_start_epoch,
+         interval=refresh_interval, batch_size=refresh_batch_size),
 ]

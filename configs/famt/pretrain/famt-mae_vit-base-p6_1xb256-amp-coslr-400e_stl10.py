@@ -9,8 +9,14 @@ data_root = 'data/stl10'  # holds stl10_binary/
 split = 'train+unlabeled'
 img_size = 96
 patch_size = 6  # 16 x 16 patches
+refresh_start_epoch = 40  # as the CIFAR-10 config (custom_hooks is restated below)
+refresh_interval = 40
+refresh_batch_size = 1024
 # --------------------------------------------------------------------------------------------------
 
+# Restated with this file's knobs: mmengine evaluates the base's dicts with the base's knob values
+# and merges only what a child restates (lists replace whole), so a knob changed here reaches the model,
+# hooks and pipelines only through the dicts below (tests/test_configs/test_config_knobs.py checks).
 data_preprocessor = dict(patch_size=patch_size)
 model = dict(
     backbone=dict(img_size=img_size, patch_size=patch_size),
@@ -29,7 +35,6 @@ score_pipeline = [
     dict(type='PackInputs'),
 ]
 custom_hooks = [
-    dict(type='FAMTRefreshHook', pipeline=score_pipeline,
-         start_epoch={{_base_.refresh_start_epoch}},
-         interval={{_base_.refresh_interval}}, batch_size={{_base_.refresh_batch_size}}),
+    dict(type='FAMTRefreshHook', pipeline=score_pipeline, start_epoch=refresh_start_epoch,
+         interval=refresh_interval, batch_size=refresh_batch_size),
 ]

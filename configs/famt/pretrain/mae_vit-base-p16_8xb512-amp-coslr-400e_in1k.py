@@ -1,12 +1,18 @@
 # Plain-MAE baseline on ImageNet-1K: random masking at 0.75, nothing thrown, no refresh; everything
-# else (pipeline, model code, 400-epoch schedule) as FAMT-MAE's
-# famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py, whose AMT twin is
-# amt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py. Equal to mmpretrain's MAE for the same index
-# sets (tests/test_models/test_mae.py).
+# else (pipeline, model code, 400-epoch schedule) as famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py
+# (FAMT-MAE), whose AMT twin is amt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py. Equal to
+# mmpretrain's MAE for the same index sets (tests/test_models/test_mae.py).
 _base_ = './famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'
 
 # ---- knobs: MAE's masking ------------------------------------------------------------------------
-mask_generator = dict(_delete_=True, type='RandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0)
+mask_ratio = 0.75
+throw_ratio = 0.0
+mask_generator = dict(_delete_=True, type='RandomMaskGenerator', mask_ratio=mask_ratio,
+                      throw_ratio=throw_ratio)
+# --------------------------------------------------------------------------------------------------
 
+# Restated with this file's knobs: mmengine evaluates the base's dicts with the base's knob values
+# and merges only what a child restates (lists replace whole), so a knob changed here reaches the model,
+# hooks and pipelines only through the dicts below (tests/test_configs/test_config_knobs.py checks).
 data_preprocessor = dict(mask_generator=mask_generator)
 custom_hooks = []  # random masking needs no importance maps
