@@ -143,4 +143,3 @@ def _view_metainfo(data_samples: Optional[List], batch_size: int):
         hflip.append(flip_h)
         vflip.append(flip_v)
     return (torch.tensor(indices), torch.stack(boxes), torch.tensor(hflip), torch.tensor(vflip))
-

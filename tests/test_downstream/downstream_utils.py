@@ -14,11 +14,12 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from famt_mm.testing import tiny_mae_cfg, vit_simmim_cfg
+from famt_mm.utils.configs import config_root
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
 
 
-DOWNSTREAM = osp.join(ROOT, 'configs', 'famt', 'downstream')
+DOWNSTREAM = osp.join(config_root(), 'famt', 'downstream')
 DET_CONFIG = osp.join(DOWNSTREAM, 'mask-rcnn_vit-b-p16-famt-mae_lsj-100e_coco.py')
 DET_SHORT_CONFIG = osp.join(DOWNSTREAM, 'mask-rcnn_vit-b-p16-famt-mae_lsj-25e_coco.py')
 SEG_CONFIG = osp.join(DOWNSTREAM, 'upernet_vit-b-p16-famt-mae_8xb2-amp-160k_ade20k-512x512.py')
