@@ -7,6 +7,7 @@ from .importance import (
                          lowpass_kernel,
                          softmax_attention,
 )
+from .plan import mean_one, plan_from_weights
 from .sampling import (
                          MaskPlan,
                          check_ratios,
@@ -20,6 +21,7 @@ from .warp import pool_to_units, warp_to_views
 
 __all__ = [
     'amt_weights', 'famt_attention', 'famt_weights', 'frequency_factor', 'lowpass_kernel',
-    'softmax_attention', 'MaskPlan', 'check_ratios', 'expand_unit_ids', 'gather_tokens',
-    'plan_counts', 'sample_plan', 'sanitize_weights', 'pool_to_units', 'warp_to_views'
+    'softmax_attention', 'mean_one', 'plan_from_weights', 'MaskPlan', 'check_ratios',
+    'expand_unit_ids', 'gather_tokens', 'plan_counts', 'sample_plan', 'sanitize_weights',
+    'pool_to_units', 'warp_to_views'
 ]
