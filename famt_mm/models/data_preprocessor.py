@@ -16,10 +16,12 @@ _FLIP_AXES = {'horizontal': (True, False), 'vertical': (False, True), 'diagonal'
 class FAMTDataPreprocessor(SelfSupDataPreprocessor):
     """SelfSupDataPreprocessor that also hands the model a :class:`MaskPlan` for each training batch.
 
-    Per image it looks up the stored importance map by ``sample_idx``, warps it to the view (the crop
-    box recorded by ``RandomResizedCropWithBox`` and the flip of ``RandomFlip``) on the patch grid,
-    adds ``eps``, sums it over masking units and samples visible / masked / thrown units on the
-    inputs' device; the plan handed to the model lists patches (a unit's patches share its fate).
+    Per image its :class:`ImportanceCache` (``importance_cache``, filled by the refresh hook) looks up
+    the stored map by ``sample_idx`` and warps it to the view (the crop box recorded by
+    ``RandomResizedCropWithBox`` and the flip of ``RandomFlip``) on the patch grid, adding ``eps``;
+    the core's ``plan_from_weights`` sums it over masking units and samples visible / masked /
+    thrown units on the inputs' device; the plan handed to the model lists patches (a unit's patches
+    share its fate).
     Until the refresh hook has stored maps (and for generators that need none) the weights are
     uniform; during that warm-up a guided generator masks at ``warmup_mask_ratio`` and throws
     nothing, as plain MAE.
