@@ -89,6 +89,18 @@ def test_resume_past_warm_up_without_a_cache_rescores_before_training(trained, t
     assert {(v, t) for _, v, t in plans} == {(3, 6)}
 
 
+def test_resume_onto_a_refresh_epoch_without_a_cache_scores_once(trained, tmp_path):
+    _, _, work_dir = trained
+    cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=0, interval=1)
+    cfg.resume, cfg.load_from = True, osp.join(work_dir, 'epoch_1.pth')  # no cache in it
+    runner = Runner.from_cfg(cfg)
+    hook, refreshes = _hook(runner), []
+    original = hook.refresh
+    hook.refresh = lambda r: refreshes.append(r.epoch) or original(r)
+    runner.train()
+    assert refreshes == [1]  # epoch 1 is a refresh epoch: not scored a second time in before_train
+
+
 def test_a_cache_of_another_dataset_is_refused_on_resume(trained, tmp_path):
     _, _, work_dir = trained
     cfg = demo_cfg(tmp_path, max_epochs=3, num_images=32)
