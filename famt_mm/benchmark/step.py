@@ -21,8 +21,8 @@ per method:
 - for the FAMT method: images/s of the refresh hook's scoring pass (``score_images``: last-block
   attention + the mask generator's ``importance``) against plain encoder inference
   (``extract_feat``) on the same images, and the time of
-  ``FAMTDataPreprocessor.sample_mask_plan`` (warp + sampling) on the guided batch as a share of the
-  FAMT step.
+  ``FAMTDataPreprocessor.sample_mask_plan`` (the cache's warp to the views + the core's
+  ``plan_from_weights``) on the guided batch as a share of the FAMT step.
 
 A table goes to stdout, everything (with the machine and the date) to ``--out`` as JSON.
 """
@@ -145,7 +145,7 @@ def build(method: Method, args, device: torch.device) -> Built:
     if guided:  # maps as the refresh hook leaves them: one per sample_idx, on the patch grid
         grid = args.img_size // preprocessor.patch_size
         maps = torch.rand(args.batch_size, grid, grid, generator=torch.Generator().manual_seed(0))
-        preprocessor.set_importance_maps(maps + 0.05)
+        preprocessor.importance_cache.set(maps + 0.05)
     return Built(method, model, optim_wrapper, guided)
 
 

@@ -6,8 +6,9 @@ import numpy as np
 import torch
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
+
+from .utils import unwrap_model
 
 
 @HOOKS.register_module()
@@ -56,7 +57,7 @@ class LinearProbeHook(Hook):
 
     @torch.no_grad()
     def extract(self, runner, loader_cfg: dict):
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner)
         was_training = model.training
         model.eval()
         feats, labels = [], []

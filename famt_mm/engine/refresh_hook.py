@@ -1,24 +1,23 @@
 """The refresh hook: scores the whole training set with the model being trained and stores the maps."""
-import copy
 import time
 import warnings
 from contextlib import nullcontext
 from typing import List, Optional
 
 import torch
-from mmengine.dataset import Compose
 from mmengine.dist import all_gather, get_world_size, is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.optim import AmpOptimWrapper
 from mmengine.runner import EpochBasedTrainLoop
 from mmengine.runner.amp import autocast
 from mmengine.utils import ProgressBar
 from mmpretrain.registry import HOOKS
 
-from ..core import sanitize_weights
+from ..core import mean_one, sanitize_weights
 from ..models.data_preprocessor import FAMTDataPreprocessor
 from ..models.scoring import score_images
+from .checks import check_scoring_size, check_view_metainfo, train_log_epoch
+from .utils import first_sample, unwrap_model, whole_image_dataset
 
 #: where the importance cache travels inside an mmengine checkpoint (outside ``state_dict``, so
 #: downstream loaders and exported backbones never see it)
@@ -35,6 +34,17 @@ class FAMTRefreshHook(Hook):
     shards are gathered by ``sample_idx``, so every rank holds the same full fp16 cache. The cache is
     saved in checkpoints and restored on resume; guided masking and throwing start with the first
     refresh (before it, the preprocessor masks at random without throwing).
+
+    Epochs: ``start_epoch`` counts warm-up epochs, so the first refresh runs before epoch
+    ``start_epoch + 1`` as mmengine's train log numbers them (``Epoch(train) [N]``, 1-based), and the
+    hook's log lines use that numbering too. ``refreshed_epoch`` holds the 0-based
+    ``runner.epoch`` (epochs completed) of the last refresh.
+
+    Before the first step it checks what would otherwise fail or mislead only after the warm-up:
+    the training pipeline must record ``crop_box`` and ``sample_idx`` (an error), and the scoring
+    pipeline should produce images of the training view's size (a warning). A cache restored by
+    ``load_from`` (a fresh schedule) whose size differs from the training set is dropped with a
+    warning and scored again; on resume the same mismatch is an error.
 
     Args:
         pipeline (list[dict]): scoring transforms, e.g. load, ``Resize`` to the training size,
@@ -80,17 +90,48 @@ class FAMTRefreshHook(Hook):
         preprocessor = self._preprocessor(runner)
         if not preprocessor.mask_generator.needs_importance:
             return
-        num_images = len(runner.train_dataloader.dataset)
-        maps = preprocessor.importance_maps
-        if maps is not None and maps.shape[0] != num_images:
-            raise ValueError(f'the importance cache holds {maps.shape[0]} maps but the training set '
-                             f'has {num_images} images: it belongs to another dataset')
-        if maps is None and runner.epoch > self.start_epoch:
-            # resumed past the warm-up from a checkpoint without maps: score now, not silently later
+        self.check_pipelines(runner)
+        self._drop_cache_of_another_dataset(runner, preprocessor)
+        if not preprocessor.guided and runner.epoch > self.start_epoch and \
+                not self.is_refresh_epoch(runner.epoch):
+            # past the warm-up without maps (resumed from a checkpoint without them, or a dropped
+            # cache): score now, not silently at the next refresh
             runner.logger.warning(
-                f'FAMT: resumed at epoch {runner.epoch} > start_epoch={self.start_epoch} without an '
-                f'importance cache in the checkpoint; scoring the training set now')
+                f'FAMT: at {train_log_epoch(runner.epoch)}, past the warm-up of start_epoch='
+                f'{self.start_epoch} epochs, without an importance cache; scoring the training set '
+                'now')
             self.refresh(runner)
+
+    def check_pipelines(self, runner) -> None:
+        """Run the training and scoring pipelines on the first image once and check their output:
+        the view's metainfo (an error) and the scoring size (a warning)."""
+        dataset = runner.train_dataloader.dataset
+        train_inputs, metainfo = first_sample(dataset)
+        check_view_metainfo(metainfo)
+        score_inputs, _ = first_sample(whole_image_dataset(dataset, self.pipeline, 'FAMTRefreshHook'))
+        message = check_scoring_size(train_inputs, score_inputs)
+        if message:
+            runner.logger.warning(f'FAMT: {message}')
+
+    def _drop_cache_of_another_dataset(self, runner, preprocessor: FAMTDataPreprocessor) -> None:
+        """A cache whose size is not the training set's: an error on resume, dropped on load_from."""
+        num_images = len(runner.train_dataloader.dataset)
+        cache = preprocessor.importance_cache
+        if not cache.ready or len(cache) == num_images:
+            return
+        mismatch = (f'the importance cache holds {len(cache)} maps but the training set has '
+                    f'{num_images} images')
+        # mmengine resumes when cfg.resume is set (Runner.load_or_resume); a resumed loop has run
+        if getattr(runner, '_resume', False) or runner.iter > 0:
+            raise ValueError(f'{mismatch}: it belongs to another dataset. Resume needs the same '
+                             'training set; to continue on a changed dataset use load_from=CKPT '
+                             'without --resume (resume=False), which scores the new set afresh')
+        cache.clear()
+        self.refreshed_epoch = None
+        runner.logger.warning(
+            f'FAMT: {mismatch}: the checkpoint of load_from was trained on another dataset, so its '
+            'cache is dropped and the training set is scored afresh (at the first refresh, or now '
+            'if the warm-up is over)')
 
     def before_train_epoch(self, runner) -> None:
         if self._preprocessor(runner).mask_generator.needs_importance and \
@@ -99,24 +140,27 @@ class FAMTRefreshHook(Hook):
 
     # ---------------------------------------------------------------- checkpoints
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        maps = self._preprocessor(runner).importance_maps
-        if maps is not None:
-            checkpoint[CHECKPOINT_KEY] = dict(maps=maps, epoch=self.refreshed_epoch)
+        state = self._preprocessor(runner).importance_cache.state_dict()
+        if state:
+            checkpoint[CHECKPOINT_KEY] = dict(state, epoch=self.refreshed_epoch)
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get(CHECKPOINT_KEY)
         if state is None:
             return
-        self._preprocessor(runner).set_importance_maps(state['maps'])
+        cache = self._preprocessor(runner).importance_cache
+        cache.load_state_dict(state)
         self.refreshed_epoch = state.get('epoch')
-        runner.logger.info(f'FAMT: restored {state["maps"].shape[0]} importance maps '
-                           f'(scored before epoch {self.refreshed_epoch}) from the checkpoint')
+        scored = 'at an unknown epoch' if self.refreshed_epoch is None else \
+            f'before {train_log_epoch(self.refreshed_epoch)}'
+        runner.logger.info(f'FAMT: restored {len(cache)} importance maps (scored {scored}) from '
+                           'the checkpoint')
 
     # ---------------------------------------------------------------- scoring
     @torch.no_grad()
     def refresh(self, runner) -> None:
         """Score the training set and hand the gathered maps to the preprocessor."""
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner)
         preprocessor = self._preprocessor(runner)
         generator = preprocessor.mask_generator
         loader = self._scoring_loader(runner)
@@ -132,10 +176,8 @@ class FAMTRefreshHook(Hook):
                 data = preprocessor(data, training=False)
                 with autocast(dtype=amp.cast_dtype) if amp is not None else nullcontext():
                     weights = score_images(model, data['inputs'], generator)
-                # mean 1 per image before fp16: sampling ignores scale, and fp16 keeps the values
-                # in range (unusable rows turn non-finite here and fall back to uniform later)
-                weights = weights / weights.mean(dim=(1, 2), keepdim=True)
-                maps.append(weights.half())
+                # mean 1 per image before fp16 (unusable rows fall back to uniform in _assemble)
+                maps.append(mean_one(weights).half())
                 indices.append(torch.tensor([s.sample_idx for s in data['data_samples']],
                                             device=weights.device))
                 if progress is not None:
@@ -150,13 +192,13 @@ class FAMTRefreshHook(Hook):
             local_indices = torch.cat(all_gather(local_indices))
         elapsed = time.perf_counter() - start
         cache = self._assemble(local_maps.cpu(), local_indices.cpu(), num_images)
-        preprocessor.set_importance_maps(cache)
+        preprocessor.importance_cache.set(cache)
         self.refreshed_epoch = runner.epoch
         if progress is not None:
             print()
         runner.logger.info(
-            f'FAMT: refreshed {num_images} importance maps {tuple(cache.shape[1:])} before epoch '
-            f'{runner.epoch} with {type(generator).__name__} in {elapsed:.1f} s '
+            f'FAMT: refreshed {num_images} importance maps {tuple(cache.shape[1:])} before '
+            f'{train_log_epoch(runner.epoch)} with {type(generator).__name__} in {elapsed:.1f} s '
             f'({len(local_indices) / max(elapsed, 1e-9):.1f} images/s over '
             f'{get_world_size()} process(es))')
 
@@ -185,11 +227,7 @@ class FAMTRefreshHook(Hook):
         """A loader over the training set's images with the scoring pipeline, sharded, unshuffled."""
         if self._loader is None:
             train_loader = runner.train_dataloader
-            dataset = copy.copy(train_loader.dataset)  # shares the annotation list
-            if not hasattr(dataset, 'pipeline'):
-                raise TypeError(f'FAMTRefreshHook replaces the training dataset\'s pipeline, but '
-                                f'{type(dataset).__name__} has none; wrapped datasets are not supported')
-            dataset.pipeline = Compose(self.pipeline)
+            dataset = whole_image_dataset(train_loader.dataset, self.pipeline, 'FAMTRefreshHook')
             num_workers = train_loader.num_workers if self.num_workers is None else self.num_workers
             self._loader = runner.build_dataloader(
                 dict(dataset=dataset,
@@ -203,8 +241,7 @@ class FAMTRefreshHook(Hook):
 
     @staticmethod
     def _preprocessor(runner) -> FAMTDataPreprocessor:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        preprocessor = model.data_preprocessor
+        preprocessor = unwrap_model(runner).data_preprocessor
         if not isinstance(preprocessor, FAMTDataPreprocessor):
             raise TypeError('FAMTRefreshHook needs the model\'s data_preprocessor to be '
                             f'FAMTDataPreprocessor, got {type(preprocessor).__name__}')

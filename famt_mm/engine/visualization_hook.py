@@ -1,14 +1,13 @@
 """Draws FAMT's map and reconstruction grids of a few training images to the visualizer backends."""
-import copy
 from typing import List, Sequence
 
-from mmengine.dataset import Compose, default_collate
+from mmengine.dataset import default_collate
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
 from ..visualization import famt_figures
+from .utils import unwrap_model, whole_image_dataset
 
 
 @HOOKS.register_module()
@@ -52,15 +51,12 @@ class FAMTVisualizationHook(Hook):
             self.draw(runner)
 
     def draw(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        dataset = copy.copy(runner.train_dataloader.dataset)  # shares the annotation list
-        if not hasattr(dataset, 'pipeline'):
-            raise TypeError(f'FAMTVisualizationHook replaces the training dataset\'s pipeline, but '
-                            f'{type(dataset).__name__} has none')
+        model = unwrap_model(runner)
+        dataset = runner.train_dataloader.dataset
         if max(self.indices) >= len(dataset):
             raise ValueError(f'indices {self.indices} reach beyond the training set of '
                              f'{len(dataset)} images')
-        dataset.pipeline = Compose(self.pipeline)
+        dataset = whole_image_dataset(dataset, self.pipeline, 'FAMTVisualizationHook')
         batch = default_collate([dataset[i] for i in self.indices])
         inputs = model.data_preprocessor(batch, training=False)['inputs']
         figures = famt_figures(model, inputs, panel=self.panel, seed=self.seed)

@@ -5,7 +5,8 @@ import torch
 from mmpretrain.models import SelfSupDataPreprocessor
 from mmpretrain.registry import MODELS
 
-from ..core import MaskPlan, pool_to_units, sample_plan, warp_to_views
+from ..core import MaskPlan, plan_from_weights
+from .importance_cache import ImportanceCache
 from .mask_generators import BaseMaskGenerator
 
 _FLIP_AXES = {'horizontal': (True, False), 'vertical': (False, True), 'diagonal': (True, True)}
@@ -15,10 +16,12 @@ _FLIP_AXES = {'horizontal': (True, False), 'vertical': (False, True), 'diagonal'
 class FAMTDataPreprocessor(SelfSupDataPreprocessor):
     """SelfSupDataPreprocessor that also hands the model a :class:`MaskPlan` for each training batch.
 
-    Per image it looks up the stored importance map by ``sample_idx``, warps it to the view (the crop
-    box recorded by ``RandomResizedCropWithBox`` and the flip of ``RandomFlip``) on the patch grid,
-    adds ``eps``, sums it over masking units and samples visible / masked / thrown units on the
-    inputs' device; the plan handed to the model lists patches (a unit's patches share its fate).
+    Per image its :class:`ImportanceCache` (``importance_cache``, filled by the refresh hook) looks up
+    the stored map by ``sample_idx`` and warps it to the view (the crop box recorded by
+    ``RandomResizedCropWithBox`` and the flip of ``RandomFlip``) on the patch grid, adding ``eps``;
+    the core's ``plan_from_weights`` sums it over masking units and samples visible / masked /
+    thrown units on the inputs' device; the plan handed to the model lists patches (a unit's patches
+    share its fate).
     Until the refresh hook has stored maps (and for generators that need none) the weights are
     uniform; during that warm-up a guided generator masks at ``warmup_mask_ratio`` and throws
     nothing, as plain MAE. Counts are rounded and thrown patches chosen as the generator's
@@ -54,24 +57,26 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         self.mask_generator = mask_generator
         self.patch_size = patch_size
         self.unit_size = unit_size
-        self.eps = eps
-        # (N, h, w) fp16 maps on the CPU, indexed by sample_idx; a plain attribute, not a buffer:
-        # its size follows the dataset and it travels in checkpoints through FAMTRefreshHook.
-        self.importance_maps: Optional[torch.Tensor] = None
+        #: the refresh hook's maps; it saves and restores them through the cache's own interface
+        self.importance_cache = ImportanceCache(eps)
+
+    @property
+    def eps(self) -> float:
+        return self.importance_cache.eps
 
     @property
     def guided(self) -> bool:
         """Whether sampling follows stored maps (False during warm-up)."""
-        return self.importance_maps is not None
+        return self.importance_cache.ready
+
+    @property
+    def importance_maps(self) -> Optional[torch.Tensor]:
+        """The cache's (N, h, w) fp16 maps, or ``None`` during warm-up (read-only)."""
+        return self.importance_cache.maps
 
     def set_importance_maps(self, maps: Optional[torch.Tensor]) -> None:
         """Store (N, h, w) maps indexed by ``sample_idx``; ``None`` goes back to warm-up."""
-        if maps is not None:
-            if maps.dim() != 3 or not torch.is_floating_point(maps):
-                raise ValueError(f'importance maps must be a floating (N, h, w) tensor, '
-                                 f'got {maps.dtype} of shape {tuple(maps.shape)}')
-            maps = maps.detach().to('cpu', torch.float16)
-        self.importance_maps = maps
+        self.importance_cache.set(maps)
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = super().forward(data, training)
@@ -88,37 +93,37 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
                                  f'use an input size divisible by {size}')
         return height // self.unit_size, width // self.unit_size
 
+    def patch_grid(self, inputs: torch.Tensor) -> Tuple[int, int]:
+        """The view's patch grid (after the checks of :meth:`grid_size`)."""
+        units = self.grid_size(inputs)
+        unit = self.unit_size // self.patch_size
+        return units[0] * unit, units[1] * unit
+
+    def plan_settings(self, guided: bool) -> dict:
+        """Ratios (and sampling options) of :func:`plan_from_weights` for the mask generator.
+
+        Args:
+            guided (bool): whether the weights come from importance maps; a guided generator
+                without maps is in its warm-up (``warmup_mask_ratio``, no throwing).
+        """
+        generator = self.mask_generator
+        sampling = dict(rounding=generator.count_rounding, throw_from=generator.throw_from)
+        if guided or not generator.needs_importance:
+            return dict(mask_ratio=generator.mask_ratio, throw_ratio=generator.throw_ratio, **sampling)
+        return dict(mask_ratio=generator.warmup_mask_ratio, throw_ratio=0.0, **sampling)
+
     def sample_mask_plan(self, inputs: torch.Tensor, data_samples: Optional[List]) -> MaskPlan:
         """Draw the mask plan of one batch over masking units, returned on the patch grid."""
-        grid = self.grid_size(inputs)
-        generator = self.mask_generator
-        if not generator.needs_importance:
-            mask_ratio, throw_ratio, maps = generator.mask_ratio, generator.throw_ratio, None
-        elif self.guided:
-            mask_ratio, throw_ratio = generator.mask_ratio, generator.throw_ratio
-            maps = self._view_weights(inputs, data_samples)
-        else:
-            mask_ratio, throw_ratio, maps = generator.warmup_mask_ratio, 0.0, None
-        if maps is None:
-            weights = inputs.new_ones(inputs.shape[0], grid[0] * grid[1])
-        else:
-            weights = maps.flatten(1)
-        plan = sample_plan(weights, mask_ratio, throw_ratio, rounding=generator.count_rounding,
-                           throw_from=generator.throw_from)
-        return plan.expand_units(grid[1], self.unit_size // self.patch_size)
-
-    def _view_weights(self, inputs: torch.Tensor, data_samples: Optional[List]) -> torch.Tensor:
-        """(B, gh, gw) weights of each view's masking units from the stored whole-image maps."""
-        indices, boxes, hflip, vflip = _view_metainfo(data_samples, inputs.shape[0])
-        num_maps = self.importance_maps.shape[0]
-        if indices.max() >= num_maps or indices.min() < 0:
-            raise ValueError(f'sample_idx {int(indices.max())} lies outside the importance cache of '
-                             f'{num_maps} maps: the cache was computed on another dataset')
-        maps = self.importance_maps[indices].to(inputs.device, non_blocking=True)
-        patch_grid = (inputs.shape[-2] // self.patch_size, inputs.shape[-1] // self.patch_size)
-        weights = warp_to_views(maps, boxes, patch_grid, hflip, vflip).clamp_min(0) + self.eps
-        unit = self.unit_size // self.patch_size
-        return pool_to_units(weights, unit) if unit > 1 else weights
+        patch_grid = self.patch_grid(inputs)
+        guided = self.mask_generator.needs_importance and self.guided
+        weights = None
+        if guided:
+            indices, boxes, hflip, vflip = _view_metainfo(data_samples, inputs.shape[0])
+            weights = self.importance_cache.view_weights(indices, boxes, hflip, vflip, patch_grid,
+                                                         device=inputs.device)
+        return plan_from_weights(weights, patch_grid, self.unit_size // self.patch_size,
+                                 batch_size=inputs.shape[0], device=inputs.device,
+                                 **self.plan_settings(guided))
 
 
 def _view_metainfo(data_samples: Optional[List], batch_size: int):

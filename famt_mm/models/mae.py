@@ -12,26 +12,26 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..core import MaskPlan, gather_tokens
-from .planned import MaskPlanMixin
+from .planned import MaskPlanMixin, check_plain_call
 
 
 @MODELS.register_module()
 class FAMTMAEViT(MAEViT):
     """MAEViT whose masking comes from a :class:`MaskPlan` instead of its own random draw.
 
-    ``forward(x, visible_ids)`` encodes the visible patches only; ``forward(x, mask=None)`` is the
-    plain ViT on whole images (feature extraction and importance scoring). MAEViT's ``mask_ratio``
-    argument is accepted but unused: the counts come from the preprocessor's mask generator.
+    ``forward(x, mask_plan)`` encodes CLS + the plan's visible patches only; ``forward(x)`` (or
+    ``forward(x, mask=None)``, the call of MAE's ``extract_feat``) is the plain ViT on whole images,
+    for feature extraction and importance scoring. MAEViT's ``mask_ratio`` argument is accepted but
+    unused: the counts come from the preprocessor's mask generator.
     """
 
-    def forward(self, x: torch.Tensor, visible_ids: Optional[torch.Tensor] = None,
-                mask: Optional[bool] = True):
-        if mask is None or mask is False:
+    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
+                mask: Optional[bool] = None):
+        if mask_plan is None:
+            check_plain_call(self, mask)
             return super().forward(x, mask=None)
-        if visible_ids is None:
-            raise ValueError('FAMTMAEViT needs visible_ids from a MaskPlan (FAMTDataPreprocessor)')
         x = self.patch_embed(x)[0] + self.pos_embed[:, 1:, :]
-        x = gather_tokens(x, visible_ids)
+        x = gather_tokens(x, mask_plan.visible)
         cls_token = (self.cls_token + self.pos_embed[:, :1, :]).expand(x.shape[0], -1, -1)
         x = torch.cat((cls_token, x), dim=1)
         for layer in self.layers:
@@ -73,7 +73,7 @@ class FAMTMAE(MaskPlanMixin, MAE):
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
-        latent = self.backbone(inputs, mask_plan.visible)
+        latent = self.backbone(inputs, mask_plan)
         pred = self.neck(latent, mask_plan.visible, mask_plan.masked)
         target = gather_tokens(self.head.construct_target(inputs), mask_plan.masked)
         loss = self.head.loss_module(pred, target, pred.new_ones(pred.shape[:2]))

@@ -4,19 +4,20 @@ ViT: masked patches become the learnable [MASK] token, thrown patches are remove
 after the position embedding (the encoder really processes CLS + L - thrown tokens), SimMIM's linear
 decoder predicts the pixels of the masked patches, L1 loss on those pixels only. With ``throw_ratio=0``
 this is ordinary SimMIM with a ViT. Swin needs its full window grid, so there FAMT only chooses the
-masked units (the plan must throw nothing) and the stock SimMIM path runs.
+masked units (the plan must throw nothing) and the stock SimMIM path runs (``FAMTSimMIMSwin``).
+Both backbones take the plan the same way, ``backbone(x, mask_plan)``.
 """
 from typing import Dict, List, Optional, Sequence
 
 import torch
-from mmpretrain.models import SimMIM, SimMIMLinearDecoder, VisionTransformer
+from mmpretrain.models import SimMIM, SimMIMLinearDecoder, SimMIMSwinTransformer, VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
 from ..core import MaskPlan, gather_tokens
-from .planned import MaskPlanMixin
+from .planned import MaskPlanMixin, check_plain_call
 
 
 def patchify_chw(images: torch.Tensor, patch_size: int) -> torch.Tensor:
@@ -32,11 +33,13 @@ def patchify_chw(images: torch.Tensor, patch_size: int) -> torch.Tensor:
 class FAMTSimMIMViT(VisionTransformer):
     """VisionTransformer for SimMIM with a [MASK] token and thrown patches removed.
 
-    ``forward(x, mask)`` with a :class:`MaskPlan` returns the final-normed tokens
-    ``[CLS, visible..., masked...]`` in the plan's order (B, 1 + n_visible + n_masked, D); with
-    ``mask=None`` it is the plain ViT (``out_type='raw'`` by default, for scoring and probing), the
-    call SimMIM's ``extract_feat`` makes. Arguments are VisionTransformer's.
+    ``forward(x, mask_plan)`` returns the final-normed tokens ``[CLS, visible..., masked...]`` in
+    the plan's order (B, 1 + n_visible + n_masked, D); ``forward(x)`` (or ``forward(x, mask=None)``,
+    the call SimMIM's ``extract_feat`` makes) is the plain ViT (``out_type='raw'`` by default, for
+    scoring and probing). Arguments are VisionTransformer's.
     """
+    #: thrown patches leave the token sequence
+    can_throw = True
 
     def __init__(self, *args, out_type: str = 'raw', **kwargs):
         super().__init__(*args, out_type=out_type, with_cls_token=True, **kwargs)
@@ -49,10 +52,11 @@ class FAMTSimMIMViT(VisionTransformer):
             nn.init.trunc_normal_(self.cls_token, std=.02)
             nn.init.trunc_normal_(self.pos_embed, std=.02)
 
-    def forward(self, x: torch.Tensor, mask: Optional[MaskPlan] = None):
-        if mask is None:
+    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
+                mask: Optional[torch.Tensor] = None):
+        if mask_plan is None:
+            check_plain_call(self, mask)
             return super().forward(x)
-        mask_plan = mask
         x, patch_resolution = self.patch_embed(x)
         batch, length, _ = x.shape
         is_masked = torch.zeros(batch, length, 1, device=x.device, dtype=x.dtype)
@@ -85,33 +89,72 @@ class FAMTSimMIMLinearDecoder(SimMIMLinearDecoder):
 
 
 @MODELS.register_module()
+class FAMTSimMIMSwin(SimMIMSwinTransformer):
+    """mmpretrain's SimMIMSwinTransformer taking a :class:`MaskPlan` (masking only, no throwing).
+
+    Window attention needs every position of the grid, so a plan that throws is an error.
+    ``forward(x, mask_plan)`` turns the plan into SimMIM's dense (B, h, w) patch mask and runs the
+    stock masked path (a tuple of feature maps); ``forward(x)`` (or ``forward(x, mask=None)``, as
+    SimMIM's ``extract_feat`` calls it) is the plain Swin. Arguments are SimMIMSwinTransformer's.
+    """
+    #: every position stays in the window grid
+    can_throw = False
+
+    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
+                mask: Optional[torch.Tensor] = None) -> Sequence[torch.Tensor]:
+        if mask_plan is None:
+            check_plain_call(self, mask)
+            return super().forward(x, None)
+        return super().forward(x, self.patch_mask(x, mask_plan))
+
+    def patch_mask(self, x: torch.Tensor, mask_plan: MaskPlan) -> torch.Tensor:
+        """(B, h, w) 0/1 mask of the plan's masked patches on the patch grid of images ``x``."""
+        if mask_plan.thrown.shape[1]:
+            raise ValueError(f'{type(self).__name__} needs every patch position (window attention): '
+                             'throw_ratio must be 0 for this backbone')
+        stride: Sequence[int] = self.patch_embed.projection.stride
+        grid = (x.shape[-2] // stride[0], x.shape[-1] // stride[1])
+        mask = x.new_zeros(x.shape[0], grid[0] * grid[1])
+        mask.scatter_(1, mask_plan.masked, 1.0)
+        return mask.reshape(-1, *grid)
+
+
+@MODELS.register_module()
 class FAMTSimMIM(MaskPlanMixin, SimMIM):
     """SimMIM trained on the preprocessor's mask plan.
 
-    With ``FAMTSimMIMViT`` + ``FAMTSimMIMLinearDecoder``: masking and throwing; with mmpretrain's
-    ``SimMIMSwinTransformer`` + ``SimMIMLinearDecoder``: guided masking only (a plan that throws is an
-    error). The head is mmpretrain's ``SimMIMHead`` (L1 on masked pixels).
+    With ``FAMTSimMIMViT`` + ``FAMTSimMIMLinearDecoder``: masking and throwing, the decoder applied to
+    the masked tokens only; with ``FAMTSimMIMSwin`` + mmpretrain's ``SimMIMLinearDecoder``: guided
+    masking only (a mask generator that throws is an error at build time), the stock SimMIM loss on
+    the decoded image. The head is mmpretrain's ``SimMIMHead`` (L1 on masked pixels).
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        can_throw = getattr(self.backbone, 'can_throw', None)
+        if can_throw is None:
+            raise TypeError(f'FAMTSimMIM needs a backbone that takes a mask_plan: FAMTSimMIMViT or '
+                            f'FAMTSimMIMSwin, got {type(self.backbone).__name__}')
+        throw_ratio = self.data_preprocessor.mask_generator.throw_ratio
+        if not can_throw and throw_ratio > 0:
+            raise ValueError(f'{type(self.backbone).__name__} needs every patch position (window '
+                             f'attention): throw_ratio must be 0 for this backbone, got {throw_ratio}')
+        # chosen once: thrown tokens are gone from a throwing backbone's output, so its loss is
+        # computed on the masked tokens; the others decode the whole image as stock SimMIM
+        self._plan_loss = self._masked_token_loss if can_throw else self._dense_loss
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
-        if isinstance(self.backbone, FAMTSimMIMViT):
-            tokens = self.backbone(inputs, mask_plan)
-            pred = self.neck.forward_tokens(tokens[:, -mask_plan.masked.shape[1]:])
-            patch_size = self.backbone.patch_embed.projection.stride[0]
-            target = gather_tokens(patchify_chw(inputs, patch_size), mask_plan.masked)
-            return dict(loss=self.head.loss_module(pred, target))
-        if mask_plan.thrown.shape[1]:
-            raise ValueError(f'{type(self.backbone).__name__} needs every patch position (window '
-                             'attention): throw_ratio must be 0 for this backbone')
-        mask = self._patch_mask(inputs, mask_plan)
-        latent = self.backbone(inputs, mask)
-        return dict(loss=self.head.loss(self.neck(latent[0]), inputs, mask))
+        return dict(loss=self._plan_loss(inputs, mask_plan))
 
-    def _patch_mask(self, inputs: torch.Tensor, mask_plan: MaskPlan) -> torch.Tensor:
-        """(B, h, w) 0/1 mask of the masked patches on the backbone's patch grid."""
-        stride: Sequence[int] = self.backbone.patch_embed.projection.stride
-        grid = (inputs.shape[-2] // stride[0], inputs.shape[-1] // stride[1])
-        mask = inputs.new_zeros(inputs.shape[0], grid[0] * grid[1])
-        mask.scatter_(1, mask_plan.masked, 1.0)
-        return mask.reshape(-1, *grid)
+    def _masked_token_loss(self, inputs: torch.Tensor, mask_plan: MaskPlan) -> torch.Tensor:
+        tokens = self.backbone(inputs, mask_plan)
+        pred = self.neck.forward_tokens(tokens[:, -mask_plan.masked.shape[1]:])
+        patch_size = self.backbone.patch_embed.projection.stride[0]
+        target = gather_tokens(patchify_chw(inputs, patch_size), mask_plan.masked)
+        return self.head.loss_module(pred, target)
+
+    def _dense_loss(self, inputs: torch.Tensor, mask_plan: MaskPlan) -> torch.Tensor:
+        latent = self.backbone(inputs, mask_plan)
+        mask = self.backbone.patch_mask(inputs, mask_plan)
+        return self.head.loss(self.neck(latent[0]), inputs, mask)

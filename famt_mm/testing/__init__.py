@@ -56,7 +56,7 @@ def swin_simmim_cfg(mask_generator: dict = None) -> dict:
         type='FAMTSimMIM',
         data_preprocessor=dict(type='FAMTDataPreprocessor', mask_generator=mask_generator,
                                patch_size=4, unit_size=16, mean=[127.5] * 3, std=[127.5] * 3),
-        backbone=dict(type='SimMIMSwinTransformer',
+        backbone=dict(type='FAMTSimMIMSwin',
                       arch=dict(embed_dims=16, depths=[1, 1], num_heads=[2, 2]), img_size=32,
                       stage_cfgs=dict(block_cfgs=dict(window_size=4)), out_indices=(1, )),
         neck=dict(type='SimMIMLinearDecoder', in_channels=32, encoder_stride=8),

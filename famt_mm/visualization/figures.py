@@ -1,18 +1,17 @@
 """FAMT figures from a model: importance maps with one sampled plan, and MAE reconstructions.
 
 Everything is computed with the model's own paths: the refresh hook's scoring
-(``last_block_attention`` and the core weight functions), the preprocessor's ``sample_mask_plan``
-and FAMT-MAE's encoder and decoder. Random state is forked, so drawing figures during training
-leaves the training's own draws alone.
+(``last_block_attention`` and the core weight functions), the core's ``plan_from_weights`` with the
+preprocessor's ratios and masking unit, and FAMT-MAE's encoder and decoder. Random state is
+forked, so drawing figures during training leaves the training's own draws alone.
 """
 from contextlib import contextmanager
 from typing import Dict, List, Optional
 
 import numpy as np
 import torch
-from mmpretrain.structures import DataSample
 
-from ..core import MaskPlan, amt_weights, famt_weights, frequency_factor, sample_plan
+from ..core import MaskPlan, amt_weights, famt_weights, frequency_factor, mean_one, plan_from_weights
 from ..models.data_preprocessor import FAMTDataPreprocessor
 from ..models.mae import FAMTMAE
 from ..models.mask_generators import RandomMaskGenerator
@@ -55,21 +54,19 @@ def importance_maps(model, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
 
 def draw_plan(preprocessor: FAMTDataPreprocessor, inputs: torch.Tensor,
               weights: Optional[torch.Tensor]) -> MaskPlan:
-    """One plan per whole image, drawn by the preprocessor from ``weights`` (B, gh, gw) as maps.
+    """One plan per whole image from ``weights`` (B, gh, gw), as the preprocessor draws a view's.
 
-    The preprocessor's own cache is put back afterwards.
+    The weights are taken as stored maps are (mean 1 per image, ``eps`` added) and go through the
+    same :func:`plan_from_weights` with the preprocessor's ratios and masking unit; ``None`` draws
+    with uniform weights at the ratios of a generator without maps. The preprocessor is not changed.
     """
-    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=np.array([0., 0., 1., 1.],
-                                                                         dtype=np.float32)))
-               for i in range(inputs.shape[0])]
-    saved = preprocessor.importance_maps
-    try:
-        if weights is not None:
-            # as the refresh hook stores them: mean 1 per image
-            preprocessor.set_importance_maps(weights / weights.flatten(1).mean(1)[:, None, None])
-        return preprocessor.sample_mask_plan(inputs, samples)
-    finally:
-        preprocessor.importance_maps = saved
+    guided = weights is not None
+    if guided:
+        weights = mean_one(weights.float()).clamp_min(0) + preprocessor.eps
+    return plan_from_weights(weights, preprocessor.patch_grid(inputs),
+                             preprocessor.unit_size // preprocessor.patch_size,
+                             batch_size=inputs.shape[0], device=inputs.device,
+                             **preprocessor.plan_settings(guided))
 
 
 @torch.no_grad()
@@ -79,7 +76,7 @@ def reconstruct(model: FAMTMAE, inputs: torch.Tensor, plan: MaskPlan) -> torch.T
     With ``norm_pix`` the head predicts per-patch normalised pixels; they are mapped back with each
     original patch's mean and standard deviation (as MAE's own visualisations do).
     """
-    latent = model.backbone(inputs, plan.visible)
+    latent = model.backbone(inputs, plan)
     pred = model.neck(latent, plan.visible, plan.masked)
     patches = model.head.patchify(inputs)
     index = plan.masked[..., None].expand(-1, -1, patches.shape[-1])
@@ -127,12 +124,13 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192,
         with seeded(seed, inputs.device):
             maps = importance_maps(model, inputs)
             plan = draw_plan(preprocessor, inputs, maps['guide'])
-            labels = plan.to_labels().reshape(-1, *preprocessor.grid_size(inputs)).cpu().numpy()
+            labels = plan.to_labels().reshape(-1, *preprocessor.patch_grid(inputs)).cpu().numpy()
             recon = None
             if isinstance(model, FAMTMAE):
                 generator = RandomMaskGenerator()
-                random_plan = sample_plan(inputs.new_ones(inputs.shape[0], plan.num_patches),
-                                          generator.mask_ratio, generator.throw_ratio)
+                random_plan = plan_from_weights(None, labels.shape[1:], 1, generator.mask_ratio,
+                                                generator.throw_ratio, batch_size=inputs.shape[0],
+                                                device=inputs.device)
                 random_labels = random_plan.to_labels().reshape(labels.shape).cpu().numpy()
                 recon = (reconstruct(model, inputs, plan), reconstruct(model, inputs, random_plan))
     finally:

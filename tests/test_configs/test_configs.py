@@ -78,7 +78,7 @@ def test_the_knobs_of_the_published_runs():
     swin = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.py'))
     assert swin.data_preprocessor.mask_generator.throw_ratio == 0.0
     assert swin.data_preprocessor.mask_generator.count_rounding == 'ceil_each'
-    assert swin.model.backbone.type == 'SimMIMSwinTransformer'
+    assert swin.model.backbone.type == 'FAMTSimMIMSwin'
 
 
 def _guided_step(cfg, img_size, map_grid, batch=2, record_lengths=None):

@@ -89,12 +89,81 @@ def test_resume_past_warm_up_without_a_cache_rescores_before_training(trained, t
     assert {(v, t) for _, v, t in plans} == {(3, 6)}
 
 
+def test_resume_onto_a_refresh_epoch_without_a_cache_scores_once(trained, tmp_path):
+    _, _, work_dir = trained
+    cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=0, interval=1)
+    cfg.resume, cfg.load_from = True, osp.join(work_dir, 'epoch_1.pth')  # no cache in it
+    runner = Runner.from_cfg(cfg)
+    hook, refreshes = _hook(runner), []
+    original = hook.refresh
+    hook.refresh = lambda r: refreshes.append(r.epoch) or original(r)
+    runner.train()
+    assert refreshes == [1]  # epoch 1 is a refresh epoch: not scored a second time in before_train
+
+
 def test_a_cache_of_another_dataset_is_refused_on_resume(trained, tmp_path):
     _, _, work_dir = trained
     cfg = demo_cfg(tmp_path, max_epochs=3, num_images=32)
     cfg.resume, cfg.load_from = True, osp.join(work_dir, 'epoch_2.pth')
-    with pytest.raises(ValueError, match='holds 48 maps but the training set has 32 images'):
+    with pytest.raises(ValueError, match='holds 48 maps but the training set has 32 images.*'
+                                         'use load_from=CKPT without --resume'):
         Runner.from_cfg(cfg).train()
+
+
+def _record_logs(runner, level):
+    """Record the messages ``runner.logger`` logs at ``level`` ('info', 'warning')."""
+    seen, original = [], getattr(runner.logger, level)
+
+    def recording(msg, *args, **kwargs):
+        seen.append(str(msg))
+        return original(msg, *args, **kwargs)
+
+    setattr(runner.logger, level, recording)
+    return seen
+
+
+def test_load_from_onto_another_dataset_drops_the_cache_and_scores_afresh(trained, tmp_path):
+    _, _, work_dir = trained
+    cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1, interval=5, num_images=32)
+    cfg.load_from = osp.join(work_dir, 'epoch_2.pth')  # a cache of 48 maps, no resume
+    runner = Runner.from_cfg(cfg)
+    warnings = _record_logs(runner, 'warning')
+    plans = _record_plans(runner)
+    runner.train()
+    dropped = [w for w in warnings if 'holds 48 maps but the training set has 32 images' in w]
+    assert len(dropped) == 1 and 'cache is dropped' in dropped[0]
+    assert {(v, t) for e, v, t in plans if e == 0} == {(4, 0)}  # warm-up again, not guided
+    assert runner.model.data_preprocessor.importance_maps.shape == (32, 4, 4)
+    assert _hook(runner).refreshed_epoch == 1
+
+
+def test_a_pipeline_without_crop_box_is_an_error_before_the_first_step(tmp_path):
+    cfg = demo_cfg(tmp_path, max_epochs=1, start_epoch=5)
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    for t in pipeline:
+        if t.type == 'RandomResizedCropWithBox':
+            t.type = 'RandomResizedCrop'
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(ValueError, match='records no crop_box.*RandomResizedCropWithBox.*'
+                                         'PackFAMTInputs'):
+        runner.train()
+    assert runner.iter == 0
+
+
+def test_scoring_size_warning_and_epochs_in_the_train_logs_numbering(tmp_path):
+    cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1, interval=5, num_images=16)
+    hook_cfg = cfg.custom_hooks[0]
+    for t in hook_cfg.pipeline:
+        if 'scale' in t:
+            t.scale = (32, 32)  # training views are 16x16
+    runner = Runner.from_cfg(cfg)
+    warnings, infos = _record_logs(runner, 'warning'), _record_logs(runner, 'info')
+    runner.train()
+    assert any("gives 32x32 images but the training views are 16x16" in w and
+               "Resize', scale=(16, 16))" in w for w in warnings), warnings
+    # refreshed when runner.epoch == 1, before the train log's 'Epoch(train) [2]'
+    assert _hook(runner).refreshed_epoch == 1
+    assert any('before epoch 2 (1-based, as the train log)' in i for i in infos), infos
 
 
 def test_load_from_loads_weights_on_this_torch(trained, tmp_path):

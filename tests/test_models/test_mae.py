@@ -105,3 +105,15 @@ def test_whole_image_features_for_probing_and_scoring():
     famt.eval()
     (tokens, ) = famt.extract_feat(torch.randn(2, 3, 16, 16))
     assert tokens.shape == (2, 17, 32)
+
+
+def test_backbone_takes_the_plan_as_mask_plan_and_is_plain_otherwise():
+    famt, _ = _models()
+    famt.eval()
+    inputs = torch.randn(2, 3, 16, 16)
+    plan = sample_plan(torch.rand(2, 16), 0.45, 0.40)
+    assert famt.backbone(inputs, mask_plan=plan).shape == (2, 1 + plan.visible.shape[1], 32)
+    (plain, ) = famt.backbone(inputs)
+    assert torch.equal(plain, famt.extract_feat(inputs)[0])  # extract_feat passes mask=None
+    with pytest.raises(ValueError, match='FAMTMAEViT takes its masking as mask_plan=MaskPlan'):
+        famt.backbone(inputs, mask=True)

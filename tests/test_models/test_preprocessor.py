@@ -119,3 +119,21 @@ def test_bad_generator_settings_raise(generator, match):
 def test_unit_size_must_be_a_multiple_of_patch_size():
     with pytest.raises(ValueError, match='unit_size must be a positive multiple of patch_size=4'):
         _preprocessor(unit_size=6)
+
+
+def test_the_training_plan_is_the_caches_view_weights_through_plan_from_weights():
+    from famt_mm.core import plan_from_weights
+    from famt_mm.models.data_preprocessor import _view_metainfo
+    preprocessor = _preprocessor(dict(type='FAMTMaskGenerator', mask_ratio=0.5, throw_ratio=0.25),
+                                 unit_size=8)
+    preprocessor.importance_cache.set(torch.rand(4, 3, 3))
+    batch = _batch(box=(0.1, 0.2, 0.9, 0.7), flip=True)
+    inputs = batch['inputs'].float()
+    torch.manual_seed(5)
+    plan = preprocessor.sample_mask_plan(inputs, batch['data_samples'])
+    weights = preprocessor.importance_cache.view_weights(
+        *_view_metainfo(batch['data_samples'], 4), (4, 4))
+    torch.manual_seed(5)
+    expected = plan_from_weights(weights, (4, 4), 2, 0.5, 0.25)
+    assert all(torch.equal(a, b) for a, b in zip(plan, expected))
+    assert preprocessor.plan_settings(guided=False) == dict(mask_ratio=0.75, throw_ratio=0.0)

@@ -6,7 +6,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from famt_mm.core import MaskPlan, expand_unit_ids, plan_counts, sample_plan
-from famt_mm.models import FAMTSimMIMViT, patchify_chw, score_images
+from famt_mm.models import FAMTSimMIMSwin, FAMTSimMIMViT, patchify_chw, score_images
 from famt_mm.testing import swin_simmim_cfg, vit_simmim_cfg
 
 
@@ -131,3 +131,47 @@ def test_vit_backbone_is_a_plain_vision_transformer_for_transfer():
     assert isinstance(vit, FAMTSimMIMViT)
     keys = set(vit.state_dict())
     assert 'mask_token' in keys and 'cls_token' in keys and 'layers.0.attn.qkv.weight' in keys
+
+
+def test_swin_refuses_a_throwing_generator_at_build_time():
+    cfg = swin_simmim_cfg(dict(type='FAMTMaskGenerator', mask_ratio=0.5, throw_ratio=0.25))
+    with pytest.raises(ValueError, match='FAMTSimMIMSwin needs every patch position.*throw_ratio '
+                                         'must be 0 for this backbone, got 0.25'):
+        MODELS.build(cfg)
+
+
+def test_swin_plan_masks_as_stock_simmim_with_the_dense_mask():
+    torch.manual_seed(0)
+    model = MODELS.build(swin_simmim_cfg())
+    model.init_weights()
+    swin = model.backbone
+    swin.eval()  # no stochastic depth: the two calls must agree exactly
+    assert isinstance(swin, FAMTSimMIMSwin)
+    inputs = torch.randn(2, 3, 32, 32)
+    plan = sample_plan(torch.rand(2, 64), 0.5, 0.0)
+    mask = swin.patch_mask(inputs, plan)
+    assert mask.shape == (2, 8, 8) and mask.flatten(1).sum(1).tolist() == [32.0, 32.0]
+    assert torch.equal(mask.flatten(1).nonzero()[:, 1].reshape(2, -1), plan.masked.sort(1).values)
+    planned = swin(inputs, plan)
+    stock = super(FAMTSimMIMSwin, swin).forward(inputs, mask)
+    assert torch.equal(planned[0], stock[0])
+
+
+def test_a_backbone_without_a_plan_contract_is_refused():
+    cfg = swin_simmim_cfg()
+    cfg['backbone']['type'] = 'SimMIMSwinTransformer'
+    with pytest.raises(TypeError, match='FAMTSimMIM needs a backbone that takes a mask_plan: '
+                                        'FAMTSimMIMViT or FAMTSimMIMSwin, got SimMIMSwinTransformer'):
+        MODELS.build(cfg)
+
+
+@pytest.mark.parametrize('which', ['vit', 'swin'])
+def test_plain_forward_and_mask_none_are_the_whole_image_backbone(which):
+    torch.manual_seed(0)
+    model = MODELS.build(vit_simmim_cfg() if which == 'vit' else swin_simmim_cfg()).eval()
+    size = 16 if which == 'vit' else 32
+    inputs = torch.randn(2, 3, size, size)
+    plain, via_extract = model.backbone(inputs), model.extract_feat(inputs)
+    assert all(torch.equal(a, b) for a, b in zip(plain, via_extract))
+    with pytest.raises(ValueError, match='takes its masking as mask_plan=MaskPlan'):
+        model.backbone(inputs, mask=torch.zeros(2, size // 4, size // 4))

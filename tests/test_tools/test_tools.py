@@ -33,10 +33,10 @@ def _train(work_dir, max_epochs, *extra):
 
 def test_train_cli_refreshes_probes_and_resumes_with_the_cache(tmp_path):
     log = _train(tmp_path, 2)
-    assert 'FAMT: refreshed 64 importance maps (8, 8) before epoch 1' in log
+    assert 'FAMT: refreshed 64 importance maps (8, 8) before epoch 2 (1-based, as the train log)' in log
     probe = json.load(open(tmp_path / 'linear_probe.json'))
     assert probe['epochs'] == 2 and probe['num_test'] == 32 and 0 <= probe['top1'] <= 100
     resumed = _train(tmp_path, 3, 'param_scheduler.1.T_max=3', '--resume')
-    assert 'restored 64 importance maps (scored before epoch 1)' in resumed
+    assert 'restored 64 importance maps (scored before epoch 2 (1-based, as the train log))' in resumed
     assert 'FAMT: refreshed' not in resumed
     assert osp.exists(tmp_path / 'epoch_3.pth')

@@ -21,7 +21,7 @@ unit_size = 32
 
 data_preprocessor = dict(
     type='FAMTDataPreprocessor', mask_generator=mask_generator, patch_size=4, unit_size=unit_size)
-model = dict(type='FAMTSimMIM')
+model = dict(type='FAMTSimMIM', backbone=dict(type='FAMTSimMIMSwin'))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -1,0 +1,78 @@
+"""The refresh hook's early checks and the helpers the hooks share, without a Runner."""
+import random
+
+import numpy as np
+import pytest
+import torch
+from mmengine.dataset import BaseDataset
+
+from famt_mm.engine.checks import check_scoring_size, check_view_metainfo, train_log_epoch
+from famt_mm.engine.utils import first_sample, kept_random_state, unwrap_model, whole_image_dataset
+
+
+def test_epochs_are_worded_as_the_train_log_counts_them():
+    assert train_log_epoch(0) == 'epoch 1 (1-based, as the train log)'
+    assert train_log_epoch(40) == 'epoch 41 (1-based, as the train log)'
+
+
+def test_a_view_without_crop_box_names_both_transforms():
+    with pytest.raises(ValueError, match="records no crop_box.*RandomResizedCropWithBox.*"
+                                         "dict\\(type='PackFAMTInputs'\\)"):
+        check_view_metainfo(dict(sample_idx=0))
+    with pytest.raises(ValueError, match='packs no sample_idx.*PackFAMTInputs'):
+        check_view_metainfo(dict(crop_box=np.zeros(4)))
+    check_view_metainfo(dict(sample_idx=0, crop_box=np.zeros(4)))  # nothing to say
+
+
+def test_scoring_size_warning_names_the_resize_scale_as_width_height():
+    message = check_scoring_size(torch.zeros(3, 16, 24), torch.zeros(3, 32, 32))
+    assert 'gives 32x32 images but the training views are 16x24' in message
+    assert "dict(type='Resize', scale=(24, 16))" in message
+    assert check_scoring_size(torch.zeros(3, 16, 24), torch.zeros(3, 16, 24)) is None
+    assert check_scoring_size(None, torch.zeros(3, 16, 24)) is None
+
+
+class _Numbers(BaseDataset):
+    def load_data_list(self):
+        return [dict(value=i) for i in range(3)]
+
+
+def _draw(results):
+    results['inputs'] = torch.full((1, 2, 2), float(np.random.rand()))
+    return results
+
+
+def test_whole_image_dataset_swaps_the_pipeline_of_a_copy_only():
+    dataset = _Numbers(pipeline=[_draw])
+    whole = whole_image_dataset(dataset, [lambda r: dict(r, inputs=torch.zeros(1, 4, 4))], 'Me')
+    assert whole[1]['inputs'].shape == (1, 4, 4) and dataset[1]['inputs'].shape == (1, 2, 2)
+    assert whole.data_list is dataset.data_list  # annotations are shared, not copied
+    with pytest.raises(TypeError, match="Me replaces the training dataset's pipeline, but list"):
+        whole_image_dataset([], [], 'Me')
+
+
+def test_first_sample_leaves_the_random_streams_alone():
+    dataset = _Numbers(pipeline=[_draw])
+    np.random.seed(3)
+    random.seed(3)
+    torch.manual_seed(3)
+    expected = (np.random.rand(), random.random(), torch.rand(1))
+    np.random.seed(3)
+    random.seed(3)
+    torch.manual_seed(3)
+    inputs, metainfo = first_sample(dataset)
+    assert inputs.shape == (1, 2, 2) and metainfo == {}
+    with kept_random_state():
+        torch.rand(5)
+    assert (np.random.rand(), random.random(), torch.rand(1)) == expected
+
+
+def test_unwrap_model_takes_the_module_out_of_a_wrapper():
+    module = torch.nn.Linear(1, 1)
+
+    class Runner:
+        model = module
+
+    assert unwrap_model(Runner) is module
+    Runner.model = torch.nn.DataParallel(module)  # a wrapper mmengine registers; no GPU needed
+    assert unwrap_model(Runner) is module
