@@ -229,6 +229,7 @@ RULES: List[Tuple[Tuple[str, ...], Callable[..., Iterator[Use]]]] = [
     (('img_size',), _img_size),
     (('patch_size',), _patch_size),
     (('img_size', 'patch_size'), _patches),
+    (('num_patches',), lambda cfg, v: _at(cfg, v, 'model.neck.num_patches')),
     # schedule and optimiser
     (('max_epochs',), _max_epochs),
     (('max_epochs', 'warmup_epochs'), _warmup),

@@ -136,4 +136,5 @@ def test_the_training_plan_is_the_caches_view_weights_through_plan_from_weights(
     torch.manual_seed(5)
     expected = plan_from_weights(weights, (4, 4), 2, 0.5, 0.25)
     assert all(torch.equal(a, b) for a, b in zip(plan, expected))
-    assert preprocessor.plan_settings(guided=False) == dict(mask_ratio=0.75, throw_ratio=0.0)
+    assert preprocessor.plan_settings(guided=False) == dict(
+        mask_ratio=0.75, throw_ratio=0.0, rounding='floor_cumulative', throw_from='middle')
