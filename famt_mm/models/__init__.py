@@ -3,6 +3,7 @@ from .data_preprocessor import FAMTDataPreprocessor
 from .importance_cache import ImportanceCache
 from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT
 from .mask_generators import AMTMaskGenerator, BaseMaskGenerator, FAMTMaskGenerator, RandomMaskGenerator
+from .mff import FAMTMFF, FAMTMFFViT
 from .planned import MaskPlanMixin, check_plain_call
 from .scoring import last_block_attention, score_images, swin_last_block_attention
 from .simmim import FAMTSimMIM, FAMTSimMIMLinearDecoder, FAMTSimMIMSwin, FAMTSimMIMViT, patchify_chw
@@ -12,5 +13,5 @@ __all__ = [
     'BaseMaskGenerator', 'CheckPretrainedKeys', 'FAMTMaskGenerator', 'RandomMaskGenerator',
     'ImportanceCache', 'MaskPlanMixin', 'check_plain_call', 'last_block_attention', 'score_images',
     'swin_last_block_attention', 'FAMTSimMIM', 'FAMTSimMIMLinearDecoder', 'FAMTSimMIMSwin',
-    'FAMTSimMIMViT', 'patchify_chw'
+    'FAMTSimMIMViT', 'patchify_chw', 'FAMTMFF', 'FAMTMFFViT'
 ]

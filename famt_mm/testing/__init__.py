@@ -89,3 +89,10 @@ def demo_cfg(work_dir, max_epochs: int = 3, start_epoch: int = 1, interval: int 
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.log_level = 'WARNING'
     return cfg
+
+
+def tiny_mff_cfg(img_size: int = 16, patch_size: int = 4, mask_generator: dict = None) -> dict:
+    """Model config of a tiny FAMT-MFF: the tiny FAMT-MAE with blocks 0 and 1 fused."""
+    cfg = tiny_mae_cfg(img_size, patch_size, mask_generator)
+    cfg.update(type='FAMTMFF', backbone=dict(cfg['backbone'], type='FAMTMFFViT', out_indices=[0, 1]))
+    return cfg

@@ -36,7 +36,7 @@ def test_config_builds(path):
     init_default_scope(cfg.default_scope)
     assert cfg.custom_imports['imports'] == ['famt_mm']
     model = _model(cfg)
-    assert type(model).__name__ in ('FAMTMAE', 'FAMTSimMIM')
+    assert type(model).__name__ in ('FAMTMAE', 'FAMTSimMIM', 'FAMTMFF', 'FAMTMaskFeat', 'FAMTSparK')
     for t in cfg.train_dataloader.dataset.pipeline:
         TRANSFORMS.build(t)
     hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
