@@ -3,6 +3,7 @@ from .data_preprocessor import FAMTDataPreprocessor
 from .importance_cache import ImportanceCache
 from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT
 from .mask_generators import AMTMaskGenerator, BaseMaskGenerator, FAMTMaskGenerator, RandomMaskGenerator
+from .maskfeat import FAMTMaskFeat, FAMTMaskFeatViT
 from .mff import FAMTMFF, FAMTMFFViT
 from .planned import MaskPlanMixin, check_plain_call
 from .scoring import last_block_attention, score_images, swin_last_block_attention
@@ -13,5 +14,6 @@ __all__ = [
     'BaseMaskGenerator', 'CheckPretrainedKeys', 'FAMTMaskGenerator', 'RandomMaskGenerator',
     'ImportanceCache', 'MaskPlanMixin', 'check_plain_call', 'last_block_attention', 'score_images',
     'swin_last_block_attention', 'FAMTSimMIM', 'FAMTSimMIMLinearDecoder', 'FAMTSimMIMSwin',
-    'FAMTSimMIMViT', 'patchify_chw', 'FAMTMFF', 'FAMTMFFViT'
+    'FAMTSimMIMViT', 'patchify_chw', 'FAMTMFF', 'FAMTMFFViT',
+    'FAMTMaskFeat', 'FAMTMaskFeatViT'
 ]

@@ -3,7 +3,7 @@ import pytest
 from mmengine.runner import Runner
 from test_refresh_runner import _hook, _record_plans
 
-from famt_mm.testing import demo_cfg, tiny_mff_cfg
+from famt_mm.testing import demo_cfg, tiny_maskfeat_cfg, tiny_mff_cfg
 
 pytestmark = pytest.mark.slow
 
@@ -27,3 +27,10 @@ def test_mff_training_crosses_a_refresh(tmp_path):
     assert runner.model.data_preprocessor.importance_maps.shape == (32, 4, 4)
     assert warm_up == {(4, 0)}  # 16 patches: 0.75 random, nothing thrown
     assert guided == {(3, 6)}  # 0.45 / 0.40 of 16: 7 masked, 6 thrown, 3 visible
+
+
+def test_maskfeat_training_crosses_a_refresh(tmp_path):
+    runner, warm_up, guided = _train(tmp_path, tiny_maskfeat_cfg(), img_size=56, num_images=16)
+    assert runner.model.data_preprocessor.importance_maps.shape == (16, 14, 14)
+    assert warm_up == {(118, 0)}  # 196 patches: 78 random [MASK], nothing thrown
+    assert guided == {(59, 59)}  # 78 masked, 59 thrown, 59 visible
