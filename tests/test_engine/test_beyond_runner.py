@@ -3,7 +3,7 @@ import pytest
 from mmengine.runner import Runner
 from test_refresh_runner import _hook, _record_plans
 
-from famt_mm.testing import demo_cfg, tiny_maskfeat_cfg, tiny_mff_cfg
+from famt_mm.testing import demo_cfg, tiny_maskfeat_cfg, tiny_mff_cfg, tiny_spark_cfg
 
 pytestmark = pytest.mark.slow
 
@@ -34,3 +34,11 @@ def test_maskfeat_training_crosses_a_refresh(tmp_path):
     assert runner.model.data_preprocessor.importance_maps.shape == (16, 14, 14)
     assert warm_up == {(118, 0)}  # 196 patches: 78 random [MASK], nothing thrown
     assert guided == {(59, 59)}  # 78 masked, 59 thrown, 59 visible
+
+
+def test_spark_training_crosses_a_refresh_with_maps_scored_from_the_cnn(tmp_path):
+    runner, warm_up, guided = _train(tmp_path, tiny_spark_cfg(), img_size=128, num_images=16)
+    maps = runner.model.data_preprocessor.importance_maps
+    assert maps.shape == (16, 4, 4)  # one weight per 32-px unit: the last stage's 4 x 4 map
+    assert maps.float().std() > 0  # frequency weights, not uniform
+    assert warm_up == guided == {(7, 0)}  # 16 units: 9 masked, none thrown
