@@ -3,14 +3,18 @@ from .data_preprocessor import FAMTDataPreprocessor
 from .importance_cache import ImportanceCache
 from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT
 from .mask_generators import AMTMaskGenerator, BaseMaskGenerator, FAMTMaskGenerator, RandomMaskGenerator
+from .maskfeat import FAMTMaskFeat, FAMTMaskFeatViT
+from .mff import FAMTMFF, FAMTMFFViT
 from .planned import MaskPlanMixin, check_plain_call
-from .scoring import last_block_attention, score_images, swin_last_block_attention
+from .scoring import cnn_last_stage_tokens, last_block_attention, score_images, swin_last_block_attention
 from .simmim import FAMTSimMIM, FAMTSimMIMLinearDecoder, FAMTSimMIMSwin, FAMTSimMIMViT, patchify_chw
+from .spark import FAMTSparK
 
 __all__ = [
     'FAMTDataPreprocessor', 'FAMTMAE', 'FAMTMAEPretrainDecoder', 'FAMTMAEViT', 'AMTMaskGenerator',
     'BaseMaskGenerator', 'CheckPretrainedKeys', 'FAMTMaskGenerator', 'RandomMaskGenerator',
     'ImportanceCache', 'MaskPlanMixin', 'check_plain_call', 'last_block_attention', 'score_images',
     'swin_last_block_attention', 'FAMTSimMIM', 'FAMTSimMIMLinearDecoder', 'FAMTSimMIMSwin',
-    'FAMTSimMIMViT', 'patchify_chw'
+    'FAMTSimMIMViT', 'patchify_chw', 'FAMTMFF', 'FAMTMFFViT',
+    'FAMTMaskFeat', 'FAMTMaskFeatViT', 'FAMTSparK', 'cnn_last_stage_tokens'
 ]

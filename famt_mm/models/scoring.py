@@ -1,8 +1,9 @@
-"""Importance scoring of whole images with the last block of an mmpretrain ViT or Swin backbone."""
+"""Importance scoring of whole images with the last block of an mmpretrain ViT or Swin backbone, or
+with the last stage of a CNN (ResNet, ConvNeXt)."""
 from typing import Callable, Optional, Tuple
 
 import torch
-from mmpretrain.models import SwinTransformer
+from mmpretrain.models import ConvNeXt, ResNet, SwinTransformer
 from torch import nn
 
 from ..core import softmax_attention
@@ -76,14 +77,37 @@ def swin_last_block_attention(swin: SwinTransformer,
     return attn.float(), tokens, grid
 
 
+def cnn_last_stage_tokens(model: nn.Module, images: torch.Tensor
+                          ) -> Tuple[torch.Tensor, Tuple[int, int]]:
+    """The last feature map of a CNN backbone on whole images as tokens (B, h * w, C), and (h, w).
+
+    ``model.extract_feat(images)`` must return the backbone's feature maps, the last one the last
+    stage's (B, C, h, w); each of its positions becomes one token, row-major.
+    """
+    feature_map = model.extract_feat(images)[-1]
+    if feature_map.dim() != 4:
+        raise ValueError(f'scoring a CNN needs its last feature map (B, C, h, w), got shape '
+                         f'{tuple(feature_map.shape)}')
+    return feature_map.flatten(2).transpose(1, 2), tuple(feature_map.shape[-2:])
+
+
 def score_images(model: nn.Module, images: torch.Tensor, mask_generator) -> torch.Tensor:
     """(B, h, w) importance maps of whole images from the model's backbone and the generator.
 
     ViT backbones give one weight per patch (their CLS token in the formulas); Swin backbones one
-    per token of the last stage (no CLS token: ``cls_token=False`` formulas).
+    per token of the last stage (no CLS token: ``cls_token=False`` formulas); CNNs (ResNet,
+    ConvNeXt) one per position of the last stage's map, with no attention at all: only a
+    frequency-only generator (``weight_source='frequency'``) can score them.
     """
     backbone = model.backbone
-    if isinstance(backbone, SwinTransformer):
+    if isinstance(backbone, (ResNet, ConvNeXt)):
+        if getattr(mask_generator, 'weight_source', None) != 'frequency':
+            raise ValueError(f'{type(backbone).__name__} has no attention: score it with '
+                             "FAMTMaskGenerator(weight_source='frequency'), got "
+                             f'{mask_generator!r}')
+        tokens, grid = cnn_last_stage_tokens(model, images)
+        weights = mask_generator.importance(None, tokens, cls_token=False)
+    elif isinstance(backbone, SwinTransformer):
         attn, tokens, grid = swin_last_block_attention(backbone, images, model.extract_feat)
         weights = mask_generator.importance(attn, tokens, cls_token=False)
     else:

@@ -89,3 +89,50 @@ def demo_cfg(work_dir, max_epochs: int = 3, start_epoch: int = 1, interval: int 
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.log_level = 'WARNING'
     return cfg
+
+
+def tiny_mff_cfg(img_size: int = 16, patch_size: int = 4, mask_generator: dict = None) -> dict:
+    """Model config of a tiny FAMT-MFF: the tiny FAMT-MAE with blocks 0 and 1 fused."""
+    cfg = tiny_mae_cfg(img_size, patch_size, mask_generator)
+    cfg.update(type='FAMTMFF', backbone=dict(cfg['backbone'], type='FAMTMFFViT', out_indices=[0, 1]))
+    return cfg
+
+
+def tiny_maskfeat_cfg(mask_generator: dict = None) -> dict:
+    """Model config of a tiny FAMT-MaskFeat ViT (2 blocks, 32 dims, 56 px in 4-px patches).
+
+    MaskFeat's HOG target groups its cells into a 14 x 14 grid, hence 56 px: 2-px HOG cells, 2 x 2
+    cells per 4-px patch, 108 values a patch as at 224 px.
+    """
+    mask_generator = mask_generator or dict(type='FAMTMaskGenerator', mask_ratio=0.4,
+                                            throw_ratio=0.3, warmup_mask_ratio=0.4)
+    return dict(
+        type='FAMTMaskFeat',
+        data_preprocessor=dict(type='FAMTDataPreprocessor', mask_generator=mask_generator,
+                               patch_size=4, mean=[127.5] * 3, std=[127.5] * 3),
+        backbone=dict(type='FAMTMaskFeatViT',
+                      arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
+                      img_size=56, patch_size=4),
+        neck=dict(type='LinearNeck', in_channels=32, out_channels=108, norm_cfg=None),
+        head=dict(type='MIMHead', loss=dict(type='PixelReconstructionLoss', criterion='L2')),
+        target_generator=dict(type='HOGGenerator', nbins=9, pool=2, gaussian_window=14))
+
+
+def tiny_spark_cfg(img_size: int = 128, mask_generator: dict = None) -> dict:
+    """Model config of a tiny FAMT-SparK on a sparse ResNet-18 with 8 base channels (64 at the last
+    stage), 32-px masking units (the final stride): a 4 x 4 unit grid at 128 px."""
+    mask_generator = mask_generator or dict(type='FAMTMaskGenerator', mask_ratio=0.6, throw_ratio=0.0,
+                                            warmup_mask_ratio=0.6, throw_mode='off',
+                                            weight_source='frequency')
+    return dict(
+        type='FAMTSparK',
+        data_preprocessor=dict(type='FAMTDataPreprocessor', mask_generator=mask_generator,
+                               patch_size=32, mean=[127.5] * 3, std=[127.5] * 3),
+        input_size=img_size, downsample_raito=32, mask_ratio=0.6,
+        enc_dec_norm_cfg=dict(type='SparseBatchNorm2d'), enc_dec_norm_dim=64,
+        backbone=dict(type='SparseResNet', depth=18, stem_channels=8, base_channels=8,
+                      out_indices=(0, 1, 2, 3), norm_cfg=dict(type='SparseBatchNorm2d')),
+        neck=dict(type='SparKLightDecoder', feature_dim=32, upsample_ratio=32, mid_channels=0,
+                  norm_cfg=dict(type='BN'), last_act=False),
+        head=dict(type='SparKPretrainHead', patch_size=32,
+                  loss=dict(type='PixelReconstructionLoss', criterion='L2')))

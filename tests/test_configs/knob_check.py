@@ -89,7 +89,7 @@ def _hook_field(field: str) -> Callable[[Any, Any], Iterator[Use]]:
 
 
 def _img_size(cfg, img_size):
-    yield from _at(cfg, img_size, 'model.backbone.img_size')
+    yield from _at(cfg, img_size, 'model.backbone.img_size', 'model.input_size')  # SparK: input_size
     for where, pipeline in _pipelines(cfg):
         crops = _transforms(pipeline, where, ('RandomResizedCropWithBox', 'RandomResizedCrop'))
         for crop_where, crop in crops:
@@ -106,7 +106,9 @@ def _patches(cfg, img_size, patch_size):
 
 def _patch_size(cfg, patch_size):
     yield from _at(cfg, patch_size, 'data_preprocessor.patch_size', 'model.backbone.patch_size',
-                   'model.neck.patch_size', 'model.head.patch_size', 'model.neck.encoder_stride')
+                   'model.neck.patch_size', 'model.head.patch_size', 'model.neck.encoder_stride',
+                   # SparK: the masking unit is the final stride
+                   'model.downsample_raito', 'model.neck.upsample_ratio')
 
 
 def _max_epochs(cfg, max_epochs):
@@ -214,7 +216,8 @@ def _same(*paths: str) -> Callable[[Any, Any], Iterator[Use]]:
 RULES: List[Tuple[Tuple[str, ...], Callable[..., Iterator[Use]]]] = [
     # masking
     (('mask_generator',), _same('data_preprocessor.mask_generator')),
-    (('mask_ratio',), lambda cfg, v: _at(cfg, v, 'data_preprocessor.mask_generator.mask_ratio')),
+    (('mask_ratio',), lambda cfg, v: _at(cfg, v, 'data_preprocessor.mask_generator.mask_ratio',
+                                         'model.mask_ratio')),  # SparK's own (unused) ratio
     (('throw_ratio',), lambda cfg, v: _at(cfg, v, 'data_preprocessor.mask_generator.throw_ratio')),
     (('warmup_mask_ratio',),
      lambda cfg, v: _at(cfg, v, 'data_preprocessor.mask_generator.warmup_mask_ratio')),

@@ -36,7 +36,7 @@ def test_config_builds(path):
     init_default_scope(cfg.default_scope)
     assert cfg.custom_imports['imports'] == ['famt_mm']
     model = _model(cfg)
-    assert type(model).__name__ in ('FAMTMAE', 'FAMTSimMIM')
+    assert type(model).__name__ in ('FAMTMAE', 'FAMTSimMIM', 'FAMTMFF', 'FAMTMaskFeat', 'FAMTSparK')
     for t in cfg.train_dataloader.dataset.pipeline:
         TRANSFORMS.build(t)
     hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
@@ -135,8 +135,9 @@ def test_train_dataloader_feeds_the_preprocessor(path):
     init_default_scope(cfg.default_scope)
     loader_cfg = cfg.train_dataloader.copy()
     pipeline = [t for t in loader_cfg.dataset.pipeline if t.type != 'LoadImageFromFile']
-    loader_cfg.update(batch_size=2, num_workers=0, persistent_workers=False,
-                      dataset=dict(type='DigitsDataset', indices=4, pipeline=pipeline))
+    loader_cfg.update(batch_size=2, num_workers=0, persistent_workers=False)
+    # replaced, not merged: a base's ann_file / data_prefix (MaskFeat's) would reach DigitsDataset
+    loader_cfg['dataset'] = dict(type='DigitsDataset', indices=4, pipeline=pipeline)
     batch = next(iter(Runner.build_dataloader(loader_cfg)))
     model = _model(cfg)
     data = model.data_preprocessor(batch, training=True)

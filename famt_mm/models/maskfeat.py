@@ -1,0 +1,79 @@
+"""FAMT-MaskFeat: MaskFeat (HOG targets of [MASK]-token patches) on the preprocessor's mask plan.
+
+Stock MaskFeat draws a block-wise patch mask in the data pipeline (``BEiTMaskGenerator``). Here the
+preprocessor's plan decides instead, per patch (MaskFeat's mask unit): masked patches become the
+[MASK] token, thrown patches leave the token sequence after the position embedding (a plain ViT
+needs no fixed grid), and the HOG features of the masked patches are predicted. With
+``throw_ratio=0`` and the same masked set this is stock MaskFeat.
+"""
+from typing import Dict, List, Optional
+
+import torch
+from mmpretrain.models.selfsup.maskfeat import MaskFeat, MaskFeatViT
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from ..core import MaskPlan, gather_tokens
+from .planned import MaskPlanMixin, check_plain_call
+
+
+@MODELS.register_module()
+class FAMTMaskFeatViT(MaskFeatViT):
+    """MaskFeatViT taking a :class:`MaskPlan`: [MASK] tokens at the masked patches, thrown ones removed.
+
+    ``forward(x, mask_plan)`` returns the final-normed tokens ``[CLS, visible..., masked...]`` in the
+    plan's order (B, 1 + n_visible + n_masked, D); ``forward(x)`` (or ``forward(x, mask=None)``, the
+    call of MaskFeat's ``extract_feat``) is the plain ViT. Arguments are MaskFeatViT's.
+    """
+    #: thrown patches leave the token sequence
+    can_throw = True
+
+    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
+                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if mask_plan is None:
+            check_plain_call(self, mask)
+            return super().forward(x, None)
+        x = self.patch_embed(x)[0]
+        batch, length, _ = x.shape
+        is_masked = x.new_zeros(batch, length, 1)
+        is_masked.scatter_(1, mask_plan.masked[..., None], 1.0)
+        x = x * (1.0 - is_masked) + self.mask_token.to(x.dtype) * is_masked
+        x = torch.cat((self.cls_token.expand(batch, -1, -1), x), dim=1) + self.pos_embed
+        # throwing: only CLS, visible and masked tokens go on, after the position embedding
+        kept = torch.cat((mask_plan.visible, mask_plan.masked), dim=1)
+        x = torch.cat((x[:, :1], gather_tokens(x[:, 1:], kept)), dim=1)
+        x = self.drop_after_pos(x)
+        for layer in self.layers:
+            x = layer(x)
+        return self.norm1(x) if self.final_norm else x
+
+
+@MODELS.register_module()
+class FAMTMaskFeat(MaskPlanMixin, MaskFeat):
+    """MaskFeat trained on the preprocessor's mask plan (``FAMTMaskFeatViT``, ``FAMTDataPreprocessor``).
+
+    The neck (MaskFeat's ``LinearNeck``) is applied to the masked tokens only and the head's loss
+    compares them with the HOG features of the same patches; the training pipeline needs no
+    ``BEiTMaskGenerator``. Importance maps are scored with the backbone's last block (CLS attention).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not getattr(self.backbone, 'can_throw', False):
+            raise TypeError(f'FAMTMaskFeat needs a backbone that takes a mask_plan (FAMTMaskFeatViT), '
+                            f'got {type(self.backbone).__name__}')
+
+    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
+             mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
+        n_masked = mask_plan.masked.shape[1]
+        latent = self.backbone(inputs, mask_plan)[:, -n_masked:]
+        batch, _, channels = latent.shape
+        pred = self.neck((latent.reshape(batch * n_masked, channels), ))[0].reshape(batch, n_masked, -1)
+        hog = self.target_generator(inputs)
+        if hog.shape[1] != mask_plan.num_patches:
+            raise ValueError(f'the HOG target has {hog.shape[1]} cells per image but the plan covers '
+                             f'{mask_plan.num_patches} patches: HOGGenerator always groups its cells '
+                             'into a 14 x 14 grid, so the backbone needs a 14 x 14 patch grid (224 px '
+                             'with 16-px patches)')
+        target = gather_tokens(hog, mask_plan.masked)
+        return dict(loss=self.head.loss(pred, target, pred.new_ones(pred.shape[:2])))

@@ -1,0 +1,102 @@
+"""FAMT-MaskFeat against stock mmpretrain MaskFeat; the plan's masking and throwing reach the ViT."""
+import pytest
+import torch
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from famt_mm.core import MaskPlan, sample_plan
+from famt_mm.testing import tiny_maskfeat_cfg
+
+L = 196  # 14 x 14 patches of 4 px at 56 px
+
+
+def _stock_cfg(famt_cfg):
+    cfg = dict(famt_cfg)
+    cfg.update(type='MaskFeat',
+               data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3,
+                                      std=[127.5] * 3),
+               backbone=dict(famt_cfg['backbone'], type='MaskFeatViT'))
+    return cfg
+
+
+def _models():
+    torch.manual_seed(0)
+    famt = MODELS.build(tiny_maskfeat_cfg())
+    famt.init_weights()
+    stock = MODELS.build(_stock_cfg(tiny_maskfeat_cfg()))
+    missing, unexpected = stock.load_state_dict(famt.state_dict(), strict=True)
+    assert not missing and not unexpected
+    return famt, stock
+
+
+def test_throw_zero_equals_stock_maskfeat_for_the_same_masked_patches():
+    famt, stock = _models()
+    inputs = torch.randn(2, 3, 56, 56)
+    order = torch.rand(2, L).argsort(dim=1)
+    plan = MaskPlan(visible=order[:, 78:], masked=order[:, :78], thrown=order[:, :0])
+    mask = torch.zeros(2, L, dtype=torch.bool).scatter_(1, plan.masked, True)
+    samples = [DataSample(mask=m.reshape(14, 14)) for m in mask]
+    stock_loss = stock.loss(inputs, samples)['loss']
+    famt_loss = famt.loss(inputs, [], mask_plan=plan)['loss']
+    assert torch.allclose(famt_loss, stock_loss, rtol=1e-5, atol=1e-7)
+    stock_loss.backward()
+    famt_loss.backward()
+    stock_grads = dict(stock.named_parameters())
+    for name, param in famt.named_parameters():
+        if param.grad is None:
+            assert stock_grads[name].grad is None, name
+            continue
+        assert torch.allclose(param.grad, stock_grads[name].grad, rtol=1e-4, atol=1e-7), name
+    assert famt.backbone.mask_token.grad.abs().sum() > 0
+
+
+def test_thrown_patches_leave_the_sequence_and_get_no_gradient():
+    famt, _ = _models()
+    plan = sample_plan(torch.rand(2, L), 0.4, 0.3)
+    n_masked, n_thrown = plan.masked.shape[1], plan.thrown.shape[1]
+    assert (n_masked, n_thrown) == (78, 59)
+    lengths = []
+    famt.backbone.layers[0].register_forward_pre_hook(lambda m, args: lengths.append(args[0].shape[1]))
+    inputs = torch.randn(2, 3, 56, 56, requires_grad=True)
+    famt.loss(inputs, [], mask_plan=plan)['loss'].backward()
+    assert lengths == [1 + L - n_thrown]
+    # gradient reaches the image only through the visible patches (masked ones are [MASK] tokens;
+    # HOG targets are computed without gradient)
+    grad = inputs.grad.abs().sum(1).reshape(2, 14, 4, 14, 4).permute(0, 1, 3, 2, 4).reshape(2, L, 16)
+    per_patch = grad.sum(-1)
+    assert torch.all(per_patch.gather(1, plan.thrown) == 0)
+    assert torch.all(per_patch.gather(1, plan.masked) == 0)
+    assert torch.all(per_patch.gather(1, plan.visible) > 0)
+
+
+def test_the_preprocessor_plan_reaches_the_backbone_in_loss_mode():
+    famt, _ = _models()
+    famt.train()
+    famt.data_preprocessor.set_importance_maps(torch.rand(4, 14, 14) + 0.1)
+    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=[0.0, 0.0, 1.0, 1.0]))
+               for i in range(2)]
+    data = famt.data_preprocessor(
+        dict(inputs=torch.randint(0, 255, (2, 3, 56, 56), dtype=torch.uint8), data_samples=samples),
+        training=True)
+    seen = []
+    famt.backbone.layers[0].register_forward_pre_hook(lambda m, args: seen.append(args[0].shape[1]))
+    assert torch.isfinite(famt(**data, mode='loss')['loss'])
+    assert seen == [1 + L - 59]  # guided: 78 masked, int(196 * 0.7) - 78 = 59 thrown
+
+
+def test_whole_image_call_is_plain_and_a_mask_argument_is_refused():
+    famt, _ = _models()
+    famt.eval()
+    inputs = torch.randn(1, 3, 56, 56)
+    (tokens, ) = famt.extract_feat(inputs)
+    assert tokens.shape == (1, 1 + L, 32)
+    with pytest.raises(ValueError, match='FAMTMaskFeatViT takes its masking as mask_plan'):
+        famt.backbone(inputs, mask=torch.zeros(1, L, dtype=torch.bool))
+
+
+def test_a_patch_grid_the_hog_target_cannot_cover_is_a_clear_error():
+    cfg = tiny_maskfeat_cfg()
+    cfg['backbone']['patch_size'] = cfg['data_preprocessor']['patch_size'] = 8  # 7 x 7 patches
+    famt = MODELS.build(cfg)
+    with pytest.raises(ValueError, match='HOG target has 196 cells per image but the plan covers 49'):
+        famt.loss(torch.randn(1, 3, 56, 56), [], mask_plan=sample_plan(torch.rand(1, 49), 0.4, 0.3))
