@@ -78,13 +78,15 @@ def load_images(args) -> List[tuple]:
 
 def build_model(cfg, checkpoint: Optional[str], device: torch.device, seed: int):
     from mmpretrain.registry import MODELS
+
+    from famt_mm.utils.checkpoint import load_mmengine_checkpoint
     model_cfg = cfg.model.to_dict()
     if 'data_preprocessor' not in model_cfg:
         model_cfg['data_preprocessor'] = cfg.data_preprocessor.to_dict()
     torch.manual_seed(seed)
     model = MODELS.build(model_cfg)
     if checkpoint:
-        state = torch.load(checkpoint, map_location='cpu', weights_only=True)
+        state = load_mmengine_checkpoint(checkpoint)
         model.load_state_dict(state.get('state_dict', state))
     else:
         model.init_weights()

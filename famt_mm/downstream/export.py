@@ -21,6 +21,7 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
 from mmengine.utils import import_modules_from_strings
 
+from ..utils.checkpoint import load_mmengine_checkpoint
 from ..version import __version__
 from .keys import (KeyReport, TargetSpec, compare, convert, target_spec, unwrap_state_dict,
                    vit_backbone_state)
@@ -76,7 +77,7 @@ def export_backbone(src: str, config: Union[str, Config], out: str,
     cfg = load_config(config, cfg_options)
     try:
         spec = target_spec(cfg.get('default_scope'))
-        checkpoint = torch.load(src, map_location='cpu', weights_only=True)
+        checkpoint = load_mmengine_checkpoint(src)
         state_dict, top_level = unwrap_state_dict(checkpoint)
         backbone, groups = vit_backbone_state(state_dict)
     except (ValueError, OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:

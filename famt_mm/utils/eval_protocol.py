@@ -16,6 +16,8 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
+from .checkpoint import load_mmengine_checkpoint
+
 #: dataset name on the command line -> config suffix
 DATASETS = ('cifar10', 'cifar100', 'stl10', 'tinyimagenet', 'in1k')
 PROTOCOLS = ('linear', 'finetune')
@@ -58,7 +60,7 @@ def find_checkpoint(path: str) -> str:
 
 def read_pretraining(checkpoint: str) -> Tuple[Config, dict]:
     """The pretraining config and meta that mmengine stored in ``checkpoint``."""
-    ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True, mmap=True)
+    ckpt = load_mmengine_checkpoint(checkpoint, mmap=True)
     meta = ckpt.get('meta') or {}
     if 'cfg' not in meta:
         raise ValueError(f'{checkpoint} holds no pretraining config (meta["cfg"]): evaluate '
