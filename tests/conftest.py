@@ -5,9 +5,13 @@ import sys
 import uuid
 
 import pytest
+import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CONFIG = osp.join(ROOT, 'configs', 'famt', 'demo_mae_vit-tiny_digits.py')
+# Tests load mmengine checkpoints with torch's weights-only check on where famt_mm can allow-list their
+# metadata (torch >= 2.4); older torch has no allow-list, and its torch.load defaults to weights_only=False.
+WEIGHTS_ONLY = hasattr(torch.serialization, 'add_safe_globals')
 
 # keep the suite fast and deterministic on 2 cores
 os.environ.setdefault('OMP_NUM_THREADS', '2')

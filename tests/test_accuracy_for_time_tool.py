@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import DEMO_CONFIG, ROOT
+from conftest import WEIGHTS_ONLY, DEMO_CONFIG, ROOT
 from famt_mm.engine import CHECKPOINT_KEY
 
 spec = importlib.util.spec_from_file_location('famt_tool_aft',
@@ -80,7 +80,7 @@ custom_hooks = [
     for slug, refreshed in (('famt', True), ('mae', False)):  # only FAMT scored and threw
         work_dir = osp.join(str(tmp_path / 'runs'), f'{slug}_seed0')
         assert osp.isfile(osp.join(work_dir, 'linear_probe.json'))
-        ckpt = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu', weights_only=True)
+        ckpt = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu', weights_only=WEIGHTS_ONLY)
         assert (CHECKPOINT_KEY in ckpt) == refreshed
     table = capsys.readouterr().out
     assert '| MAE (random 0.75) | 2 | 0, 1 |' in table

@@ -130,7 +130,8 @@ def test_an_mmcv_outside_the_range_is_named_with_the_range(monkeypatch):
     import famt_mm
     import mmcv
     monkeypatch.setattr(mmcv, '__version__', '2.4.0')
-    with pytest.raises(ImportError, match=r'mmcv >= 2\.0\.0 and < 2\.4\.0; this environment has mmcv 2\.4\.0'):
+    with pytest.raises(ImportError,
+                       match=r'mmcv >= 2\.0\.0 and < 2\.4\.0; this environment has mmcv 2\.4\.0'):
         famt_mm._check_mmcv()
 
 
@@ -154,7 +155,9 @@ def test_an_mmengine_checkpoint_loads_through_mmengine_with_this_torchs_defaults
     path = str(tmp_path / 'epoch_1.pth')
     torch.save(dict(meta=dict(epoch=1), state_dict={'w': torch.ones(2)},
                     message_hub=hub.state_dict(), famt_importance=np.ones((2, 4), np.float16)), path)
-    loaded = _load_checkpoint(path, map_location='cpu')
-    assert isinstance(loaded['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
-    assert loaded['message_hub']['log_scalars']['train/loss'].mean() == pytest.approx(2.0)
-    assert loaded['state_dict']['w'].tolist() == [1.0, 1.0]
+    from famt_mm.utils.checkpoint import load_mmengine_checkpoint
+    # mmengine's loader (resume, load_from) and famt_mm's own (tools, evaluation protocol)
+    for loaded in (_load_checkpoint(path, map_location='cpu'), load_mmengine_checkpoint(path)):
+        assert isinstance(loaded['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
+        assert loaded['message_hub']['log_scalars']['train/loss'].mean() == pytest.approx(2.0)
+        assert loaded['state_dict']['w'].tolist() == [1.0, 1.0]
