@@ -76,6 +76,9 @@ else
   "$PY" -m pip --disable-pip-version-check install -q --upgrade pip
 fi
 PIP=("$PY" -m pip --disable-pip-version-check)
+# --no-compile: pip would byte-compile every module of torch and its CUDA packages at install time (minutes
+# of CPU on 2 cores); Python compiles the few that are imported on first use instead.
+INSTALL=(install -q --no-compile)
 # dist_version NAME: the installed version of a distribution, empty when it is not installed
 dist_version() {
   "$PY" -c "import importlib.metadata as m, sys
@@ -91,7 +94,7 @@ have_torch=$("$PY" -c 'import torch, torchvision; print(torch.__version__.split(
 if [[ "$have_torch" != "$TORCH_VERSION $TORCHVISION_VERSION" ]] || ! "$PY" -c 'import torchvision.ops' 2>/dev/null; then
   echo "[setup] installing torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION from the package index"
   if [[ -n "$have_torch" ]]; then "${PIP[@]}" uninstall -q -y torch torchvision; fi
-  env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null "${PIP[@]}" install -q -c "$CONSTRAINTS" \
+  env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null "${PIP[@]}" "${INSTALL[@]}" -c "$CONSTRAINTS" \
     "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 fi
 if ! err=$("$PY" -c 'import torchvision.ops' 2>&1); then
@@ -120,7 +123,7 @@ if [[ "$MODE" == full ]]; then
     # would pull a second torch into the build environment.
     echo "[setup] building mmcv==$MMCV_VERSION with ops (first time 18-25 min on 2 cores; cached afterwards)"
     "${PIP[@]}" install -q "setuptools<70" wheel ninja
-    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" install -q --no-build-isolation "mmcv==$MMCV_VERSION"
+    MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-2} "${PIP[@]}" "${INSTALL[@]}" --no-build-isolation "mmcv==$MMCV_VERSION"
   fi
 elif ! mmcv_ok; then
   # light / classic: any mmcv of the right version will do (the full stack's included); else mmcv-lite
@@ -132,7 +135,7 @@ fi
 # Everything else in one resolve, held to the tested versions by the constraints file (which also brings
 # setuptools back into the range torch and mmengine need after the mmcv build).
 echo "[setup] installing famt_mm[$EXTRAS] (editable) with the rest of the stack ($CONSTRAINTS)"
-"${PIP[@]}" install -q -c "$CONSTRAINTS" setuptools "${EXTRA_REQS[@]}" -e "$ROOT[$EXTRAS]"
+"${PIP[@]}" "${INSTALL[@]}" -c "$CONSTRAINTS" setuptools "${EXTRA_REQS[@]}" -e "$ROOT[$EXTRAS]"
 
 if ! import_check "$MODE"; then
   echo "[setup] ERROR: the import check of mode '$MODE' failed (see above)." >&2
