@@ -10,20 +10,16 @@ from setuptools import find_packages, setup
 HERE = Path(__file__).parent
 VERSION = re.search(r"__version__ = '([^']+)'", (HERE / 'famt_mm' / 'version.py').read_text()).group(1)
 
-# The stack measured together (see README "Installation"). mmcv 2.1.0 has no wheels on PyPI and must be
-# built with ops before this package is installed: tools/setup_env.sh does it.
-INSTALL_REQUIRES = [
-    'torch==2.13.0',
-    'torchvision==0.28.0',
-    'mmengine==0.10.7',
-    'mmcv==2.1.0',
-    'mmpretrain==1.2.0',
-    'mmdet==3.3.0',
-    'mmsegmentation==1.2.2',
-    'ftfy',
-    'regex',
-    'numpy',
-]
+
+def parse_requirements(name: str) -> list:
+    """Requirement lines of requirements/<name>.txt, as OpenMMLab's packages keep them: ranges, one a
+    line, comments and blank lines ignored. The exact tested versions are in requirements/constraints*.txt,
+    which no install requirement pins."""
+    lines = (HERE / 'requirements' / f'{name}.txt').read_text().splitlines()
+    return [line.split('#', 1)[0].strip() for line in lines if line.split('#', 1)[0].strip()]
+
+
+EXTRAS = {name: parse_requirements(name) for name in ('det', 'seg', 'demo', 'tests', 'mminstall')}
 
 
 def add_mim_extension():
@@ -60,10 +56,16 @@ setup(
     packages=find_packages(include=['famt_mm', 'famt_mm.*']),
     include_package_data=True,
     package_data={'famt_mm': ['.mim/configs/**/*.py', '.mim/configs/**/*.yml']},
-    install_requires=INSTALL_REQUIRES,
+    # the pretraining core; mmcv (or mmcv-lite) is checked when famt_mm is imported, see mminstall.txt
+    install_requires=parse_requirements('runtime'),
     extras_require={
-        'demo': ['scikit-learn'],
-        'tests': ['scikit-learn', 'pytest', 'pytest-timeout'],
+        'det': EXTRAS['det'],
+        'seg': EXTRAS['seg'],
+        'demo': EXTRAS['demo'],
+        'tests': EXTRAS['tests'],
+        'all': EXTRAS['det'] + EXTRAS['seg'] + EXTRAS['demo'],
+        # for `mim install -e ".[mim]"`, which finds mmcv wheels built for the installed torch
+        'mim': EXTRAS['mminstall'],
     },
     license='Apache-2.0',
 )

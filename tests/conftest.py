@@ -2,6 +2,7 @@
 import os
 
 import pytest
+import torch
 
 # keep the suite fast and deterministic on 2 cores
 os.environ.setdefault('OMP_NUM_THREADS', '2')

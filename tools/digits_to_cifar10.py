@@ -8,7 +8,7 @@ batches of CIFAR-10 (``cifar-10-batches-py/data_batch_1..5``, ``test_batch``, ``
 the demo's own split: its 1,438 training images as the training batches, its 359 held-out images as
 the test batch. ``configs/famt/benchmarks/*_cifar10.py`` then read them through ``LocalCIFAR10``:
 
-    python tools/evaluate.py work_dirs/demo_mae_vit-tiny_digits --dataset cifar10 \\
+    python tools/evaluate.py work_dirs/famt-mae_vit-tiny-p4_1xb64-60e_digits --dataset cifar10 \\
         --data-root data/digits_cifar10
 """
 import argparse

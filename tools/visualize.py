@@ -111,6 +111,7 @@ def load_model_state(model: torch.nn.Module, checkpoint: str, config: str) -> No
 
 def build_model(cfg, checkpoint: Optional[str], device: torch.device, seed: int):
     from mmpretrain.registry import MODELS
+
     model_cfg = cfg.model.to_dict()
     if 'data_preprocessor' not in model_cfg:
         model_cfg['data_preprocessor'] = cfg.data_preprocessor.to_dict()

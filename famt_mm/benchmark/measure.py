@@ -30,9 +30,14 @@ def count_flops(fn: Callable[[], object]) -> int:
     Attention runs on the math backend while counting: CPU's fused SDPA kernel has no FLOP formula
     in torch; the math path is plain matmuls, counted like the fused GPU kernels' formula.
     """
-    from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
-    with sdpa_kernel([SDPBackend.MATH]), FlopCounterMode(display=False) as counter:
+    try:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        math_backend = sdpa_kernel([SDPBackend.MATH])
+    except ImportError:  # torch < 2.3 (famt_mm supports 2.1): the older switch, global to all devices
+        math_backend = torch.backends.cuda.sdp_kernel(enable_flash=False, enable_math=True,
+                                                      enable_mem_efficient=False)
+    with math_backend, FlopCounterMode(display=False) as counter:
         fn()
     return int(counter.get_total_flops())
 

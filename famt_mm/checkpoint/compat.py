@@ -48,3 +48,15 @@ def allow_mmengine_checkpoints() -> None:
     from mmengine.logging import HistoryBuffer
     add_safe_globals([HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
                       *_numpy_globals()])
+
+
+#: whether ``torch.load(weights_only=True)`` can read mmengine checkpoints: only with the allow-list
+#: above, which needs ``torch.serialization.add_safe_globals`` (torch >= 2.4)
+CHECKPOINT_WEIGHTS_ONLY = hasattr(torch.serialization, 'add_safe_globals')
+
+
+def load_mmengine_checkpoint(path, map_location='cpu', **kwargs):
+    """``torch.load`` of an mmengine checkpoint with the weights-only check on wherever torch can keep it
+    on (torch >= 2.4, with the allow-list above). Older torch cannot read mmengine's metadata that way;
+    there it loads as torch itself and mmengine's own resume do by default (``weights_only=False``)."""
+    return torch.load(path, map_location=map_location, weights_only=CHECKPOINT_WEIGHTS_ONLY, **kwargs)

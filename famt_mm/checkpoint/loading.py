@@ -9,6 +9,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
+from .compat import CHECKPOINT_WEIGHTS_ONLY
+
 #: top-level entries that hold the model's tensors: mmengine's, then MAE's / ViTDet's
 CONTAINERS = ('state_dict', 'model')
 
@@ -52,7 +54,8 @@ def _read(path: str, map_location: str, mmap: bool) -> dict:
         if not osp.isfile(path):
             raise CheckpointFileError(f'{path}: no such checkpoint file')
         try:
-            checkpoint = torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+            checkpoint = torch.load(path, map_location=map_location, weights_only=CHECKPOINT_WEIGHTS_ONLY,
+                                    mmap=mmap)
         except RuntimeError as error:
             if not (mmap and 'mmap' in str(error)):
                 raise _not_a_checkpoint(path, error) from error

@@ -16,6 +16,7 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
+from ..checkpoint import read_checkpoint
 from ..utils.configs import find_config
 
 #: dataset name on the command line -> config suffix
@@ -78,7 +79,7 @@ def find_checkpoint(path: str) -> str:
 
 def read_pretraining(checkpoint: str) -> Tuple[Config, dict]:
     """The pretraining config and meta that mmengine stored in ``checkpoint``."""
-    ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True, mmap=True)
+    ckpt = read_checkpoint(checkpoint, mmap=True)
     meta = ckpt.get('meta') or {}
     if 'cfg' not in meta:
         raise ValueError(f'{checkpoint} holds no pretraining config (meta["cfg"]): evaluate '

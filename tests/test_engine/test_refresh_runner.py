@@ -5,10 +5,11 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
+from famt_mm.checkpoint import load_mmengine_checkpoint
 from famt_mm.engine import CHECKPOINT_KEY, FAMTRefreshHook
 from famt_mm.testing import demo_cfg
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.classic]
 
 
 def _hook(runner):
@@ -54,8 +55,8 @@ def test_training_crosses_the_refresh_into_guided_masking_and_throwing(trained):
 
 def test_checkpoints_carry_the_cache_outside_the_state_dict(trained):
     runner, _, work_dir = trained
-    before = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu', weights_only=True)
-    after = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu', weights_only=True)
+    before = load_mmengine_checkpoint(osp.join(work_dir, 'epoch_1.pth'))
+    after = load_mmengine_checkpoint(osp.join(work_dir, 'epoch_2.pth'))
     assert CHECKPOINT_KEY not in before  # saved before the refresh of epoch 1
     assert torch.equal(after[CHECKPOINT_KEY]['maps'], runner.model.data_preprocessor.importance_maps)
     assert not any('importance' in k for k in after['state_dict'])
@@ -63,7 +64,7 @@ def test_checkpoints_carry_the_cache_outside_the_state_dict(trained):
 
 def test_resume_restores_the_cache_without_rescoring(trained, tmp_path):
     _, _, work_dir = trained
-    saved = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu', weights_only=True)
+    saved = load_mmengine_checkpoint(osp.join(work_dir, 'epoch_2.pth'))
     cfg = demo_cfg(tmp_path, max_epochs=3, start_epoch=1, interval=2)
     cfg.resume, cfg.load_from = True, osp.join(work_dir, 'epoch_2.pth')
     runner = Runner.from_cfg(cfg)

@@ -5,7 +5,7 @@ from test_refresh_runner import _hook, _record_plans
 
 from famt_mm.testing import demo_cfg, swin_simmim_cfg, vit_simmim_cfg
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.classic]
 
 
 @pytest.mark.parametrize('backbone', ['vit', 'swin'])

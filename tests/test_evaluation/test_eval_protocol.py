@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 from mmpretrain.models import VisionTransformer
 from mmpretrain.registry import MODELS
 
+from famt_mm.checkpoint import load_mmengine_checkpoint
 from famt_mm.checkpoint import backbone_state_dict
 from famt_mm.evaluation.protocol import (
     build_protocol_cfg,
@@ -63,7 +64,7 @@ def _save(path, state_dict, model_cfg):
 
 
 def test_the_pretraining_checkpoint(pretrained):
-    ckpt = torch.load(pretrained['checkpoint'], map_location='cpu', weights_only=True)
+    ckpt = load_mmengine_checkpoint(pretrained['checkpoint'])
     assert ckpt['meta']['epoch'] == 2
     assert ckpt['famt_importance']['maps'].shape == (8, 16, 16)  # guided masking was on
     cfg, meta = read_pretraining(pretrained['checkpoint'])
@@ -75,7 +76,7 @@ def test_every_backbone_key_comes_from_the_checkpoint(pretrained, tmp_path, prot
     model, cfg, notes = _model(protocol, pretrained['checkpoint'], tmp_path)
     assert any('backbone arch' in n for n in notes)  # the tiny pretraining arch, not ViT-B
     model.init_weights()
-    ckpt = torch.load(pretrained['checkpoint'], map_location='cpu', weights_only=True)
+    ckpt = load_mmengine_checkpoint(pretrained['checkpoint'])
     pretrained_backbone = backbone_state_dict(ckpt, 'backbone.')
     new = []
     for key, value in model.backbone.state_dict().items():
@@ -91,7 +92,7 @@ def test_every_backbone_key_comes_from_the_checkpoint(pretrained, tmp_path, prot
 
 
 def test_checkpoint_with_wrong_keys_fails_loudly(pretrained, tmp_path):
-    ckpt = torch.load(pretrained['checkpoint'], map_location='cpu', weights_only=True)
+    ckpt = load_mmengine_checkpoint(pretrained['checkpoint'])
     pretrain_cfg, _ = read_pretraining(pretrained['checkpoint'])
     # ViTDet-style names: what a wrong conversion produces; mmengine alone would only log it
     renamed = {k.replace('.layers.', '.blocks.'): v for k, v in ckpt['state_dict'].items()}
@@ -111,7 +112,7 @@ def test_checkpoint_with_wrong_keys_fails_loudly(pretrained, tmp_path):
 
 def test_without_the_check_mmengine_would_train_a_random_encoder(pretrained, tmp_path):
     # the reason for CheckPretrainedKeys: the same wrong checkpoint passes mmengine's own loading
-    ckpt = torch.load(pretrained['checkpoint'], map_location='cpu', weights_only=True)
+    ckpt = load_mmengine_checkpoint(pretrained['checkpoint'])
     pretrain_cfg, _ = read_pretraining(pretrained['checkpoint'])
     renamed = {k.replace('.layers.', '.blocks.'): v for k, v in ckpt['state_dict'].items()}
     wrong = _save(tmp_path / 'renamed.pth', renamed, pretrain_cfg.model.to_dict())

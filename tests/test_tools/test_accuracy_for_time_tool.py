@@ -7,6 +7,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from famt_mm.checkpoint import load_mmengine_checkpoint
 from famt_mm.benchmark.accuracy_for_time import famt_mae, plain_mae, set_epochs
 from famt_mm.engine import CHECKPOINT_KEY
 from famt_mm.testing import DEMO_CONFIG
@@ -86,7 +87,7 @@ custom_hooks = [
     for slug, refreshed in (('famt', True), ('mae', False)):  # only FAMT scored and threw
         work_dir = osp.join(str(tmp_path / 'runs'), f'{slug}_seed0')
         assert osp.isfile(osp.join(work_dir, 'linear_probe.json'))
-        ckpt = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu', weights_only=True)
+        ckpt = load_mmengine_checkpoint(osp.join(work_dir, 'epoch_2.pth'))
         assert (CHECKPOINT_KEY in ckpt) == refreshed
     table = capsys.readouterr().out
     assert '| MAE (random 0.75) | 2 | 0, 1 |' in table
