@@ -2,7 +2,6 @@
 import os
 
 import pytest
-import torch
 
 # keep the suite fast and deterministic on 2 cores
 os.environ.setdefault('OMP_NUM_THREADS', '2')

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 import torch
+
 # mmdet and mmseg (which need mmcv's compiled ops) are installed in the main test environment only
 for _package in ('mmdet', 'mmseg'):
     pytest.importorskip(_package, reason=f'{_package} is not installed: the downstream tests run in the '

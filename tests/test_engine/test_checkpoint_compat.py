@@ -9,8 +9,9 @@ from mmengine.logging import HistoryBuffer, MessageHub
 
 # torch < 2.4 has no allow-list to extend (famt_mm leaves it alone there, and its torch.load defaults to
 # weights_only=False); tests/test_tools/test_environment_setup.py covers that case
-pytestmark = pytest.mark.skipif(not hasattr(torch.serialization, 'add_safe_globals'),
-                                reason=f'torch {torch.__version__} has no torch.serialization.add_safe_globals')
+pytestmark = pytest.mark.skipif(
+    not hasattr(torch.serialization, 'add_safe_globals'),
+    reason=f'torch {torch.__version__} has no torch.serialization.add_safe_globals')
 
 
 def test_message_hub_state_round_trips_with_weights_only():

@@ -15,8 +15,7 @@ from mmengine.runner import Runner
 from mmpretrain.models import VisionTransformer
 from mmpretrain.registry import MODELS
 
-from famt_mm.checkpoint import load_mmengine_checkpoint
-from famt_mm.checkpoint import backbone_state_dict
+from famt_mm.checkpoint import backbone_state_dict, load_mmengine_checkpoint
 from famt_mm.evaluation.protocol import (
     build_protocol_cfg,
     describe_pretraining,

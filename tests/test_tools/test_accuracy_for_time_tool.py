@@ -4,11 +4,10 @@ import json
 import os.path as osp
 
 import pytest
-import torch
 from mmengine.config import Config
 
-from famt_mm.checkpoint import load_mmengine_checkpoint
 from famt_mm.benchmark.accuracy_for_time import famt_mae, plain_mae, set_epochs
+from famt_mm.checkpoint import load_mmengine_checkpoint
 from famt_mm.engine import CHECKPOINT_KEY
 from famt_mm.testing import DEMO_CONFIG
 from famt_mm.utils.configs import find_config

@@ -94,7 +94,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import MODELS
 DefaultScope.get_instance('famt_light_test', scope_name='mmpretrain')
-cfg = Config.fromfile('configs/famt/demo_mae_vit-tiny_digits.py')
+cfg = Config.fromfile('configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py')
 cfg.model.data_preprocessor = cfg.data_preprocessor  # as mmengine's Runner does
 MODELS.build(cfg.model)
 print(json.dumps(sorted(m for m in sys.modules if any(m == b or m.startswith(b + '.') for b in BLOCKED))))
@@ -127,8 +127,9 @@ def test_without_mmcv_the_error_names_mmcv_lite_and_mmcv(monkeypatch):
 
 
 def test_an_mmcv_outside_the_range_is_named_with_the_range(monkeypatch):
-    import famt_mm
     import mmcv
+
+    import famt_mm
     monkeypatch.setattr(mmcv, '__version__', '2.4.0')
     with pytest.raises(ImportError,
                        match=r'mmcv >= 2\.0\.0 and < 2\.4\.0; this environment has mmcv 2\.4\.0'):
@@ -145,9 +146,10 @@ def test_the_allow_list_is_left_alone_where_torch_has_none(monkeypatch):
 def test_an_mmengine_checkpoint_loads_through_mmengine_with_this_torchs_defaults(tmp_path):
     """What --resume and load_from do: mmengine's torch.load without weights_only, on torch 2.1 (default
     weights_only=False) as on torch >= 2.6 (default True, with famt_mm's allow-list)."""
-    import famt_mm  # noqa: F401  (the allow-list, where torch has one)
     from mmengine.logging import HistoryBuffer, MessageHub
     from mmengine.runner.checkpoint import _load_checkpoint
+
+    import famt_mm  # noqa: F401  (the allow-list, where torch has one)
     hub = MessageHub.get_instance('famt_env_setup_test')
     for value in (1.0, 3.0):
         hub.update_scalar('train/loss', value)
