@@ -1,6 +1,7 @@
 """PNG grids of FAMT's maps, a sampled plan and MAE reconstructions for given images.
 
     python tools/visualize.py CONFIG [--checkpoint CKPT] (--images A.jpg B.png ... | --digits 0 1 2)
+        [--variant NAME] [--generator-options key=value ...]
         [--out-dir DIR] [--panel 192] [--seed 0] [--device cpu]
 
 Per image it writes ``<name>_maps.png`` (the image, the AMT map, the FAMT map, the frequency factor
@@ -12,13 +13,23 @@ Images go through the config's whole-image scoring pipeline (the ``FAMTRefreshHo
 the training size, no crop, no flip), so the maps are those a refresh would store. Without
 ``--checkpoint`` the model is freshly initialised. ``--digits`` takes images of the demo's held-out
 digits split by index.
+
+``--variant`` swaps the config's mask generator for a variant of the ablation registry (those of
+``tools/demo_accuracy_for_time.py --list``, e.g. ``famt-frequency``, ``famt-lowest``, ``amt``);
+``--generator-options`` sets switches of the mask generator directly (after the variant), e.g.
+``weight_source=frequency throw_mode=lowest``. The plan is then drawn with that generator's weights,
+counts and throwing, the captions name it and the file names carry it (``<name>_<variant>_maps.png``),
+so figures of several variants side by side show what a switch does. Both work for
+MAE and SimMIM configs (SimMIM models draw the maps figure only).
 """
 import argparse
 import os
 import os.path as osp
+import re
 import time
 from typing import List, Optional
 
+import cv2
 import torch
 
 
@@ -33,6 +44,10 @@ def parse_args(argv: Optional[List[str]] = None):
     source.add_argument('--images', nargs='+', help='image files')
     source.add_argument('--digits', nargs='+', type=int,
                         help="indices into the digits demo's held-out split")
+    parser.add_argument('--variant', help='a variant of the ablation registry, e.g. famt-lowest')
+    parser.add_argument('--generator-options', nargs='+', default=[], metavar='KEY=VALUE',
+                        help='mask-generator settings, e.g. weight_source=frequency '
+                        'throw_mode=lowest')
     parser.add_argument('--out-dir', default='work_dirs/visualize')
     parser.add_argument('--panel', type=int, default=192, help='panel side in pixels')
     parser.add_argument('--seed', type=int, default=0, help='seed of the sampled plans')
@@ -45,7 +60,37 @@ def parse_args(argv: Optional[List[str]] = None):
             parser.error(f'--images: no such file {path}')
     if args.checkpoint and not osp.isfile(args.checkpoint):
         parser.error(f'--checkpoint: no such file {args.checkpoint}')
+    from famt_mm.benchmark.accuracy_for_time import VARIANTS, parse_overrides
+    if args.variant is not None and args.variant not in VARIANTS:
+        parser.error(f'--variant: unknown variant {args.variant!r}; known variants: '
+                     f'{", ".join(VARIANTS)}')
+    try:
+        args.generator_options = parse_overrides(args.generator_options)
+    except ValueError as e:
+        parser.error(f'--generator-options: {e}')
     return args
+
+
+def chosen_variant(args):
+    """The variant to draw (registry entry, then ``--generator-options``) and a short name for
+    captions and file names, or ``(None, None)``."""
+    from famt_mm.benchmark.accuracy_for_time import VARIANTS, Variant
+    if args.variant is None and not args.generator_options:
+        return None, None
+    base = VARIANTS[args.variant] if args.variant else Variant('', {})
+    options = ' '.join(f'{k}={v}' for k, v in args.generator_options.items())
+    # the registry's label alone, or the variant's name and the options (labels get long)
+    label = ' '.join(p for p in (args.variant, options) if p) if options else base.label
+    tag = re.sub(r'[^A-Za-z0-9_.-]+', '-', label if options else args.variant).strip('-')
+    return Variant(label, {**base.generator, **args.generator_options}), tag
+
+
+def fit_caption(text: str, panel: int) -> str:
+    """``text`` cut (ending '..') to fit one panel's width in the figures' caption font."""
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.38  # as famt_mm.visualization.compose_grid writes
+    while len(text) > 3 and cv2.getTextSize(text, font, scale, 1)[0][0] > panel:
+        text = text[:-3].rstrip() + '..'
+    return text
 
 
 def scoring_pipeline(cfg) -> list:
@@ -101,22 +146,29 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     MMLogger.get_instance(f'famt_visualize_{time.time_ns()}', log_level='WARNING')
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    pipeline = Compose(scoring_pipeline(cfg))  # before a random variant drops the refresh hook
+    variant, tag = chosen_variant(args)
+    if variant is not None:
+        print(f'mask generator: {variant.label} -> {variant.generator}')
+        from famt_mm.benchmark.accuracy_for_time import apply_variant
+        apply_variant(cfg, variant)  # the generator's own checks name a bad setting
     device = torch.device(args.device)
     model = build_model(cfg, args.checkpoint, device, args.seed)
-    pipeline = Compose(scoring_pipeline(cfg))
     named = load_images(args)
     batch = default_collate([
         pipeline(dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2], sample_idx=i))
         for i, (_, img) in enumerate(named)
     ])
     inputs = model.data_preprocessor(batch, training=False)['inputs']
-    figures = famt_figures(model, inputs, panel=args.panel, seed=args.seed)
+    figures = famt_figures(model, inputs, panel=args.panel, seed=args.seed,
+                           label=fit_caption(variant.label, args.panel) if variant else None)
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
     for (name, _), figure in zip(named, figures):
         for kind, grid in figure.items():
             if grid is not None:
-                path = osp.join(args.out_dir, f'{name}_{kind}.png')
+                stem = f'{name}_{tag}' if tag else name  # variants side by side in one folder
+                path = osp.join(args.out_dir, f'{stem}_{kind}.png')
                 save_png(path, grid)
                 written.append(path)
                 print(f'{path}: {grid.shape[1]}x{grid.shape[0]}')

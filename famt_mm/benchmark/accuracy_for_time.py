@@ -155,11 +155,12 @@ def build_generator(generator: dict):
 
 
 def generator_cfg(cfg) -> dict:
-    """The config's mask-generator dict: the top-level preprocessor's, else the model's."""
-    holder = cfg.get('data_preprocessor') or cfg.model.get('data_preprocessor')
-    if not holder or 'mask_generator' not in holder:
-        raise ValueError('the config has no data_preprocessor.mask_generator to vary')
-    return holder
+    """The preprocessor dict holding the config's mask generator: the model's if it has one (as
+    the Runner builds it), else the top-level ``data_preprocessor``."""
+    for holder in (cfg.get('model', {}).get('data_preprocessor'), cfg.get('data_preprocessor')):
+        if holder and 'mask_generator' in holder:
+            return holder
+    raise ValueError('the config has no data_preprocessor.mask_generator to vary')
 
 
 def apply_variant(cfg, variant: Variant) -> None:
