@@ -1,35 +1,62 @@
-"""Accuracy for time on the embedded digits demo: plain MAE against FAMT-MAE, equal epochs, seeds.
+"""Accuracy for time on the embedded digits demo: variants of the mask generator, equal epochs, seeds.
 
-    python tools/demo_accuracy_for_time.py [--seeds 0 1 2] [--epochs N] [--work-dir DIR]
-        [--out accuracy_for_time.json]
+    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | NAME ...]
+        [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
+        [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
 
-Both methods train the demo config
+Every variant trains the demo config
 (``configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py``: the same tiny ViT, data,
-optimiser and number of epochs). Plain MAE is that config with MAE's random masking
-(``RandomMaskGenerator``, mask 0.75, no throwing, no refresh hook); FAMT-MAE is the config as it is
-(warm-up, refreshes, guided masking 0.45 and throwing 0.40). The runs take turns (seed by seed, the
-order flipped every seed) in this one process. Per run it records the linear probe's held-out top-1
-(the config's ``LinearProbeHook``) and the pretraining wall time, from the start of the first
-training epoch to the end of the last one (refresh passes included; probes, set-up and the final
-checkpoint excluded). It prints a markdown table of mean, standard deviation and range per method
-and writes all runs to ``--out``.
+optimiser, number of epochs and refresh schedule) with its own mask generator. The default compares
+plain MAE (random 0.75, no throwing, no refresh hook) with FAMT-MAE as configured (warm-up,
+refreshes, guided masking 0.45 and throwing 0.40); ``--variants ablation`` runs the method's
+ablations (``docs/ablation.md``); ``--list`` prints the known variants. ``--variant`` adds one of
+your own, overrides of the demo's FAMT generator, e.g. ``--variant sigma2=sigma_ratio=0.15`` or
+``--variant amt-lowest=type=AMTMaskGenerator,throw_mode=lowest``. The runs take turns (seed by seed,
+the order reversed every other seed) in this one process. Per run it records the linear probe's
+held-out top-1 (the config's ``LinearProbeHook``) and the pretraining wall time, from the start of
+the first training epoch to the end of the last one (refresh passes included; probes, set-up and
+the final checkpoint excluded). It prints a markdown table of mean, standard deviation and range
+per variant and writes all runs to ``--out``.
 """
 import argparse
 import datetime
 import json
+import os
 import os.path as osp
 import platform
 import sys
 from typing import List, Optional
 
-from famt_mm.benchmark.accuracy_for_time import DEMO_CONFIG, METHODS, markdown_table, run_once, summarise
+from famt_mm.benchmark.accuracy_for_time import (
+    DEMO_CONFIG,
+    VARIANT_GROUPS,
+    VARIANTS,
+    apply_variant,
+    markdown_table,
+    parse_variant,
+    resolve_variants,
+    run_once,
+    summarise,
+)
 
 
 def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--variants', nargs='*', default=None,
+                        help='registered variants or groups (default: mae famt; "ablation": '
+                        f'{" ".join(VARIANT_GROUPS["ablation"])}); see --list')
+    parser.add_argument('--variant', action='append', default=[], metavar='NAME=key=value,...',
+                        help="a variant of your own: overrides of the demo's mask generator "
+                        '(repeatable)')
+    parser.add_argument('--list', action='store_true', help='print the known variants and exit')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--epochs', type=int, default=None,
                         help="epochs per run (default: the config's, 60)")
+    parser.add_argument('--refresh-start', type=int, default=None,
+                        help="epochs of warm-up before the first refresh (default: the config's, "
+                        '20); set it with --epochs so guided masking gets its share')
+    parser.add_argument('--refresh-interval', type=int, default=None,
+                        help="epochs between refreshes (default: the config's, 20)")
     parser.add_argument('--train-images', type=int, default=None,
                         help='pretrain on the first N training images only (quick checks)')
     parser.add_argument('--config', default=DEMO_CONFIG, help=argparse.SUPPRESS)
@@ -38,47 +65,110 @@ def parse_args(argv: Optional[List[str]] = None):
                         help='JSON of all runs (default: WORK_DIR/accuracy_for_time.json)')
     parser.add_argument('--log-level', default='WARNING', help="mmengine's, e.g. INFO")
     args = parser.parse_args(argv)
+    if args.list:
+        return args
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f'--seeds must be distinct, got {args.seeds}')
-    if args.epochs is not None and args.epochs < 1:
-        parser.error(f'--epochs must be >= 1, got {args.epochs}')
-    if args.train_images is not None and args.train_images < 1:
-        parser.error(f'--train-images must be >= 1, got {args.train_images}')
+    for name, value, low in (('--epochs', args.epochs, 1), ('--train-images', args.train_images, 1),
+                             ('--refresh-start', args.refresh_start, 0),
+                             ('--refresh-interval', args.refresh_interval, 1)):
+        if value is not None and value < low:
+            parser.error(f'{name} must be >= {low}, got {value}')
+    args.known = dict(VARIANTS)
+    custom = []
+    for text in args.variant:
+        try:
+            name, variant = parse_variant(text)
+        except ValueError as e:
+            parser.error(str(e))
+        if name in args.known or name in VARIANT_GROUPS:
+            parser.error(f'--variant: {name!r} is already a registered variant or group; '
+                         'choose another name')
+        args.known[name] = variant
+        custom.append(name)
+    names = args.variants if args.variants is not None else ([] if custom else ['default'])
+    try:
+        args.names = resolve_variants(list(names) + custom, args.known)
+        check_variants(args)
+    except ValueError as e:
+        parser.error(str(e))
+    if not args.names:
+        parser.error('no variants to run: give --variants or --variant')
     args.out = args.out or osp.join(args.work_dir, 'accuracy_for_time.json')
     return args
 
 
+def check_variants(args) -> None:
+    """Build every variant's generator on the config before any run, so a bad one fails now."""
+    from mmengine.config import Config
+
+    from famt_mm.utils.configs import find_config
+    for name in args.names:
+        try:
+            apply_variant(Config.fromfile(find_config(args.config)), args.known[name])
+        except (ValueError, TypeError, KeyError) as e:
+            raise ValueError(f'variant {name!r}: {e}') from e
+
+
+def list_variants() -> str:
+    lines = [f'{name:16s} {v.label}: {v.generator or "the config as it is"}'
+             for name, v in VARIANTS.items()]
+    lines += [f'{name:16s} group: {" ".join(names)}' for name, names in VARIANT_GROUPS.items()]
+    return '\n'.join(lines)
+
+
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
+    if args.list:
+        print(list_variants())
+        return {}
     import torch
 
     import famt_mm  # noqa: F401  (registers the FAMT modules)
 
     started = datetime.datetime.now().astimezone()
+    os.makedirs(args.work_dir, exist_ok=True)
     runs = []
-    names = list(METHODS)
     for k, seed in enumerate(args.seeds):
-        for method in (names if k % 2 == 0 else names[::-1]):  # neither always runs first
-            slug = 'famt' if method.startswith('FAMT') else 'mae'
-            run = run_once(method, seed, args, osp.join(args.work_dir, f'{slug}_seed{seed}'))
+        for name in (args.names if k % 2 == 0 else args.names[::-1]):  # no variant always first
+            variant = args.known[name]
+            run = run_once(name, variant, seed, args, osp.join(args.work_dir, f'{name}_seed{seed}'))
             runs.append(run)
-            print(f'{method}, seed {seed}: probe top-1 {run["top1"]:.2f} % '
+            print(f'{variant.label}, seed {seed}: probe top-1 {run["top1"]:.2f} % '
                   f'(at init {run["init_top1"]:.2f} %), pretraining {run["pretrain_s"]:.1f} s',
                   flush=True)
+            with open(args.out + '.partial', 'w') as f:  # what is done so far, if stopped
+                json.dump(runs, f, indent=2)
     summary = summarise(runs)
     result = dict(
         command='python tools/demo_accuracy_for_time.py ' +
         ' '.join(argv if argv is not None else sys.argv[1:]),
         date=started.isoformat(timespec='seconds'),
-        machine=dict(platform=platform.platform(), torch=torch.__version__,
-                     torch_threads=torch.get_num_threads()),
+        machine=dict(platform=platform.platform(), processor=cpu_model(), cores=os.cpu_count(),
+                     torch=torch.__version__, torch_threads=torch.get_num_threads()),
+        variants={name: dict(label=args.known[name].label, generator=args.known[name].generator)
+                  for name in args.names},
         runs=runs, summary=summary, table=markdown_table(summary))
     with open(args.out, 'w') as f:
         json.dump(result, f, indent=2)
+    if osp.exists(args.out + '.partial'):
+        os.remove(args.out + '.partial')
     print()
     print(result['table'])
     print(f'\nwritten to {args.out}')
     return result
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else what ``platform`` knows."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 """PNG grids of FAMT's maps, a sampled plan and MAE reconstructions for given images.
 
     python tools/visualize.py CONFIG [--checkpoint CKPT] (--images A.jpg B.png ... | --digits 0 1 2)
+        [--variant NAME] [--generator-options key=value ...]
         [--out-dir DIR] [--panel 192] [--seed 0] [--device cpu]
 
 Per image it writes ``<name>_maps.png`` (the image, the AMT map, the FAMT map, the frequency factor
@@ -15,14 +16,24 @@ digits split by index.
 
 A config, image or checkpoint that is missing, a directory, not an image or not a checkpoint of the
 config ends the tool with a message naming the file, exit status 1, and nothing written.
+
+``--variant`` swaps the config's mask generator for a variant of the ablation registry (those of
+``tools/demo_accuracy_for_time.py --list``, e.g. ``famt-frequency``, ``famt-lowest``, ``amt``);
+``--generator-options`` sets switches of the mask generator directly (after the variant), e.g.
+``weight_source=frequency throw_mode=lowest``. The plan is then drawn with that generator's weights,
+counts and throwing, the captions name it and the file names carry it (``<name>_<variant>_maps.png``),
+so figures of several variants side by side show what a switch does. Both work for
+MAE and SimMIM configs (SimMIM models draw the maps figure only).
 """
 import argparse
 import os
 import os.path as osp
+import re
 import sys
 import time
 from typing import List, Optional
 
+import cv2
 import torch
 
 
@@ -41,6 +52,10 @@ def parse_args(argv: Optional[List[str]] = None):
     source.add_argument('--images', nargs='+', help='image files')
     source.add_argument('--digits', nargs='+', type=int,
                         help="indices into the digits demo's held-out split")
+    parser.add_argument('--variant', help='a variant of the ablation registry, e.g. famt-lowest')
+    parser.add_argument('--generator-options', nargs='+', default=[], metavar='KEY=VALUE',
+                        help='mask-generator settings, e.g. weight_source=frequency '
+                        'throw_mode=lowest')
     parser.add_argument('--out-dir', default='work_dirs/visualize')
     parser.add_argument('--panel', type=int, default=192, help='panel side in pixels')
     parser.add_argument('--seed', type=int, default=0, help='seed of the sampled plans')
@@ -48,6 +63,14 @@ def parse_args(argv: Optional[List[str]] = None):
     args = parser.parse_args(argv)
     if args.panel < 16:
         parser.error(f'--panel must be >= 16 pixels, got {args.panel}')
+    from famt_mm.benchmark.accuracy_for_time import VARIANTS, parse_overrides
+    if args.variant is not None and args.variant not in VARIANTS:
+        parser.error(f'--variant: unknown variant {args.variant!r}; known variants: '
+                     f'{", ".join(VARIANTS)}')
+    try:
+        args.generator_options = parse_overrides(args.generator_options)
+    except ValueError as e:
+        parser.error(f'--generator-options: {e}')
     return args
 
 
@@ -57,6 +80,28 @@ def check_file(option: str, path: str, kind: str) -> None:
         raise InputError(f'{option}: {path} is a directory, not {kind}')
     if not osp.isfile(path):
         raise InputError(f'{option}: no such file {path} (expected {kind})')
+
+
+def chosen_variant(args):
+    """The variant to draw (registry entry, then ``--generator-options``) and a short name for
+    captions and file names, or ``(None, None)``."""
+    from famt_mm.benchmark.accuracy_for_time import VARIANTS, Variant
+    if args.variant is None and not args.generator_options:
+        return None, None
+    base = VARIANTS[args.variant] if args.variant else Variant('', {})
+    options = ' '.join(f'{k}={v}' for k, v in args.generator_options.items())
+    # the registry's label alone, or the variant's name and the options (labels get long)
+    label = ' '.join(p for p in (args.variant, options) if p) if options else base.label
+    tag = re.sub(r'[^A-Za-z0-9_.-]+', '-', label if options else args.variant).strip('-')
+    return Variant(label, {**base.generator, **args.generator_options}), tag
+
+
+def fit_caption(text: str, panel: int) -> str:
+    """``text`` cut (ending '..') to fit one panel's width in the figures' caption font."""
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.38  # as famt_mm.visualization.compose_grid writes
+    while len(text) > 3 and cv2.getTextSize(text, font, scale, 1)[0][0] > panel:
+        text = text[:-3].rstrip() + '..'
+    return text
 
 
 def scoring_pipeline(cfg) -> list:
@@ -145,7 +190,12 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     except Exception as error:  # syntax errors, unknown suffixes, missing bases
         raise InputError(f'{args.config} is not a config mmengine can read ({error})') from error
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    pipeline = Compose(scoring_pipeline(cfg))
+    pipeline = Compose(scoring_pipeline(cfg))  # before a random variant drops the refresh hook
+    variant, tag = chosen_variant(args)
+    if variant is not None:
+        print(f'mask generator: {variant.label} -> {variant.generator}')
+        from famt_mm.benchmark.accuracy_for_time import apply_variant
+        apply_variant(cfg, variant)  # the generator's own checks name a bad setting
     device = torch.device(args.device)
     model = build_model(cfg, args.checkpoint, device, args.seed)
     batch = default_collate([
@@ -153,13 +203,15 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         for i, (_, img) in enumerate(named)
     ])
     inputs = model.data_preprocessor(batch, training=False)['inputs']
-    figures = famt_figures(model, inputs, panel=args.panel, seed=args.seed)
+    figures = famt_figures(model, inputs, panel=args.panel, seed=args.seed,
+                           label=fit_caption(variant.label, args.panel) if variant else None)
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
     for (name, _), figure in zip(named, figures):
         for kind, grid in figure.items():
             if grid is not None:
-                path = osp.join(args.out_dir, f'{name}_{kind}.png')
+                stem = f'{name}_{tag}' if tag else name  # variants side by side in one folder
+                path = osp.join(args.out_dir, f'{stem}_{kind}.png')
                 save_png(path, grid)
                 written.append(path)
                 print(f'{path}: {grid.shape[1]}x{grid.shape[0]}')

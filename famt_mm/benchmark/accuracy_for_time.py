@@ -1,51 +1,196 @@
-"""Accuracy for time on the embedded digits demo: plain MAE against FAMT-MAE, equal epochs, seeds.
+"""Accuracy for time on the embedded digits demo: variants of the mask generator, equal epochs, seeds.
 
 The library of ``tools/demo_accuracy_for_time.py``:
 
-    python tools/demo_accuracy_for_time.py [--seeds 0 1 2] [--epochs N] [--work-dir DIR]
-        [--out accuracy_for_time.json]
+    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | NAME ...]
+        [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
+        [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
 
-Both methods train the demo config
+Every variant trains the demo config
 (``configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py``: the same tiny ViT, data,
-optimiser and number of epochs). Plain MAE is that config with MAE's random masking
+optimiser, number of epochs and refresh schedule); a variant only changes the config's mask
+generator (:data:`VARIANTS`, :func:`variant_generator`). Plain MAE is MAE's random masking
 (``RandomMaskGenerator``, mask 0.75, no throwing, no refresh hook); FAMT-MAE is the config as it is
 (warm-up, refreshes, guided masking 0.45 and throwing 0.40). The runs take turns (seed by seed, the
-order flipped every seed) in this one process. Per run it records the linear probe's held-out top-1
-(the config's ``LinearProbeHook``) and the pretraining wall time, from the start of the first
-training epoch to the end of the last one (refresh passes included; probes, set-up and the final
-checkpoint excluded). It prints a markdown table of mean, standard deviation and range per method
-and writes all runs to ``--out``.
+order reversed every other seed) in this one process. Per run it records the linear probe's
+held-out top-1 (the config's ``LinearProbeHook``) and the pretraining wall time, from the start of
+the first training epoch to the end of the last one (refresh passes included; probes, set-up and
+the final checkpoint excluded). It prints a markdown table of mean, standard deviation and range
+per variant and writes all runs to ``--out``.
 """
+import ast
+import inspect
 import os.path as osp
 import statistics
 import time
 import uuid
-from typing import Dict, List
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
 from ..utils.configs import find_config
 
 DEMO_CONFIG = 'famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py'
 
 
+class Variant(NamedTuple):
+    """A named change of a config's mask generator.
+
+    Args:
+        label (str): the row name in tables and the caption in figures.
+        generator (dict): overrides of the config's ``mask_generator``, see
+            :func:`variant_generator`; empty for the config as it is.
+    """
+    label: str
+    generator: dict
+
+
+#: variant name -> label and mask-generator overrides (the demo's generator is FAMT 0.45 / 0.40,
+#: warm-up 0.75); every switch of ``docs/method.md`` section 6 has one
+VARIANTS: Dict[str, Variant] = {
+    'mae': Variant('MAE (random 0.75)',
+                   dict(type='RandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0)),
+    'famt': Variant('FAMT-MAE (0.45 / 0.40)', {}),
+    'amt': Variant('AMT (0.45 / 0.40)', dict(type='AMTMaskGenerator')),
+    'famt-nothrow': Variant('FAMT, no throwing (0.45 / 0)',
+                            dict(throw_mode='off', throw_ratio=0.0)),
+    'famt-frequency': Variant('FAMT, frequency only', dict(weight_source='frequency')),
+    'famt-attention': Variant('FAMT, attention only', dict(weight_source='attention')),
+    'famt-lowest': Variant('FAMT, throwing the lowest', dict(throw_mode='lowest')),
+    'famt-cls': Variant('FAMT, cls term only', dict(attention_terms=('cls', ))),
+    'famt-img': Variant('FAMT, img term only', dict(attention_terms=('img', ))),
+    'famt-symmetric': Variant('FAMT, symmetric kernel',
+                              dict(frequency_filter='lowpass_symmetric')),
+    'famt-nofilter': Variant('FAMT, no frequency filter', dict(frequency_filter='none')),
+}
+#: names that stand for a list of variants on the command line
+VARIANT_GROUPS: Dict[str, List[str]] = {
+    'default': ['mae', 'famt'],
+    'ablation': ['mae', 'amt', 'famt', 'famt-nothrow', 'famt-frequency', 'famt-lowest'],
+}
+
+
+def resolve_variants(names: Sequence[str], known: Dict[str, Variant] = VARIANTS) -> List[str]:
+    """Variant names with groups expanded, in order, each once; ValueError naming the known ones."""
+    out = []
+    for name in names:
+        expanded = VARIANT_GROUPS.get(name, [name])
+        for item in expanded:
+            if item not in known:
+                raise ValueError(f'unknown variant {item!r}; known variants: {", ".join(known)}; '
+                                 f'groups: {", ".join(VARIANT_GROUPS)}')
+            if item not in out:
+                out.append(item)
+    return out
+
+
+def parse_value(text: str):
+    """A Python literal (number, tuple, ...) if ``text`` is one, else the text as a string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def split_top_level(text: str, sep: str = ',') -> List[str]:
+    """``text`` split at ``sep`` outside brackets, so ``a=1,b=('cls', 'img')`` gives two items."""
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char in '([{') - (char in ')]}')
+        if char == sep and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return [item.strip() for item in items if item.strip()]
+
+
+def parse_overrides(items: Sequence[str]) -> dict:
+    """``['key=value', ...]`` as a dict of literals; ValueError on an item without ``=``."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition('=')
+        if not sep or not key.strip():
+            raise ValueError(f'a generator option must look like key=value, got {item!r}')
+        out[key.strip()] = parse_value(value.strip())
+    return out
+
+
+def parse_variant(text: str) -> tuple:
+    """``'NAME=key=value,key=value'`` (the ``--variant`` option) as ``(NAME, Variant)``."""
+    name, sep, options = text.partition('=')
+    if not sep or not name.strip() or not options.strip():
+        raise ValueError(f'--variant must look like NAME=key=value,key=value (e.g. '
+                         f'famt-sigma=sigma_ratio=0.15), got {text!r}')
+    overrides = parse_overrides(split_top_level(options))
+    label = ', '.join(f'{k}={v}' for k, v in overrides.items())
+    return name.strip(), Variant(f'{name.strip()} ({label})', overrides)
+
+
+def variant_generator(base: dict, overrides: dict) -> dict:
+    """The mask-generator config of a variant: ``base`` (the config's) updated by ``overrides``.
+
+    A ``type`` other than the base's keeps those base settings that the new type accepts (the
+    ratios, the rounding, ...) and drops the rest, so that e.g. ``type='AMTMaskGenerator'`` keeps a
+    SimMIM config's ratios; settings named in ``overrides`` are always passed on, so one the type
+    does not take is the generator's own error.
+    """
+    from mmpretrain.registry import MODELS
+    new_type = overrides.get('type', base['type'])
+    out = {k: v for k, v in base.items()}
+    if new_type != base['type']:
+        cls = MODELS.get(new_type)
+        if cls is None:
+            raise ValueError(f'unknown mask generator type {new_type!r}')
+        accepted = set(inspect.signature(cls.__init__).parameters) - {'self'}
+        out = {k: v for k, v in base.items() if k in accepted}
+    out.update(overrides)
+    out['type'] = new_type
+    return out
+
+
+def build_generator(generator: dict):
+    """The generator object of a config dict (its constructor checks the settings)."""
+    from mmpretrain.registry import MODELS
+
+    import famt_mm.models  # noqa: F401  (registers the generators)
+    return MODELS.build(dict(generator))
+
+
+def generator_cfg(cfg) -> dict:
+    """The preprocessor dict holding the config's mask generator: the model's if it has one (as
+    the Runner builds it), else the top-level ``data_preprocessor``."""
+    for holder in (cfg.get('model', {}).get('data_preprocessor'), cfg.get('data_preprocessor')):
+        if holder and 'mask_generator' in holder:
+            return holder
+    raise ValueError('the config has no data_preprocessor.mask_generator to vary')
+
+
+def apply_variant(cfg, variant: Variant) -> None:
+    """Change ``cfg``'s mask generator to the variant's; a generator that needs no importance
+    maps (random masking) also loses the ``FAMTRefreshHook``, whose scoring would be wasted."""
+    holder = generator_cfg(cfg)
+    base = holder['mask_generator']
+    base = base.to_dict() if hasattr(base, 'to_dict') else dict(base)
+    generator = variant_generator(base, variant.generator)
+    holder['mask_generator'] = generator
+    if not build_generator(generator).needs_importance:
+        cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
+                            if h['type'] != 'FAMTRefreshHook']
+
+
 def plain_mae(cfg) -> None:
     """The demo config with MAE's masking: random 0.75, nothing thrown, no importance refresh."""
-    cfg.data_preprocessor.mask_generator = dict(type='RandomMaskGenerator', mask_ratio=0.75,
-                                                throw_ratio=0.0)
-    cfg.custom_hooks = [h for h in cfg.custom_hooks if h['type'] != 'FAMTRefreshHook']
+    apply_variant(cfg, VARIANTS['mae'])
 
 
 def famt_mae(cfg) -> None:
     """The demo config as it is."""
-
-
-#: method name -> how it changes the demo config
-METHODS = {'MAE (random 0.75)': plain_mae, 'FAMT-MAE (0.45 / 0.40)': famt_mae}
+    apply_variant(cfg, VARIANTS['famt'])
 
 
 def set_epochs(cfg, epochs: int) -> None:
     """Change the schedule's length: the last lr phase ends at ``epochs``, phases past it go.
 
-    The refresh schedule stays the config's (runs shorter than its warm-up never refresh).
+    The refresh schedule stays the config's (runs shorter than its warm-up never refresh); see
+    :func:`set_refresh`.
     """
     old = cfg.train_cfg.max_epochs
     cfg.train_cfg.max_epochs = epochs
@@ -62,7 +207,26 @@ def set_epochs(cfg, epochs: int) -> None:
     cfg.param_scheduler = kept
 
 
-def run_once(method: str, seed: int, args, work_dir: str) -> dict:
+def set_refresh(cfg, start_epoch: Optional[int] = None, interval: Optional[int] = None) -> None:
+    """Set the ``FAMTRefreshHook``'s first refresh epoch and interval (``None`` keeps a value)."""
+    for hook in cfg.get('custom_hooks', []):
+        if hook['type'] == 'FAMTRefreshHook':
+            if start_epoch is not None:
+                hook['start_epoch'] = start_epoch
+            if interval is not None:
+                hook['interval'] = interval
+
+
+def refresh_schedule(cfg) -> Optional[dict]:
+    """The refresh hook's ``start_epoch`` and ``interval``, or ``None`` without one."""
+    for hook in cfg.get('custom_hooks', []):
+        if hook['type'] == 'FAMTRefreshHook':
+            return dict(start_epoch=hook.get('start_epoch', 40), interval=hook.get('interval', 40))
+    return None
+
+
+def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dict:
+    """Pretrain the variant once with ``seed``; its probe's top-1 and the pretraining wall time."""
     from mmengine.config import Config
     from mmengine.hooks import Hook
     from mmengine.runner import Runner
@@ -70,9 +234,10 @@ def run_once(method: str, seed: int, args, work_dir: str) -> dict:
     from famt_mm.engine import LinearProbeHook
 
     cfg = Config.fromfile(find_config(args.config))
-    METHODS[method](cfg)
+    apply_variant(cfg, variant)
     if args.epochs is not None:
         set_epochs(cfg, args.epochs)
+    set_refresh(cfg, args.refresh_start, args.refresh_interval)
     if args.train_images is not None:
         cfg.train_dataloader.dataset.indices = args.train_images
     cfg.work_dir = work_dir
@@ -97,7 +262,9 @@ def run_once(method: str, seed: int, args, work_dir: str) -> dict:
     runner.register_hook(clock)
     runner.train()
     probe = next(h for h in runner.hooks if isinstance(h, LinearProbeHook))
-    return dict(method=method, seed=seed, epochs=runner.epoch, top1=probe.results['top1'],
+    return dict(variant=name, method=variant.label, seed=seed, epochs=runner.epoch,
+                generator=repr(runner.model.data_preprocessor.mask_generator),
+                refresh=refresh_schedule(cfg), top1=probe.results['top1'],
                 init_top1=probe.results.get('init_top1'), num_test=probe.results['num_test'],
                 pretrain_s=clock.end - clock.start, work_dir=work_dir)
 

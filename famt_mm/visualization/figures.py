@@ -101,8 +101,8 @@ def to_display(preprocessor, images: torch.Tensor) -> List[np.ndarray]:
     return [a for a in x.clamp(0, 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()]
 
 
-def famt_figures(model, inputs: torch.Tensor, panel: int = 192,
-                 seed: Optional[int] = 0) -> List[dict]:
+def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[int] = 0,
+                 label: Optional[str] = None) -> List[dict]:
     """Per image, RGB grids: 'maps' (image, AMT map, FAMT map, frequency factor, sampled plan) and,
     for FAMT-MAE models, 'reconstruction' (rows: the model's guided plan, MAE's random 0.75;
     columns: original, masked input, reconstruction).
@@ -113,6 +113,8 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192,
         panel: side of each square panel in pixels.
         seed: seed of the sampled plans (the caller's random state is left as it was); ``None``
             draws from the current state.
+        label: the mask generator's name in the captions (e.g. an ablation variant's); defaults to
+            its type and ratios.
     """
     preprocessor = model.data_preprocessor
     if not isinstance(preprocessor, FAMTDataPreprocessor):
@@ -142,7 +144,7 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192,
     figures = []
     for i, image in enumerate(images):
         maps_grid = compose_grid([[
-            (image, 'image'),
+            (image, label or 'image'),
             (heatmap(maps_np['amt'][i], panel, image), 'AMT map'),
             (heatmap(maps_np['famt'][i], panel, image), 'FAMT map'),
             (heatmap(maps_np['frequency'][i], panel, image, cmap='magma'), 'frequency factor'),
@@ -152,7 +154,7 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192,
         if recon is not None:
             rows = []
             for title, plan_labels, rebuilt in (
-                    (f'{type(generator).__name__.replace("MaskGenerator", "")} '
+                    (label or f'{type(generator).__name__.replace("MaskGenerator", "")} '
                      f'{generator.mask_ratio:g}/{generator.throw_ratio:g}', labels[i], recon[0]),
                     ('random 0.75 (MAE)', random_labels[i], recon[1])):
                 shown = to_display(preprocessor, rebuilt[i:i + 1])[0]

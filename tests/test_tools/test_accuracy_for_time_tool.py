@@ -6,7 +6,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from famt_mm.benchmark.accuracy_for_time import famt_mae, plain_mae, set_epochs
+from famt_mm.benchmark.accuracy_for_time import VARIANTS, famt_mae, plain_mae, set_epochs
 from famt_mm.checkpoint import load_mmengine_checkpoint
 from famt_mm.engine import CHECKPOINT_KEY
 from famt_mm.testing import DEMO_CONFIG
@@ -47,8 +47,8 @@ def test_schedule_length_change(epochs, expected):
     assert [(s.type, s.begin, s.end, s.get('T_max')) for s in cfg.param_scheduler] == expected
 
 
-def test_short_run_reports_both_methods(tmp_path, capsys):
-    # the demo, with probes on small subsets and a refresh before epoch 1, so FAMT runs guided
+def small_probe_config(tmp_path) -> str:
+    """The demo, with probes on small subsets and a refresh before epoch 1, so FAMT runs guided."""
     config = tmp_path / 'demo_small_probe.py'
     config.write_text(f'''
 _base_ = {find_config(DEMO_CONFIG)!r}
@@ -68,9 +68,14 @@ custom_hooks = [
                                            pipeline={{{{_base_.whole_image_pipeline}}}}))),
 ]
 ''')
+    return str(config)
+
+
+def test_short_run_reports_both_methods(tmp_path, capsys):
+    config = small_probe_config(tmp_path)
     out = tmp_path / 'aft.json'
     result = tool.main(['--seeds', '0', '1', '--epochs', '2', '--train-images', '32', '--config',
-                        str(config), '--work-dir', str(tmp_path / 'runs'), '--out', str(out)])
+                        config, '--work-dir', str(tmp_path / 'runs'), '--out', str(out)])
     assert json.loads(out.read_text())['table'] == result['table']
     runs = result['runs']
     # seed by seed, the order flipped every seed
@@ -91,3 +96,43 @@ custom_hooks = [
     table = capsys.readouterr().out
     assert '| MAE (random 0.75) | 2 | 0, 1 |' in table
     assert '| FAMT-MAE (0.45 / 0.40) | 2 | 0, 1 |' in table
+
+
+def test_short_run_of_two_variants_writes_the_table_and_json(tmp_path, capsys):
+    config = small_probe_config(tmp_path)
+    out = tmp_path / 'ablation.json'
+    argv = ['--variants', 'amt', '--variant', 'low=throw_mode=lowest,sigma_ratio=0.15', '--seeds',
+            '0', '1', '--epochs', '2', '--refresh-start', '1', '--refresh-interval', '1',
+            '--train-images', '32', '--config', config, '--work-dir', str(tmp_path / 'runs'),
+            '--out', str(out)]
+    result = tool.main(argv)
+    saved = json.loads(out.read_text())
+    assert saved == json.loads(json.dumps(result))
+    assert set(saved) == {'command', 'date', 'machine', 'variants', 'runs', 'summary', 'table'}
+    assert saved['command'] == 'python tools/demo_accuracy_for_time.py ' + ' '.join(argv)
+    assert {'processor', 'cores', 'torch', 'torch_threads'} <= set(saved['machine'])
+    assert saved['variants']['amt'] == dict(label=VARIANTS['amt'].label,
+                                            generator=dict(type='AMTMaskGenerator'))
+    assert saved['variants']['low']['generator'] == dict(throw_mode='lowest', sigma_ratio=0.15)
+    runs = saved['runs']
+    # seed by seed, the order reversed every other seed; one work dir per variant and seed
+    assert [(r['variant'], r['seed']) for r in runs] == [('amt', 0), ('low', 0), ('low', 1),
+                                                         ('amt', 1)]
+    assert not osp.exists(str(out) + '.partial')
+    for run in runs:
+        assert run['epochs'] == 2 and run['num_test'] == 60
+        assert run['refresh'] == dict(start_epoch=1, interval=1)
+        assert osp.basename(run['work_dir']) == f'{run["variant"]}_seed{run["seed"]}'
+        assert 0 <= run['top1'] <= 100 and run['pretrain_s'] > 0
+    # each run trained with its variant's generator
+    assert [r['generator'].split('(')[0] for r in runs[:2]] == ['AMTMaskGenerator',
+                                                                'FAMTMaskGenerator']
+    assert "throw_mode='lowest'" in runs[1]['generator'] and 'sigma_ratio=0.15' in runs[1]['generator']
+    low = saved['summary'][runs[1]['method']]
+    assert low['seeds'] == [0, 1] and low['top1']['n'] == 2
+    assert low['top1']['mean'] == pytest.approx((runs[1]['top1'] + runs[2]['top1']) / 2)
+    lines = saved['table'].splitlines()
+    assert len(lines) == 2 + 2  # header, rule, one row per variant
+    assert lines[2].startswith(f'| {VARIANTS["amt"].label} | 2 | 0, 1 | ')
+    assert lines[3].startswith('| low (throw_mode=lowest, sigma_ratio=0.15) | 2 | 0, 1 | ')
+    assert saved['table'] in capsys.readouterr().out

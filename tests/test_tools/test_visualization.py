@@ -12,7 +12,7 @@ from mmpretrain.registry import MODELS
 
 from famt_mm.core import sample_plan
 from famt_mm.engine import FAMTVisualizationHook
-from famt_mm.testing import DEMO_CONFIG, demo_cfg, tiny_mae_cfg
+from famt_mm.testing import DEMO_CONFIG, demo_cfg, tiny_mae_cfg, vit_simmim_cfg
 from famt_mm.utils.configs import find_config
 from famt_mm.visualization import PLAN_COLORS, draw_plan, famt_figures, grid_shape, plan_overlay, reconstruct
 
@@ -91,10 +91,7 @@ def test_reconstruction_keeps_visible_and_thrown_pixels_and_fills_masked_ones():
 
 
 def test_visualize_tool_writes_valid_pngs_of_the_expected_size(tmp_path):
-    spec = importlib.util.spec_from_file_location('famt_tool_visualize',
-                                                  osp.join(ROOT, 'tools', 'visualize.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = _visualize_tool()
     image_path = str(tmp_path / 'photo.png')
     cv2.imwrite(image_path, np.random.RandomState(0).randint(0, 255, (50, 70, 3), dtype=np.uint8))
     written = tool.main([find_config(DEMO_CONFIG), '--images', image_path, '--out-dir', str(tmp_path / 'out'),
@@ -179,6 +176,72 @@ def test_visualize_loads_a_checkpoint_of_its_config(tmp_path):
         assert torch.equal(loaded.state_dict()[key], value), key
     assert len(tool.main([config, '--checkpoint', path, '--images', _image(tmp_path),
                           '--out-dir', str(tmp_path / 'out'), '--panel', '32'])) == 2
+
+
+def test_label_names_the_variant_in_the_captions_only():
+    model, inputs = _model(), torch.randn(1, 3, 16, 16)
+    plain = famt_figures(model, inputs, panel=40, seed=3)[0]
+    named = famt_figures(model, inputs, panel=40, seed=3, label='famt-lowest')[0]
+    for kind in ('maps', 'reconstruction'):
+        band = slice(0, 4 + 18)  # PAD + CAPTION: the first row's captions
+        assert not np.array_equal(named[kind][band], plain[kind][band]), kind
+        assert np.array_equal(named[kind][band.stop:], plain[kind][band.stop:]), kind
+
+
+def _panel(grid, col, panel):
+    """The body of the first row's panel ``col`` of a figure grid (PAD 4, caption 18)."""
+    left = 4 + col * (panel + 4)
+    return grid[4 + 18:4 + 18 + panel, left:left + panel]
+
+
+def test_visualize_variant_changes_the_plan_not_the_maps(tmp_path):
+    tool = _visualize_tool()
+    image_path = str(tmp_path / 'photo.png')
+    cv2.imwrite(image_path, np.random.RandomState(0).randint(0, 255, (50, 70, 3), dtype=np.uint8))
+    common = [find_config(DEMO_CONFIG), '--images', image_path, '--out-dir', str(tmp_path),
+              '--panel', '64']
+    written = {}
+    for options in (['--variant', 'famt'], ['--variant', 'famt-lowest'],
+                    ['--variant', 'famt', '--generator-options', 'throw_mode=lowest']):
+        paths = tool.main(common + options)
+        written[' '.join(options)] = cv2.imread(paths[0])
+    assert sorted(osp.basename(p) for p in glob.glob(str(tmp_path / 'photo_*.png'))) == [
+        'photo_famt-lowest_maps.png', 'photo_famt-lowest_reconstruction.png',
+        'photo_famt-throw_mode-lowest_maps.png', 'photo_famt-throw_mode-lowest_reconstruction.png',
+        'photo_famt_maps.png', 'photo_famt_reconstruction.png']
+    famt, lowest, option = written.values()
+    # same model and seed: the same AMT map, but throwing the lowest weights is another plan ...
+    assert np.array_equal(_panel(famt, 1, 64), _panel(lowest, 1, 64))
+    assert not np.array_equal(_panel(famt, 4, 64), _panel(lowest, 4, 64))
+    # ... the one the generator option draws too
+    assert np.array_equal(_panel(lowest, 4, 64), _panel(option, 4, 64))
+
+
+def test_visualize_variant_on_a_simmim_config(tmp_path):
+    tool = _visualize_tool()
+    config = tmp_path / 'tiny_simmim.py'
+    pipeline = [dict(type='Resize', scale=(16, 16)), dict(type='PackInputs')]
+    config.write_text(f'model = {vit_simmim_cfg()!r}\n'
+                      f"custom_hooks = [dict(type='FAMTRefreshHook', pipeline={pipeline!r})]\n")
+    written = tool.main([str(config), '--digits', '0', '--variant', 'amt', '--generator-options',
+                         'throw_mode=lowest', '--out-dir', str(tmp_path / 'out'), '--panel', '48'])
+    # SimMIM: the maps figure only
+    assert [osp.basename(p) for p in written] == ['digit0_amt-throw_mode-lowest_maps.png']
+    assert _png_size(written[0]) == grid_shape(1, 5, 48)
+    assert tool.fit_caption('amt throw_mode=lowest', 48).endswith('..')
+
+
+def test_visualize_variant_options_are_checked(tmp_path, capsys):
+    tool = _visualize_tool()
+    base = [find_config(DEMO_CONFIG), '--digits', '0', '--out-dir', str(tmp_path)]
+    with pytest.raises(SystemExit):
+        tool.parse_args(base + ['--variant', 'nope'])
+    assert "unknown variant 'nope'; known variants: mae, famt, amt" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        tool.parse_args(base + ['--generator-options', 'lowest'])
+    assert 'must look like key=value' in capsys.readouterr().err
+    with pytest.raises(ValueError, match='throw_mode must be one of'):
+        tool.main(base + ['--generator-options', 'throw_mode=sideways'])
 
 
 def test_hook_sends_grids_to_the_visualizer_backends(tmp_path):
