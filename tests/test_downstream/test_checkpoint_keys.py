@@ -7,7 +7,8 @@ import torch
 from downstream_utils import ROOT
 from torch import nn
 
-from famt_mm.checkpoint import CHECKPOINT_WEIGHTS_ONLY, (
+from famt_mm.checkpoint import (
+    CHECKPOINT_WEIGHTS_ONLY,
     MMDET,
     MMSEG,
     CheckpointFileError,
