@@ -5,26 +5,13 @@ from mmpretrain.registry import MODELS
 
 from famt_mm.core import MaskPlan, plan_counts, sample_plan
 from famt_mm.testing import tiny_mae_cfg
-
-
-def _stock_cfg(famt_cfg):
-    cfg = dict(famt_cfg)
-    cfg.update(type='MAE',
-               data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3,
-                                      std=[127.5] * 3),
-               backbone=dict(famt_cfg['backbone'], type='MAEViT', mask_ratio=0.75),
-               neck=dict(famt_cfg['neck'], type='MAEPretrainDecoder'))
-    return cfg
+from famt_mm.testing.equivalence import assert_same_loss_and_grads, build_famt_and_stock, stock_cfg
 
 
 def _models():
-    torch.manual_seed(0)
-    famt = MODELS.build(tiny_mae_cfg(img_size=16, patch_size=4))
-    famt.init_weights()
-    stock = MODELS.build(_stock_cfg(tiny_mae_cfg(img_size=16, patch_size=4)))
-    missing, unexpected = stock.load_state_dict(famt.state_dict(), strict=True)
-    assert not missing and not unexpected
-    return famt, stock
+    cfg = tiny_mae_cfg(img_size=16, patch_size=4)
+    return build_famt_and_stock(cfg, stock_cfg(cfg, 'MAE', backbone=dict(type='MAEViT', mask_ratio=0.75),
+                                               neck=dict(type='MAEPretrainDecoder')))
 
 
 def test_throw_zero_equals_stock_mae_for_the_same_index_sets():
@@ -39,16 +26,7 @@ def test_throw_zero_equals_stock_mae_for_the_same_index_sets():
     torch.manual_seed(123)
     stock_loss = stock.loss(inputs, [])['loss']
     famt_loss = famt.loss(inputs, [], mask_plan=plan)['loss']
-    assert torch.allclose(famt_loss, stock_loss, rtol=1e-5, atol=1e-6)
-
-    stock_loss.backward()
-    famt_loss.backward()
-    stock_grads = dict(stock.named_parameters())
-    for name, param in famt.named_parameters():
-        if param.grad is None:
-            assert stock_grads[name].grad is None, name
-            continue
-        assert torch.allclose(param.grad, stock_grads[name].grad, rtol=1e-4, atol=1e-6), name
+    assert_same_loss_and_grads(famt, famt_loss, stock, stock_loss)
 
 
 def test_thrown_patches_are_absent_from_encoder_and_decoder_and_get_no_gradient():

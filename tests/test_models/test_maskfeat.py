@@ -6,27 +6,14 @@ from mmpretrain.structures import DataSample
 
 from famt_mm.core import MaskPlan, sample_plan
 from famt_mm.testing import tiny_maskfeat_cfg
+from famt_mm.testing.equivalence import assert_same_loss_and_grads, build_famt_and_stock, stock_cfg
 
 L = 196  # 14 x 14 patches of 4 px at 56 px
 
 
-def _stock_cfg(famt_cfg):
-    cfg = dict(famt_cfg)
-    cfg.update(type='MaskFeat',
-               data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3,
-                                      std=[127.5] * 3),
-               backbone=dict(famt_cfg['backbone'], type='MaskFeatViT'))
-    return cfg
-
-
 def _models():
-    torch.manual_seed(0)
-    famt = MODELS.build(tiny_maskfeat_cfg())
-    famt.init_weights()
-    stock = MODELS.build(_stock_cfg(tiny_maskfeat_cfg()))
-    missing, unexpected = stock.load_state_dict(famt.state_dict(), strict=True)
-    assert not missing and not unexpected
-    return famt, stock
+    cfg = tiny_maskfeat_cfg()
+    return build_famt_and_stock(cfg, stock_cfg(cfg, 'MaskFeat', backbone=dict(type='MaskFeatViT')))
 
 
 def test_throw_zero_equals_stock_maskfeat_for_the_same_masked_patches():
@@ -38,15 +25,7 @@ def test_throw_zero_equals_stock_maskfeat_for_the_same_masked_patches():
     samples = [DataSample(mask=m.reshape(14, 14)) for m in mask]
     stock_loss = stock.loss(inputs, samples)['loss']
     famt_loss = famt.loss(inputs, [], mask_plan=plan)['loss']
-    assert torch.allclose(famt_loss, stock_loss, rtol=1e-5, atol=1e-7)
-    stock_loss.backward()
-    famt_loss.backward()
-    stock_grads = dict(stock.named_parameters())
-    for name, param in famt.named_parameters():
-        if param.grad is None:
-            assert stock_grads[name].grad is None, name
-            continue
-        assert torch.allclose(param.grad, stock_grads[name].grad, rtol=1e-4, atol=1e-7), name
+    assert_same_loss_and_grads(famt, famt_loss, stock, stock_loss, atol=1e-7)
     assert famt.backbone.mask_token.grad.abs().sum() > 0
 
 

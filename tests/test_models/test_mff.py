@@ -1,32 +1,19 @@
 """FAMT-MFF against stock mmpretrain MFF; the plan reaches MFF's fused encoder."""
 import pytest
 import torch
-from mmpretrain.registry import MODELS
 
 from famt_mm.core import MaskPlan, sample_plan
 from famt_mm.testing import tiny_mff_cfg
-
-
-def _stock_cfg(famt_cfg):
-    cfg = dict(famt_cfg)
-    cfg.update(type='MFF',
-               data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3,
-                                      std=[127.5] * 3),
-               backbone=dict(famt_cfg['backbone'], type='MFFViT', mask_ratio=0.75),
-               neck=dict(famt_cfg['neck'], type='MAEPretrainDecoder'))
-    return cfg
+from famt_mm.testing.equivalence import assert_same_loss_and_grads, build_famt_and_stock, stock_cfg
 
 
 def _models():
-    torch.manual_seed(0)
-    famt = MODELS.build(tiny_mff_cfg())
-    famt.init_weights()
-    with torch.no_grad():  # unequal fusion weights, so that a swapped level would show
-        famt.backbone.proj_weights.copy_(torch.tensor([0.3, 1.2]).view(-1, 1, 1, 1))
-    stock = MODELS.build(_stock_cfg(tiny_mff_cfg()))
-    missing, unexpected = stock.load_state_dict(famt.state_dict(), strict=True)
-    assert not missing and not unexpected
-    return famt, stock
+    cfg = tiny_mff_cfg()
+    stock = stock_cfg(cfg, 'MFF', backbone=dict(type='MFFViT', mask_ratio=0.75),
+                      neck=dict(type='MAEPretrainDecoder'))
+    # unequal fusion weights, so that a swapped level would show
+    return build_famt_and_stock(cfg, stock, prepare=lambda famt: famt.backbone.proj_weights.copy_(
+        torch.tensor([0.3, 1.2]).view(-1, 1, 1, 1)))
 
 
 def test_throw_zero_equals_stock_mff_for_the_same_index_sets():
@@ -40,16 +27,9 @@ def test_throw_zero_equals_stock_mff_for_the_same_index_sets():
     stock_losses = stock.loss(inputs, [])
     famt_losses = famt.loss(inputs, [], mask_plan=plan)
     assert set(famt_losses) == set(stock_losses) == {'loss', 'weight_0', 'weight_1'}
-    for key in stock_losses:
+    for key in ('weight_0', 'weight_1'):
         assert torch.allclose(famt_losses[key], stock_losses[key], rtol=1e-5, atol=1e-6), key
-    stock_losses['loss'].backward()
-    famt_losses['loss'].backward()
-    stock_grads = dict(stock.named_parameters())
-    for name, param in famt.named_parameters():
-        if param.grad is None:
-            assert stock_grads[name].grad is None, name
-            continue
-        assert torch.allclose(param.grad, stock_grads[name].grad, rtol=1e-4, atol=1e-6), name
+    assert_same_loss_and_grads(famt, famt_losses['loss'], stock, stock_losses['loss'])
     assert famt.backbone.proj_weights.grad.abs().sum() > 0  # the fusion is trained
 
 

@@ -7,24 +7,14 @@ from mmpretrain.registry import MODELS
 from famt_mm.core import MaskPlan, frequency_factor, sample_plan
 from famt_mm.models import score_images
 from famt_mm.testing import tiny_spark_cfg
+from famt_mm.testing.equivalence import assert_same_loss_and_grads, build_famt_and_stock, stock_cfg
 
 UNITS = 16  # 4 x 4 units of 32 px at 128 px
 
 
-def _stock_cfg(famt_cfg):
-    return dict(famt_cfg, type='SparK',
-                data_preprocessor=dict(type='SelfSupDataPreprocessor', mean=[127.5] * 3,
-                                       std=[127.5] * 3))
-
-
 def _models():
-    torch.manual_seed(0)
-    famt = MODELS.build(tiny_spark_cfg())
-    famt.init_weights()
-    stock = MODELS.build(_stock_cfg(tiny_spark_cfg()))
-    missing, unexpected = stock.load_state_dict(famt.state_dict(), strict=True)
-    assert not missing and not unexpected
-    return famt, stock
+    cfg = tiny_spark_cfg()
+    return build_famt_and_stock(cfg, stock_cfg(cfg, 'SparK'))
 
 
 def test_same_active_units_equal_stock_spark():
@@ -37,15 +27,7 @@ def test_same_active_units_equal_stock_spark():
     torch.manual_seed(5)
     stock_loss = stock.loss(inputs, [])['loss']
     famt_loss = famt.loss(inputs, [], mask_plan=plan)['loss']
-    assert torch.allclose(famt_loss, stock_loss, rtol=1e-5, atol=1e-6)
-    stock_loss.backward()
-    famt_loss.backward()
-    stock_grads = dict(stock.named_parameters())
-    for name, param in famt.named_parameters():
-        if param.grad is None:
-            assert stock_grads[name].grad is None, name
-            continue
-        assert torch.allclose(param.grad, stock_grads[name].grad, rtol=1e-4, atol=1e-6), name
+    assert_same_loss_and_grads(famt, famt_loss, stock, stock_loss)
 
 
 def test_the_plan_visible_units_are_the_only_pixels_the_encoder_sees():
