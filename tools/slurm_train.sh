@@ -5,10 +5,8 @@
 # PYTHON (the interpreter). Without WORK_DIR, mmengine's default work_dirs/<config name> is used. Runs from
 # the caller's working directory.
 set -euo pipefail
-if [[ $# -lt 3 ]]; then
-  echo "usage: bash $0 PARTITION JOB_NAME CONFIG [WORK_DIR] [train.py arguments ...]" >&2
-  exit 2
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/_launch_env.sh"
+need_args 3 "PARTITION JOB_NAME CONFIG [WORK_DIR] [train.py arguments ...]" "$@"
 PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
@@ -22,9 +20,7 @@ GPUS=${GPUS:-8}
 GPUS_PER_NODE=${GPUS_PER_NODE:-8}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 read -r -a SRUN_EXTRA <<< "${SRUN_ARGS:-}"
-PYTHON=${PYTHON:-python}
-TOOLS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PYTHONPATH="$(dirname "$TOOLS")${PYTHONPATH:+:$PYTHONPATH}" exec srun -p "$PARTITION" \
+exec srun -p "$PARTITION" \
   --job-name="$JOB_NAME" \
   --gres=gpu:"$GPUS_PER_NODE" \
   --ntasks="$GPUS" \
