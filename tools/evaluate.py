@@ -25,6 +25,7 @@ from mmengine.config import DictAction
 import famt_mm  # noqa: F401  (registers FAMT modules; makes mmengine checkpoints load on torch >= 2.6)
 from famt_mm.checkpoint import CheckpointFileError, read_checkpoint, unwrap_state_dict
 from famt_mm.evaluation.protocol import DATASETS, PROTOCOLS, evaluate, find_checkpoint
+from famt_mm.utils.cli import run_cli
 
 
 class InputError(ValueError):
@@ -85,12 +86,7 @@ def main(argv=None) -> dict:
 
 def cli(argv=None) -> int:
     """``main`` with the exit status: 1, and a message naming the path, on an unusable input."""
-    try:
-        main(argv)
-    except InputError as error:
-        print(f'evaluate: error: {error}', file=sys.stderr)
-        return 1
-    return 0
+    return run_cli(main, argv, InputError, 'evaluate')
 
 
 if __name__ == '__main__':

@@ -220,12 +220,8 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
 
 def cli(argv: Optional[List[str]] = None) -> int:
     """``main`` with the exit status: 1, and a message naming the file, on an unusable input."""
-    try:
-        main(argv)
-    except InputError as error:
-        print(f'visualize: error: {error}', file=sys.stderr)
-        return 1
-    return 0
+    from famt_mm.utils.cli import run_cli  # famt_mm loads on use, as in main
+    return run_cli(main, argv, InputError, 'visualize')
 
 
 if __name__ == '__main__':
