@@ -17,12 +17,21 @@ from .compat import CHECKPOINT_WEIGHTS_ONLY, allow_mmengine_checkpoints, load_mm
 from .coverage import KeyReport, KeyRules, NotPretrained, key_coverage, renamed_tensors
 from .initializer import CheckPretrainedKeys, check_state_dict_covers
 from .loading import CheckpointFileError, backbone_state_dict, read_checkpoint, unwrap_state_dict
-from .targets import MMDET, MMSEG, TARGETS, TargetSpec, check_loadable, target_spec, vit_backbone_state
+from .targets import (
+                      MMDET,
+                      MMSEG,
+                      TARGETS,
+                      TargetSpec,
+                      check_loadable,
+                      read_loadable,
+                      target_spec,
+                      vit_backbone_state,
+)
 
 __all__ = [
     'CHECKPOINT_WEIGHTS_ONLY', 'allow_mmengine_checkpoints', 'load_mmengine_checkpoint',
     'KeyReport', 'KeyRules', 'NotPretrained', 'key_coverage',
     'renamed_tensors', 'CheckPretrainedKeys', 'check_state_dict_covers', 'CheckpointFileError',
     'backbone_state_dict', 'read_checkpoint', 'unwrap_state_dict', 'MMDET', 'MMSEG', 'TARGETS',
-    'TargetSpec', 'check_loadable', 'target_spec', 'vit_backbone_state'
+    'TargetSpec', 'check_loadable', 'read_loadable', 'target_spec', 'vit_backbone_state'
 ]

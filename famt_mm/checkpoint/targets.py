@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Dict, List, Mapping, Tuple
 
 import torch
+from mmengine.logging import print_log
 
 from .coverage import KeyReport, KeyRules, NotPretrained, Renames, key_coverage
+from .loading import read_checkpoint, unwrap_state_dict
 
 #: every key of an mmpretrain VisionTransformer-family backbone (VisionTransformer, MAEViT, FAMTMAEViT,
 #: a SimMIM ViT with its mask token), without the ``backbone.`` prefix
@@ -145,3 +147,25 @@ def check_loadable(state_dict: Mapping[str, torch.Tensor], expected: Mapping[str
                          + '; '.join(problems)
                          + '. Export the pretraining checkpoint with tools/export_backbone.py.')
     return report
+
+
+def read_loadable(path: str, expected: Mapping[str, torch.Tensor], spec: TargetSpec, setting: str,
+                  user: str) -> Tuple[Dict[str, torch.Tensor], KeyReport]:
+    """Read an exported backbone checkpoint and :func:`check_loadable` it; log the tensors left unused.
+
+    Args:
+        path (str): The checkpoint file.
+        expected (Mapping[str, Tensor]): The target backbone's own state dict.
+        spec (TargetSpec): The target (:data:`MMDET` or :data:`MMSEG`).
+        setting (str): The config setting that named ``path``, for the error messages.
+        user (str): What uses the backbone in the log line, e.g. ``'the detector'``.
+
+    Returns:
+        tuple[dict, KeyReport]: The checkpoint's state dict and its key report.
+    """
+    state_dict, _ = unwrap_state_dict(read_checkpoint(path, setting=setting), path)
+    report = check_loadable(state_dict, expected, spec, where=path)
+    if report.unexpected:
+        print_log(f'{path}: ignored {len(report.unexpected)} tensors {user} does not use: '
+                  f'{", ".join(report.unexpected[:8])}', logger='current', level=30)
+    return state_dict, report

@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 from mmseg.models.backbones import MAE
 from mmseg.registry import MODELS
 
-from ..checkpoint import MMSEG, check_loadable, read_checkpoint, unwrap_state_dict
+from ..checkpoint import MMSEG, read_loadable
 
 
 @MODELS.register_module()
@@ -29,12 +29,8 @@ class CheckedMAE(MAE):
             path = self.init_cfg['checkpoint']
             # read twice (here and in MAE.init_weights): the check stays a check, mmseg's loading stays
             # mmseg's
-            checkpoint = read_checkpoint(path, setting='CheckedMAE init_cfg.checkpoint')
-            state_dict, _ = unwrap_state_dict(checkpoint, path)
-            report = check_loadable(state_dict, self.state_dict(), MMSEG, where=path)
-            if report.unexpected:
-                print_log(f'{path}: ignored {len(report.unexpected)} tensors the segmentor does not '
-                          f'use: {", ".join(report.unexpected[:8])}', logger='current', level=30)
+            _, report = read_loadable(path, self.state_dict(), MMSEG,
+                                      setting='CheckedMAE init_cfg.checkpoint', user='the segmentor')
             print_log(f'{path}: {len(report.matched) + len(report.resized)} pretrained tensors, '
                       f'{len(report.not_pretrained)} layer scales / relative position biases at their '
                       f'neutral start', logger='current')

@@ -20,7 +20,7 @@ from mmpretrain.models.backbones.vit_sam import Attention, window_partition, win
 from mmpretrain.models.utils import resize_pos_embed
 from torch import nn
 
-from ...checkpoint import MMDET, check_loadable, read_checkpoint, unwrap_state_dict
+from ...checkpoint import MMDET, read_loadable
 
 
 class Mlp(nn.Module):
@@ -175,12 +175,8 @@ class PlainViT(BaseModule):
 
     def load_pretrained(self, checkpoint: str) -> None:
         """Load an exported backbone; ValueError if any weight but the position tables is missing."""
-        loaded = read_checkpoint(checkpoint, setting='PlainViT init_cfg.checkpoint')
-        state_dict, _ = unwrap_state_dict(loaded, checkpoint)
-        report = check_loadable(state_dict, self.state_dict(), MMDET, where=checkpoint)
-        if report.unexpected:
-            print_log(f'{checkpoint}: ignored {len(report.unexpected)} tensors the detector does not '
-                      f'use: {", ".join(report.unexpected[:8])}', logger='current', level=30)
+        state_dict, report = read_loadable(checkpoint, self.state_dict(), MMDET,
+                                           setting='PlainViT init_cfg.checkpoint', user='the detector')
         self.load_state_dict({k: state_dict[k] for k in report.matched}, strict=False)
         print_log(f'{checkpoint}: loaded {len(report.matched)} pretrained tensors; '
                   f'{len(report.not_pretrained)} relative position tables start at zero',
