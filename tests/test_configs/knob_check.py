@@ -164,15 +164,6 @@ def _augment(field: str) -> Callable[[Any, Any], Iterator[Use]]:
     return rule
 
 
-def _pipeline(*paths: str) -> Callable[[Any, Any], Iterator[Use]]:
-    def rule(cfg, value):
-        for path in paths:
-            found = get(cfg, path)
-            if found is not MISSING:
-                yield path, _plain(found), _plain(value)
-    return rule
-
-
 def _hook_pipelines(hook_type: str) -> Callable[[Any, Any], Iterator[Use]]:
     def rule(cfg, value):
         for where, hook in _hooks(cfg, hook_type):
@@ -251,7 +242,7 @@ RULES: List[Tuple[Tuple[str, ...], Callable[..., Iterator[Use]]]] = [
     (('fill_color',), _augment('fill_color')),
     (('fill_std',), _augment('fill_std')),
     # pipelines kept as top-level names must be the ones in use
-    (('train_pipeline',), _pipeline('train_dataloader.dataset.pipeline')),
+    (('train_pipeline',), _same('train_dataloader.dataset.pipeline')),
     (('score_pipeline',), _hook_pipelines('FAMTRefreshHook')),
     (('whole_image_pipeline',), _probe_pipelines),
     # benchmarks: the pretraining checkpoint
