@@ -6,6 +6,8 @@ import numpy as np
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from .utils import check_split_and_root
+
 STL10_CATEGORIES = ('airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey', 'ship',
                     'truck')
 
@@ -37,10 +39,8 @@ class STL10(BaseDataset):
     IMG_SHAPE = (3, 96, 96)  # channel, then column-major (width, height)
 
     def __init__(self, data_root: str = '', split: str = 'train', **kwargs):
-        if split not in self.SPLITS:
-            raise ValueError(f'STL10: split must be one of {tuple(self.SPLITS)}, got {split!r}')
-        if not data_root:
-            raise ValueError('STL10: set data_root to the folder that holds stl10_binary/')
+        check_split_and_root('STL10', split, self.SPLITS, data_root,
+                             'the folder that holds stl10_binary/')
         self.split = split
         self._images: Dict[str, np.ndarray] = {}  # memory maps, opened per process on first use
         super().__init__(ann_file='', data_root=data_root, **kwargs)

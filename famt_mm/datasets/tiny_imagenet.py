@@ -6,6 +6,8 @@ from typing import List
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from .utils import check_split_and_root
+
 
 @DATASETS.register_module()
 class TinyImageNet(BaseDataset):
@@ -31,10 +33,8 @@ class TinyImageNet(BaseDataset):
     IMG_EXTENSIONS = ('.jpeg', '.jpg', '.png')
 
     def __init__(self, data_root: str = '', split: str = 'train', **kwargs):
-        if split not in self.SPLITS:
-            raise ValueError(f'TinyImageNet: split must be one of {self.SPLITS}, got {split!r}')
-        if not data_root:
-            raise ValueError('TinyImageNet: set data_root to the tiny-imagenet-200 folder')
+        check_split_and_root('TinyImageNet', split, self.SPLITS, data_root,
+                             'the tiny-imagenet-200 folder')
         self.split = split
         wnids_file = osp.join(data_root, 'wnids.txt')
         if not osp.isfile(wnids_file):

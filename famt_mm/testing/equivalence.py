@@ -60,3 +60,14 @@ def assert_same_loss_and_grads(famt: nn.Module, famt_loss: torch.Tensor, stock: 
             assert stock_params[name].grad is None, name
             continue
         assert torch.allclose(param.grad, stock_params[name].grad, rtol=1e-4, atol=atol), name
+
+
+def replay_random_plan(seed: int, batch: int, length: int, n_visible: int):
+    """The plan of a stock model that keeps the first ``n_visible`` of ``torch.rand(B, L).argsort``
+    (MAE's ``random_masking``, SparK's active units), with the global seed set back to ``seed`` so
+    that the stock model's own draw, made next, gives the very same index sets."""
+    from ..core import MaskPlan
+    torch.manual_seed(seed)
+    order = torch.rand(batch, length).argsort(dim=1)
+    torch.manual_seed(seed)
+    return MaskPlan(visible=order[:, :n_visible], masked=order[:, n_visible:], thrown=order[:, :0])

@@ -3,9 +3,14 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
-from famt_mm.core import MaskPlan, plan_counts, sample_plan
+from famt_mm.core import plan_counts, sample_plan
 from famt_mm.testing import tiny_mae_cfg
-from famt_mm.testing.equivalence import assert_same_loss_and_grads, build_famt_and_stock, stock_cfg
+from famt_mm.testing.equivalence import (
+    assert_same_loss_and_grads,
+    build_famt_and_stock,
+    replay_random_plan,
+    stock_cfg,
+)
 
 
 def _models():
@@ -19,11 +24,7 @@ def test_throw_zero_equals_stock_mae_for_the_same_index_sets():
     inputs = torch.randn(3, 3, 16, 16)
     num_patches, len_keep = 16, 4
     # stock MAEViT draws torch.rand(B, L) first: replay it to get the same index sets
-    torch.manual_seed(123)
-    ids_shuffle = torch.rand(3, num_patches).argsort(dim=1)
-    plan = MaskPlan(visible=ids_shuffle[:, :len_keep], masked=ids_shuffle[:, len_keep:],
-                    thrown=ids_shuffle[:, :0])
-    torch.manual_seed(123)
+    plan = replay_random_plan(123, 3, num_patches, len_keep)
     stock_loss = stock.loss(inputs, [])['loss']
     famt_loss = famt.loss(inputs, [], mask_plan=plan)['loss']
     assert_same_loss_and_grads(famt, famt_loss, stock, stock_loss)

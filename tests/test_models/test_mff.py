@@ -2,9 +2,14 @@
 import pytest
 import torch
 
-from famt_mm.core import MaskPlan, sample_plan
+from famt_mm.core import sample_plan
 from famt_mm.testing import tiny_mff_cfg
-from famt_mm.testing.equivalence import assert_same_loss_and_grads, build_famt_and_stock, stock_cfg
+from famt_mm.testing.equivalence import (
+    assert_same_loss_and_grads,
+    build_famt_and_stock,
+    replay_random_plan,
+    stock_cfg,
+)
 
 
 def _models():
@@ -20,10 +25,7 @@ def test_throw_zero_equals_stock_mff_for_the_same_index_sets():
     famt, stock = _models()
     inputs = torch.randn(3, 3, 16, 16)
     # stock MFFViT draws torch.rand(B, L) first (MAE's random_masking): replay it
-    torch.manual_seed(7)
-    ids_shuffle = torch.rand(3, 16).argsort(dim=1)
-    plan = MaskPlan(visible=ids_shuffle[:, :4], masked=ids_shuffle[:, 4:], thrown=ids_shuffle[:, :0])
-    torch.manual_seed(7)
+    plan = replay_random_plan(7, 3, 16, 4)
     stock_losses = stock.loss(inputs, [])
     famt_losses = famt.loss(inputs, [], mask_plan=plan)
     assert set(famt_losses) == set(stock_losses) == {'loss', 'weight_0', 'weight_1'}

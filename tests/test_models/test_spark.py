@@ -4,10 +4,15 @@ import pytest
 import torch
 from mmpretrain.registry import MODELS
 
-from famt_mm.core import MaskPlan, frequency_factor, sample_plan
+from famt_mm.core import frequency_factor, sample_plan
 from famt_mm.models import score_images
 from famt_mm.testing import tiny_spark_cfg
-from famt_mm.testing.equivalence import assert_same_loss_and_grads, build_famt_and_stock, stock_cfg
+from famt_mm.testing.equivalence import (
+    assert_same_loss_and_grads,
+    build_famt_and_stock,
+    replay_random_plan,
+    stock_cfg,
+)
 
 UNITS = 16  # 4 x 4 units of 32 px at 128 px
 
@@ -21,10 +26,7 @@ def test_same_active_units_equal_stock_spark():
     famt, stock = _models()
     inputs = torch.randn(2, 3, 128, 128)
     # stock SparK draws torch.rand(B, f * f) and keeps the first round(16 * 0.4) = 6 as active
-    torch.manual_seed(5)
-    order = torch.rand(2, UNITS).argsort(dim=1)
-    plan = MaskPlan(visible=order[:, :6], masked=order[:, 6:], thrown=order[:, :0])
-    torch.manual_seed(5)
+    plan = replay_random_plan(5, 2, UNITS, 6)
     stock_loss = stock.loss(inputs, [])['loss']
     famt_loss = famt.loss(inputs, [], mask_plan=plan)['loss']
     assert_same_loss_and_grads(famt, famt_loss, stock, stock_loss)
