@@ -7,11 +7,9 @@ import sys
 
 import pytest
 import torch
+from downstream_utils import require_mmdet_and_mmseg
 
-# mmdet and mmseg (which need mmcv's compiled ops) are installed in the main test environment only
-for _package in ('mmdet', 'mmseg'):
-    pytest.importorskip(_package, reason=f'{_package} is not installed: the downstream tests run in the '
-                                         'main environment (tools/setup_env.sh full)')
+require_mmdet_and_mmseg()  # before the imports below, which need them
 
 from downstream_utils import (
     DET_CONFIG,
