@@ -3,6 +3,7 @@
 Importable from test modules, helper scripts and spawned DDP workers alike (no pytest needed).
 """
 import copy
+import importlib.util
 import uuid
 
 from ..utils.configs import find_config
@@ -136,3 +137,12 @@ def tiny_spark_cfg(img_size: int = 128, mask_generator: dict = None) -> dict:
                   norm_cfg=dict(type='BN'), last_act=False),
         head=dict(type='SparKPretrainHead', patch_size=32,
                   loss=dict(type='PixelReconstructionLoss', criterion='L2')))
+
+
+def load_script(path: str, name: str):
+    """The module of a tool script (``tools/*.py`` are scripts, not package modules), for tests that
+    call its ``parse_args`` / ``main`` in-process."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

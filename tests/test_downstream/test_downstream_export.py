@@ -1,6 +1,5 @@
 """The export tool: pretraining checkpoints to mmdet's PlainViT and mmseg's MAE, checked key by key and
 value by value, and its refusals."""
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from downstream_utils import (
 )
 
 from famt_mm.downstream.export import ExportError, build_target_backbone, export_backbone
+from famt_mm.testing import load_script
 
 
 def vitdet_name(key: str) -> str:
@@ -259,9 +259,7 @@ def test_the_command_line_tool_reports_and_refuses(famt, tmp_path, capsys):
     tiny = ['model.backbone.embed_dims=32', 'model.backbone.depth=4', 'model.backbone.num_heads=4',
             'model.backbone.mlp_ratio=2.0', 'model.backbone.pretrain_img_size=64',
             'model.backbone.global_block_indexes=[1,3]', 'model.neck.in_channels=32']
-    spec = importlib.util.spec_from_file_location('export_backbone_tool', EXPORT_TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script(EXPORT_TOOL, 'export_backbone_tool')
     out = str(tmp_path / 'det.pth')
     assert tool.main([famt[0], DET_CONFIG, out, '--cfg-options', *tiny]) == 0
     printed = capsys.readouterr().out
@@ -305,9 +303,7 @@ def test_bad_pyramid_settings_raise(kwargs, match):
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('export_backbone_tool', EXPORT_TOOL)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script(EXPORT_TOOL, 'export_backbone_tool')
     return tool
 
 

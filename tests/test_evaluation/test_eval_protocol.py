@@ -1,7 +1,6 @@
 """A tiny FAMT-MAE pretraining checkpoint goes through the evaluation protocol: it loads into the
 probe and fine-tune models with every backbone key matched, wrong checkpoints fail loudly, and
 tools/evaluate.py probes, fine-tunes and writes the results-table row."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -24,6 +23,7 @@ from famt_mm.evaluation.protocol import (
     render_markdown,
     update_table,
 )
+from famt_mm.testing import load_script
 
 pytestmark = pytest.mark.slow
 
@@ -184,10 +184,7 @@ def test_table_rows_are_replaced_per_checkpoint_and_dataset(tmp_path):
 
 
 def test_evaluate_tool_probes_fine_tunes_and_writes_the_row(pretrained, tmp_path):
-    spec = importlib.util.spec_from_file_location('famt_evaluate',
-                                                  osp.join(ROOT, 'tools', 'evaluate.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script(osp.join(ROOT, 'tools', 'evaluate.py'), 'famt_evaluate')
     table = str(tmp_path / 'results')
     options = ['train_cfg.max_epochs=1', 'train_dataloader.batch_size=4',
                'val_dataloader.batch_size=5', 'test_dataloader.batch_size=5']

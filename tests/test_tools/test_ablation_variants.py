@@ -1,5 +1,4 @@
 """The variant registry of the accuracy-for-time tool and its command-line checks (no training)."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -19,16 +18,13 @@ from famt_mm.benchmark.accuracy_for_time import (
     split_top_level,
     variant_generator,
 )
-from famt_mm.testing import DEMO_CONFIG
+from famt_mm.testing import DEMO_CONFIG, load_script
 from famt_mm.utils.configs import find_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
 SIMMIM_CONFIG = 'famt/pretrain/famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py'
 
-spec = importlib.util.spec_from_file_location('famt_tool_aft_variants',
-                                              osp.join(ROOT, 'tools', 'demo_accuracy_for_time.py'))
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
+tool = load_script(osp.join(ROOT, 'tools', 'demo_accuracy_for_time.py'), 'famt_tool_aft_variants')
 
 FAMT = dict(mask_ratio=0.45, throw_ratio=0.40, warmup_mask_ratio=0.75,
             count_rounding='floor_cumulative', throw_mode='middle', weight_source='fused',

@@ -1,5 +1,4 @@
 """tools/demo_accuracy_for_time.py: the methods' configs, the schedule change, a short run."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -9,17 +8,14 @@ from mmengine.config import Config
 from famt_mm.benchmark.accuracy_for_time import VARIANTS, famt_mae, plain_mae, set_epochs
 from famt_mm.checkpoint import load_mmengine_checkpoint
 from famt_mm.engine import CHECKPOINT_KEY
-from famt_mm.testing import DEMO_CONFIG
+from famt_mm.testing import DEMO_CONFIG, load_script
 from famt_mm.utils.configs import find_config
 
 pytestmark = pytest.mark.slow
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
 
-spec = importlib.util.spec_from_file_location('famt_tool_aft',
-                                              osp.join(ROOT, 'tools', 'demo_accuracy_for_time.py'))
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
+tool = load_script(osp.join(ROOT, 'tools', 'demo_accuracy_for_time.py'), 'famt_tool_aft')
 
 
 def test_plain_mae_is_the_demo_with_random_075_masking_and_no_refresh():

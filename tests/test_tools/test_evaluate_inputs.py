@@ -1,19 +1,17 @@
 """tools/evaluate.py refuses a pretraining path, config or data root it cannot use, naming it, with exit
 status 1, before anything is trained or written."""
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
 
+from famt_mm.testing import load_script
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('famt_tool_evaluate',
-                                                  osp.join(ROOT, 'tools', 'evaluate.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script(osp.join(ROOT, 'tools', 'evaluate.py'), 'famt_tool_evaluate')
     return tool
 
 

@@ -1,6 +1,5 @@
 """FAMT figures: maps and plan, MAE reconstructions, the visualize tool and the training hook."""
 import glob
-import importlib.util
 import os.path as osp
 
 import cv2
@@ -12,7 +11,7 @@ from mmpretrain.registry import MODELS
 
 from famt_mm.core import sample_plan
 from famt_mm.engine import FAMTVisualizationHook
-from famt_mm.testing import DEMO_CONFIG, demo_cfg, tiny_mae_cfg, vit_simmim_cfg
+from famt_mm.testing import DEMO_CONFIG, demo_cfg, load_script, tiny_mae_cfg, vit_simmim_cfg
 from famt_mm.utils.configs import find_config
 from famt_mm.visualization import PLAN_COLORS, draw_plan, famt_figures, grid_shape, plan_overlay, reconstruct
 
@@ -105,10 +104,7 @@ def test_visualize_tool_writes_valid_pngs_of_the_expected_size(tmp_path):
 
 
 def _visualize_tool():
-    spec = importlib.util.spec_from_file_location('famt_tool_visualize',
-                                                  osp.join(ROOT, 'tools', 'visualize.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_script(osp.join(ROOT, 'tools', 'visualize.py'), 'famt_tool_visualize')
     return tool
 
 
