@@ -1,7 +1,8 @@
 """Side-by-side training-step benchmark: stock mmpretrain MAE against FAMT-MAE, in one process.
 
     python tools/benchmark.py [--arch b] [--img-size 224] [--batch-size 8] [--iters 10] [--warmup 2]
-        [--device cpu|cuda] [--amp] [--pairs mae] [--out benchmark.json]
+        [--device cpu|cuda] [--amp] [--compile] [--optimizer fused|foreach|config] [--pairs mae]
+        [--out benchmark.json]
 
 Both models are built from their configs (mmpretrain's stock MAE config and configs/famt/*.py),
 shrunk only where the options say (ViT arch, input size). After ``--warmup`` untimed steps the
@@ -22,6 +23,14 @@ per method:
   ``FAMTDataPreprocessor.sample_mask_plan`` (warp + sampling) on the guided batch as a share of the
   FAMT step.
 
+``--compile`` wraps each method's ``train_step`` in ``torch.compile`` as mmengine's Runner does with
+``compile=True``, and reports whether anything was compiled again during the timed steps (they cycle
+through batches with different sample indices, crops and flips). ``--optimizer`` picks AdamW's
+implementation through the optimizer config, for both methods alike: ``fused`` (the default: one
+kernel over all parameters, on CPU and GPU), ``foreach``, or ``config`` (the configs' own setting:
+torch's per-tensor loop on CPU).
+The end-to-end benchmark (real data, loader, hooks, refresh) is ``tools/benchmark_e2e.py``.
+
 A table goes to stdout, everything (with the machine and the date) to ``--out`` as JSON.
 """
 import argparse
@@ -34,7 +43,7 @@ from typing import List, Optional
 import torch
 
 from famt_mm.benchmark.measure import machine_info
-from famt_mm.benchmark.step import PAIRS, TARGETS, format_table, run_pair, vit_embed_dims
+from famt_mm.benchmark.step import OPTIMIZER_IMPLS, PAIRS, TARGETS, format_table, run_pair, vit_embed_dims
 
 
 def parse_args(argv: Optional[List[str]] = None):
@@ -50,6 +59,11 @@ def parse_args(argv: Optional[List[str]] = None):
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--amp', action='store_true',
                         help="mixed precision as the configs' AmpOptimWrapper (GPU only)")
+    parser.add_argument('--compile', action='store_true',
+                        help="torch.compile each method's train_step (mmengine's compile=True)")
+    parser.add_argument('--optimizer', default='fused', choices=OPTIMIZER_IMPLS,
+                        help="AdamW implementation for both methods, set through the optimizer config: "
+                             "torch's fused or foreach kernels, or the config's own")
     parser.add_argument('--pairs', nargs='+', default=list(PAIRS), help=f'of {list(PAIRS)}')
     parser.add_argument('--profile', action='store_true',
                         help='also profile one step per method (phases and top ops)')
@@ -61,6 +75,9 @@ def parse_args(argv: Optional[List[str]] = None):
             parser.error(f'--{name.replace("_", "-")} must be >= 1, got {getattr(args, name)}')
     if args.warmup < 0:
         parser.error(f'--warmup must be >= 0, got {args.warmup}')
+    if args.compile and args.warmup < 1:
+        parser.error('--compile needs --warmup >= 1: the first step compiles, and recompilation '
+                     'is checked on the timed steps after it')
     if args.score_batch_size is None:
         args.score_batch_size = args.batch_size
     elif args.score_batch_size < 1:
@@ -104,7 +121,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         machine=machine_info(args.device),
         settings=dict(arch=args.arch, img_size=args.img_size, batch_size=args.batch_size,
                       score_batch_size=args.score_batch_size, iters=args.iters,
-                      warmup=args.warmup, amp=args.amp, seed=args.seed,
+                      warmup=args.warmup, amp=args.amp, compile=args.compile,
+                      optimizer=args.optimizer, seed=args.seed,
                       torch_threads=torch.get_num_threads()),
         targets=TARGETS,
         pairs={})

@@ -37,6 +37,14 @@ def count_flops(fn: Callable[[], object]) -> int:
     return int(counter.get_total_flops())
 
 
+def compile_counts() -> dict:
+    """Frames torch.compile (dynamo) has converted so far and the graphs it made: unchanged between
+    two calls means every step in between ran already-compiled code (no recompilation)."""
+    from torch._dynamo.utils import counters
+    return dict(frames=int(counters['frames']['total']),
+                graphs=int(counters['stats']['unique_graphs']))
+
+
 def _rss_bytes() -> int:
     with open('/proc/self/statm') as f:
         return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
@@ -117,6 +125,22 @@ def profile_step(fn: Callable[[], object], model, optim_wrapper, device: torch.d
     ops = sorted((e for e in events if not e.key.startswith('phase: ')), key=self_time, reverse=True)
     return dict(clock='device' if on_device else 'cpu', phases_s=phases,
                 top_ops=[dict(op=e.key, self_s=self_time(e) / 1e6, calls=e.count) for e in ops[:top]])
+
+
+def format_profile(r: dict) -> str:
+    """Phase times of the profiled step side by side, then each method's top ops by self time."""
+    base, famt = r['profile'][r['baseline']], r['profile'][r['famt']]
+    lines = [f'| profiled step ({base["clock"]} time) | {r["baseline"]} s | {r["famt"]} s | ratio |',
+             '|---|---:|---:|---:|']
+    for phase, seconds in base['phases_s'].items():
+        other = famt['phases_s'].get(phase, 0.0)
+        ratio = f'{other / seconds:.3f}' if seconds > 0 else ''
+        lines.append(f'| {phase} | {seconds:.3f} | {other:.3f} | {ratio} |')
+    for name in (r['baseline'], r['famt']):
+        ops = r['profile'][name]['top_ops']
+        lines += ['', f'{name}: ops with most self time',
+                  *(f'  {o["self_s"]:8.3f} s  {o["calls"]:6d} x  {o["op"]}' for o in ops)]
+    return '\n'.join(lines)
 
 
 def summary(seconds: List[float]) -> dict:
