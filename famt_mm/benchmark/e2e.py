@@ -23,7 +23,7 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from .measure import synchronize
+from .measure import eager_around_model, synchronize
 from .step import Method, configure_optim_wrapper, load_config, shrink_model_cfg
 
 #: options of ``--tiny``: a small encoder and decoder at 64 px, for testing the tools on a CPU
@@ -45,7 +45,8 @@ class E2EOptions:
         arch (str), img_size (int): encoder arch and input size (the configs': ``b``, 224).
         tiny_decoder (bool): shrink MAE's decoder to :data:`TINY_DECODER` (tests, ``--tiny``).
         amp (bool): the configs' ``AmpOptimWrapper`` (GPU); else fp32.
-        compile (bool): mmengine's ``compile=True`` (``torch.compile`` of ``train_step``).
+        compile (bool): mmengine's ``compile=True`` (``torch.compile`` of ``train_step``), the data
+            preprocessor and the optimizer step kept eager (:class:`EagerAroundModel`).
         optimizer (str): AdamW implementation, see :data:`.step.OPTIMIZER_IMPLS`.
         work_dir (str): parent of each run's work_dir (removed after the run).
         seed (int): the runs' random seed.
@@ -116,6 +117,16 @@ def prepare_cfg(method: Method, opts: E2EOptions, tag: str):
     cfg.log_level = 'WARNING'
     cfg.launcher = 'none'
     return cfg, schedule
+
+
+class EagerAroundModel(Hook):
+    """Runs :func:`.measure.eager_around_model` once the Runner has built the optimizer wrapper
+    (``runner.train()`` builds it, then compiles ``train_step`` lazily, at the first step)."""
+    priority = 'VERY_HIGH'
+
+    def before_train(self, runner) -> None:
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        eager_around_model(model, runner.optim_wrapper)
 
 
 class EpochTimer(Hook):
@@ -215,6 +226,8 @@ def run_method(method: Method, opts: E2EOptions, tag: str, log: Callable[[str], 
     cfg, schedule = prepare_cfg(method, opts, tag)
     start = time.perf_counter()
     runner = Runner.from_cfg(cfg)
+    if opts.compile:
+        runner.register_hook(EagerAroundModel())
     timer = EpochTimer()
     runner.register_hook(timer)
     build_s = time.perf_counter() - start

@@ -38,7 +38,16 @@ import numpy as np
 import torch
 
 from ..utils.configs import find_config
-from .measure import compile_counts, count_flops, format_profile, peak_memory, profile_step, summary, timed
+from .measure import (
+    compile_counts,
+    count_flops,
+    eager_around_model,
+    format_profile,
+    peak_memory,
+    profile_step,
+    summary,
+    timed,
+)
 
 
 @dataclass
@@ -156,7 +165,8 @@ def build(method: Method, args, device: torch.device) -> Built:
     """Model and optimizer wrapper of ``method`` built from its config as mmengine's Runner does.
 
     With ``args.compile``, ``train_step`` is wrapped in ``torch.compile`` as the Runner's ``compile``
-    option does.
+    option does, the data preprocessor and the optimizer step kept eager
+    (:func:`.measure.eager_around_model`).
     """
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import init_default_scope
@@ -179,6 +189,7 @@ def build(method: Method, args, device: torch.device) -> Built:
     optim_wrapper = build_optim_wrapper(model, optim_cfg)
     eager_train_step = model.train_step
     if getattr(args, 'compile', False):
+        eager_around_model(model, optim_wrapper)
         model.train_step = torch.compile(eager_train_step)  # as mmengine's Runner(compile=True)
 
     preprocessor = model.data_preprocessor
