@@ -75,6 +75,9 @@ def parse_args(argv: Optional[List[str]] = None):
             parser.error(f'--{name.replace("_", "-")} must be >= 1, got {getattr(args, name)}')
     if args.warmup < 0:
         parser.error(f'--warmup must be >= 0, got {args.warmup}')
+    if args.compile and args.profile:
+        parser.error('--profile cannot be combined with --compile: the profiler labels the phases by '
+                     'wrapping methods, which makes the compiled step recompile')
     if args.compile and args.warmup < 1:
         parser.error('--compile needs --warmup >= 1: the first step compiles, and recompilation '
                      'is checked on the timed steps after it')
