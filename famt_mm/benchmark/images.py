@@ -42,7 +42,7 @@ def _mmpretrain_images() -> List[str]:
 
 
 def bundled_sources() -> Tuple[str, List[str]]:
-    """(name of the source, image paths) of the first source that has images; ([], 'synthetic') else."""
+    """(name of the source, image paths) of the first source that has images, else (synthetic, [])."""
     for name, finder in (('scikit-learn sample images', _sklearn_images),
                          ('mmpretrain demo images', _mmpretrain_images)):
         paths = finder()
