@@ -1,26 +1,20 @@
 """Side-by-side training-step benchmark: stock mmpretrain MAE against FAMT-MAE, in one process.
 
     python tools/benchmark.py [--arch b] [--img-size 224] [--batch-size 8] [--iters 10] [--warmup 2]
-        [--device cpu|cuda] [--amp] [--pairs mae] [--out benchmark.json]
+        [--device cpu|cuda] [--amp] [--compile] [--optimizer fused|foreach|config] [--pairs mae]
+        [--out benchmark.json]
 
-Both models are built from their configs (mmpretrain's stock MAE config and configs/famt/*.py),
-shrunk only where the options say (ViT arch, input size). After ``--warmup`` untimed steps the
-methods take turns, one training step each (ABBA order), on the same synthetic batch; FAMT's
-preprocessor holds importance maps, so its steps are guided (masking 0.45, throwing 0.40). Reported
-per method:
+Both models are built from their configs and take turns on the same batch; what is measured per
+method (FLOPs, step time, peak memory, refresh scoring and plan-sampling cost) is listed in
+``famt_mm.benchmark.step``, which holds the code.
 
-- FLOPs of one training step (forward + backward; torch.utils.flop_counter.FlopCounterMode) and the
-  ratio FAMT / baseline;
-- training-step time (preprocessor, forward, backward, optimizer step: mmengine's ``train_step``),
-  median over ``--iters``, and the ratio of the medians;
-- peak memory of one step: ``torch.cuda.max_memory_allocated`` on GPU; on CPU the process's peak RSS
-  (``resource.getrusage``, with the kernel's high-water mark reset before the step), both also as
-  the increase over the memory held before the step;
-- for the FAMT method: images/s of the refresh hook's scoring pass (``score_images``: last-block
-  attention + the mask generator's ``importance``) against plain encoder inference
-  (``extract_feat``) on the same images, and the time of
-  ``FAMTDataPreprocessor.sample_mask_plan`` (warp + sampling) on the guided batch as a share of the
-  FAMT step.
+``--compile`` wraps each method's ``train_step`` in ``torch.compile`` as mmengine's Runner does with
+``compile=True``, and reports whether anything was compiled again during the timed steps (they cycle
+through batches with different sample indices, crops and flips). ``--optimizer`` picks AdamW's
+implementation through the optimizer config, for both methods alike: ``fused`` (the default: one
+kernel over all parameters, on CPU and GPU), ``foreach``, or ``config`` (the configs' own setting:
+torch's per-tensor loop on CPU).
+The end-to-end benchmark (real data, loader, hooks, refresh) is ``tools/benchmark_e2e.py``.
 
 A table goes to stdout, everything (with the machine and the date) to ``--out`` as JSON.
 """
@@ -34,7 +28,7 @@ from typing import List, Optional
 import torch
 
 from famt_mm.benchmark.measure import machine_info
-from famt_mm.benchmark.step import PAIRS, TARGETS, format_table, run_pair, vit_embed_dims
+from famt_mm.benchmark.step import OPTIMIZER_IMPLS, PAIRS, TARGETS, format_table, run_pair, vit_embed_dims
 
 
 def parse_args(argv: Optional[List[str]] = None):
@@ -50,6 +44,11 @@ def parse_args(argv: Optional[List[str]] = None):
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--amp', action='store_true',
                         help="mixed precision as the configs' AmpOptimWrapper (GPU only)")
+    parser.add_argument('--compile', action='store_true',
+                        help="torch.compile each method's train_step (mmengine's compile=True)")
+    parser.add_argument('--optimizer', default='fused', choices=OPTIMIZER_IMPLS,
+                        help="AdamW implementation for both methods, set through the optimizer config: "
+                             "torch's fused or foreach kernels, or the config's own")
     parser.add_argument('--pairs', nargs='+', default=list(PAIRS), help=f'of {list(PAIRS)}')
     parser.add_argument('--profile', action='store_true',
                         help='also profile one step per method (phases and top ops)')
@@ -61,6 +60,12 @@ def parse_args(argv: Optional[List[str]] = None):
             parser.error(f'--{name.replace("_", "-")} must be >= 1, got {getattr(args, name)}')
     if args.warmup < 0:
         parser.error(f'--warmup must be >= 0, got {args.warmup}')
+    if args.compile and args.profile:
+        parser.error('--profile cannot be combined with --compile: the profiler labels the phases by '
+                     'wrapping methods, which makes the compiled step recompile')
+    if args.compile and args.warmup < 1:
+        parser.error('--compile needs --warmup >= 1: the first step compiles, and recompilation '
+                     'is checked on the timed steps after it')
     if args.score_batch_size is None:
         args.score_batch_size = args.batch_size
     elif args.score_batch_size < 1:
@@ -104,7 +109,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         machine=machine_info(args.device),
         settings=dict(arch=args.arch, img_size=args.img_size, batch_size=args.batch_size,
                       score_batch_size=args.score_batch_size, iters=args.iters,
-                      warmup=args.warmup, amp=args.amp, seed=args.seed,
+                      warmup=args.warmup, amp=args.amp, compile=args.compile,
+                      optimizer=args.optimizer, seed=args.seed,
                       torch_threads=torch.get_num_threads()),
         targets=TARGETS,
         pairs={})

@@ -42,6 +42,40 @@ def count_flops(fn: Callable[[], object]) -> int:
     return int(counter.get_total_flops())
 
 
+def eager_around_model(model: torch.nn.Module, optim_wrapper) -> None:
+    """Keep the data preprocessor and the optimizer step out of ``torch.compile`` of ``train_step``:
+    they run eagerly (a graph break around each), the model's forward and backward are compiled.
+
+    Why, with torch 2.13 and mmengine 0.10.7:
+
+    - FAMT's batches carry per-sample metainfo that dynamo cannot trace or would specialise on: the
+      crop box is a NumPy array, and mmengine's ``cast_data`` deep-copies each sample's metainfo
+      (``DataSample.to``), which fails under dynamo; the sample indices are Python ints, on which
+      compiled code would guard. The preprocessor's work (normalising, drawing the mask plan) is
+      small.
+    - mmengine's optimizer constructor with a ``paramwise_cfg`` (every MAE / SimMIM config) makes
+      the parameter groups ``ConfigDict`` objects, which dynamo fails on in ``AdamW.step``; and a
+      traced step would guard on the learning rate, which the schedulers change every iteration.
+      Eager, the fused AdamW is one kernel anyway.
+
+    Applied to both methods alike by the benchmarks.
+    """
+    for owner, attr in ((model.data_preprocessor, 'forward'), (optim_wrapper, 'step')):
+        fn = getattr(owner, attr)
+        if not getattr(fn, '_famt_eager', False):
+            eager = torch.compiler.disable(fn)
+            eager._famt_eager = True
+            setattr(owner, attr, eager)
+
+
+def compile_counts() -> dict:
+    """Frames torch.compile (dynamo) has converted so far and the graphs it made: unchanged between
+    two calls means every step in between ran already-compiled code (no recompilation)."""
+    from torch._dynamo.utils import counters
+    return dict(frames=int(counters['frames']['total']),
+                graphs=int(counters['stats']['unique_graphs']))
+
+
 def _rss_bytes() -> int:
     with open('/proc/self/statm') as f:
         return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
@@ -93,12 +127,18 @@ def profile_step(fn: Callable[[], object], model, optim_wrapper, device: torch.d
                  top: int = 12) -> dict:
     """One training step under torch.profiler: time per phase and the ops with most self time.
 
-    The phases (preprocessor, forward + loss, backward, optimizer step) are labelled by wrapping the
-    model's and the optimizer wrapper's own methods for the duration of the step.
+    The phases (preprocessor, forward + loss, backward, optimizer step with gradient clipping inside
+    it, zero grad) are labelled by wrapping the model's and the optimizer wrapper's own methods for
+    the duration of the step; a phase that did not run (no clipping configured) is absent.
     """
     from torch.profiler import ProfilerActivity, profile
+    # what does not shrink with the token count is labelled apart: the optimizer step (gradient
+    # clipping inside it, when configured) and zeroing the gradients
     targets = [(model.data_preprocessor, 'forward', 'preprocessor'), (model, 'forward', 'forward + loss'),
-               (optim_wrapper, 'backward', 'backward'), (optim_wrapper, 'step', 'optimizer step')]
+               (optim_wrapper, 'backward', 'backward'), (optim_wrapper, 'step', 'optimizer step'),
+               (optim_wrapper, '_clip_grad', '  of which gradient clipping'),
+               (optim_wrapper, 'zero_grad', 'zero grad')]
+    saved = [(obj, attr, vars(obj).get(attr)) for obj, attr, _ in targets]
     for obj, attr, label in targets:
         setattr(obj, attr, _labelled(getattr(obj, attr), f'phase: {label}'))
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == 'cuda' else [])
@@ -107,8 +147,11 @@ def profile_step(fn: Callable[[], object], model, optim_wrapper, device: torch.d
             fn()
             synchronize(device)
     finally:
-        for obj, attr, _ in targets:
-            delattr(obj, attr)  # back to the class's method
+        for obj, attr, before in saved:  # back to what was there: an instance's or the class's
+            if before is None:
+                delattr(obj, attr)
+            else:
+                setattr(obj, attr, before)
     on_device = device.type == 'cuda'
 
     def total(e):
@@ -122,6 +165,22 @@ def profile_step(fn: Callable[[], object], model, optim_wrapper, device: torch.d
     ops = sorted((e for e in events if not e.key.startswith('phase: ')), key=self_time, reverse=True)
     return dict(clock='device' if on_device else 'cpu', phases_s=phases,
                 top_ops=[dict(op=e.key, self_s=self_time(e) / 1e6, calls=e.count) for e in ops[:top]])
+
+
+def format_profile(r: dict) -> str:
+    """Phase times of the profiled step side by side, then each method's top ops by self time."""
+    base, famt = r['profile'][r['baseline']], r['profile'][r['famt']]
+    lines = [f'| profiled step ({base["clock"]} time) | {r["baseline"]} s | {r["famt"]} s | ratio |',
+             '|---|---:|---:|---:|']
+    for phase, seconds in base['phases_s'].items():
+        other = famt['phases_s'].get(phase, 0.0)
+        ratio = f'{other / seconds:.3f}' if seconds > 0 else ''
+        lines.append(f'| {phase} | {seconds:.3f} | {other:.3f} | {ratio} |')
+    for name in (r['baseline'], r['famt']):
+        ops = r['profile'][name]['top_ops']
+        lines += ['', f'{name}: ops with most self time',
+                  *(f'  {o["self_s"]:8.3f} s  {o["calls"]:6d} x  {o["op"]}' for o in ops)]
+    return '\n'.join(lines)
 
 
 def summary(seconds: List[float]) -> dict:

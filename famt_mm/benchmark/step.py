@@ -3,11 +3,13 @@
 The library of ``tools/benchmark.py``:
 
     python tools/benchmark.py [--arch b] [--img-size 224] [--batch-size 8] [--iters 10] [--warmup 2]
-        [--device cpu|cuda] [--amp] [--pairs mae] [--out benchmark.json]
+        [--device cpu|cuda] [--amp] [--compile] [--optimizer fused|foreach|config] [--pairs mae]
+        [--out benchmark.json]
 
 Both models are built from their configs (mmpretrain's stock MAE config and configs/famt/*.py),
 shrunk only where the options say (ViT arch, input size). After ``--warmup`` untimed steps the
-methods take turns, one training step each (ABBA order), on the same synthetic batch; FAMT's
+methods take turns, one training step each (ABBA order), on the same synthetic batches (cycling
+through ``NUM_BATCHES`` of them with different sample indices, crops and flips); FAMT's
 preprocessor holds importance maps, so its steps are guided (masking 0.45, throwing 0.40). Reported
 per method:
 
@@ -36,7 +38,16 @@ import numpy as np
 import torch
 
 from ..utils.configs import find_config
-from .measure import count_flops, peak_memory, profile_step, summary, timed
+from .measure import (
+    compile_counts,
+    count_flops,
+    eager_around_model,
+    format_profile,
+    peak_memory,
+    profile_step,
+    summary,
+    timed,
+)
 
 
 @dataclass
@@ -103,15 +114,13 @@ class Built:
     model: torch.nn.Module
     optim_wrapper: object
     guided: bool
+    eager_train_step: Callable  # the model's own train_step, also when ``train_step`` is compiled
 
 
-def build(method: Method, args, device: torch.device) -> Built:
-    """Model and optimizer wrapper of ``method`` built from its config as mmengine's Runner does."""
+def load_config(method: Method):
+    """``method``'s config (an OpenMMLab package's with ``pkg::``, else famt_mm's) with its overrides."""
     from mmengine.config import Config
     from mmengine.hub import get_config
-    from mmengine.optim import build_optim_wrapper
-    from mmengine.registry import init_default_scope
-    from mmpretrain.registry import MODELS
 
     if '::' in method.config:  # a config shipped inside an OpenMMLab package
         cfg = get_config(method.config)
@@ -119,6 +128,51 @@ def build(method: Method, args, device: torch.device) -> Built:
         cfg = Config.fromfile(find_config(method.config))
     if method.cfg_options:
         cfg.merge_from_dict(method.cfg_options)
+    return cfg
+
+
+#: AdamW implementations the benchmarks can ask for through the optimizer config: ``config`` keeps
+#: the config's (torch's default: a loop over tensors on CPU, ``foreach`` on CUDA)
+OPTIMIZER_IMPLS = ('config', 'foreach', 'fused')
+
+
+def configure_optim_wrapper(optim_cfg: dict, amp: bool, impl: str = 'config') -> dict:
+    """The configs' optimizer wrapper as the benchmark runs it: AMP or fp32, and the AdamW kernels.
+
+    Args:
+        optim_cfg (dict): the config's ``optim_wrapper``, changed in place.
+        amp (bool): keep (or make) mmengine's ``AmpOptimWrapper``; else a plain fp32 ``OptimWrapper``.
+        impl (str): one of :data:`OPTIMIZER_IMPLS`; ``foreach`` / ``fused`` set that flag of
+            ``torch.optim.AdamW`` (mmengine passes the optimizer's keys on to it).
+    """
+    if impl not in OPTIMIZER_IMPLS:
+        raise ValueError(f'optimizer implementation must be one of {OPTIMIZER_IMPLS}, got {impl!r}')
+    if amp:
+        optim_cfg.update(type='AmpOptimWrapper', loss_scale=optim_cfg.get('loss_scale', 'dynamic'))
+    else:
+        optim_cfg['type'] = 'OptimWrapper'
+        optim_cfg.pop('loss_scale', None)
+        optim_cfg.pop('dtype', None)
+    if impl != 'config':
+        optimizer = optim_cfg['optimizer']
+        optimizer.pop('foreach', None)
+        optimizer.pop('fused', None)
+        optimizer[impl] = True
+    return optim_cfg
+
+
+def build(method: Method, args, device: torch.device) -> Built:
+    """Model and optimizer wrapper of ``method`` built from its config as mmengine's Runner does.
+
+    With ``args.compile``, ``train_step`` is wrapped in ``torch.compile`` as the Runner's ``compile``
+    option does, the data preprocessor and the optimizer step kept eager
+    (:func:`.measure.eager_around_model`).
+    """
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    cfg = load_config(method)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     model_cfg = cfg.model.to_dict()
     if 'data_preprocessor' not in model_cfg:  # as mmengine's Runner does
@@ -130,27 +184,33 @@ def build(method: Method, args, device: torch.device) -> Built:
     model.to(device)
     model.train()
 
-    optim_cfg = cfg.optim_wrapper.to_dict()
-    if args.amp:
-        optim_cfg.update(type='AmpOptimWrapper', loss_scale=optim_cfg.get('loss_scale', 'dynamic'))
-    else:
-        optim_cfg['type'] = 'OptimWrapper'
-        optim_cfg.pop('loss_scale', None)
-        optim_cfg.pop('dtype', None)
+    optim_cfg = configure_optim_wrapper(cfg.optim_wrapper.to_dict(), args.amp,
+                                        getattr(args, 'optimizer', 'config'))
     optim_wrapper = build_optim_wrapper(model, optim_cfg)
+    eager_train_step = model.train_step
+    if getattr(args, 'compile', False):
+        eager_around_model(model, optim_wrapper)
+        model.train_step = torch.compile(eager_train_step)  # as mmengine's Runner(compile=True)
 
     preprocessor = model.data_preprocessor
     generator = getattr(preprocessor, 'mask_generator', None)
     guided = bool(generator is not None and generator.needs_importance)
     if guided:  # maps as the refresh hook leaves them: one per sample_idx, on the patch grid
         grid = args.img_size // preprocessor.patch_size
-        maps = torch.rand(args.batch_size, grid, grid, generator=torch.Generator().manual_seed(0))
+        maps = torch.rand(args.batch_size * NUM_BATCHES, grid, grid,
+                          generator=torch.Generator().manual_seed(0))
         preprocessor.importance_cache.set(maps + 0.05)
-    return Built(method, model, optim_wrapper, guided)
+    return Built(method, model, optim_wrapper, guided, eager_train_step)
 
 
-def make_batch(batch_size: int, img_size: int, device: torch.device, seed: int = 0) -> dict:
-    """A fixed uint8 batch with the metainfo guided masking reads (sample_idx, crop box, flip)."""
+#: batches the timed steps cycle through: new sample indices, crop boxes and flips every step, so
+#: that compiled code which specialised on them would show as recompilation
+NUM_BATCHES = 4
+
+
+def make_batch(batch_size: int, img_size: int, device: torch.device, seed: int = 0,
+               first_idx: int = 0) -> dict:
+    """A uint8 batch with the metainfo guided masking reads (sample_idx, crop box, flip)."""
     from mmpretrain.structures import DataSample
     rng = np.random.RandomState(seed)
     inputs = torch.from_numpy(rng.randint(0, 256, (batch_size, 3, img_size, img_size),
@@ -160,8 +220,8 @@ def make_batch(batch_size: int, img_size: int, device: torch.device, seed: int =
         x0, y0 = rng.uniform(0, 0.4, 2)
         x1, y1 = rng.uniform(0.6, 1.0, 2)
         samples.append(DataSample(metainfo=dict(
-            sample_idx=i, crop_box=np.array([x0, y0, x1, y1], dtype=np.float32),
-            flip=bool(i % 2), flip_direction='horizontal')))
+            sample_idx=first_idx + i, crop_box=np.array([x0, y0, x1, y1], dtype=np.float32),
+            flip=bool((i + seed) % 2), flip_direction='horizontal')))
     return dict(inputs=inputs, data_samples=samples)
 
 
@@ -175,25 +235,33 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
     if not famt.guided:
         raise TypeError(f'{famt.method.name}: its preprocessor has no guided mask generator')
     methods = [baseline, famt]
-    batch = make_batch(args.batch_size, args.img_size, device, args.seed)
+    batches = [make_batch(args.batch_size, args.img_size, device, args.seed + j,
+                          first_idx=j * args.batch_size) for j in range(NUM_BATCHES)]
+    batch = batches[0]
 
-    def step(built: Built):
-        return lambda: built.model.train_step(batch, built.optim_wrapper)
+    def step(built: Built, eager: bool = False, it: int = 0):
+        fn = built.eager_train_step if eager else built.model.train_step
+        data = batches[it % NUM_BATCHES]
+        return lambda: fn(data, built.optim_wrapper)
 
     log(f'[{key}] counting FLOPs of one training step per method')
-    flops = {b.method.name: count_flops(step(b)) for b in methods}
+    flops = {b.method.name: count_flops(step(b, eager=True)) for b in methods}
 
     log(f'[{key}] {args.warmup} warm-up + {args.iters} timed steps per method, alternating')
     times: Dict[str, List[float]] = {b.method.name: [] for b in methods}
+    compiles = {}
     for it in range(args.warmup + args.iters):
+        if it == args.warmup:
+            compiles['after_warmup'] = compile_counts()
         last = {}
         for built in (methods if it % 2 == 0 else methods[::-1]):  # ABBA: no side always first
-            last[built.method.name] = timed(step(built), device)
+            last[built.method.name] = timed(step(built, it=it), device)
             if it >= args.warmup:
                 times[built.method.name].append(last[built.method.name])
         log(f'  step {it + 1}/{args.warmup + args.iters}: ' +
             ', '.join(f'{name} {s:.3f} s' for name, s in last.items()) +
             (' (warm-up)' if it < args.warmup else ''))
+    compiles['after_timed'] = compile_counts()
 
     log(f'[{key}] peak memory of one step per method')
     memory = {b.method.name: peak_memory(step(b), device) for b in methods}
@@ -268,6 +336,10 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
     )
     if profiles:
         result['profile'] = profiles
+    if getattr(args, 'compile', False):
+        # guarded code is reused when nothing new was compiled during the timed steps
+        result['compile'] = dict(**compiles, recompiled_during_timed_steps=(
+            compiles['after_timed'] != compiles.get('after_warmup', compiles['after_timed'])))
     result['targets'] = check_targets(result)
     return result
 
@@ -322,6 +394,11 @@ def format_table(key: str, r: dict) -> str:
         f'{pre["share_of_famt_step"]:.2%} of the FAMT step',
         f'memory: {base["memory"]["kind"]}',
     ]
+    if 'compile' in r:
+        c = r['compile']
+        lines.append(f'torch.compile: {c["after_timed"]["graphs"]} graphs; '
+                     + ('RECOMPILED during the timed steps' if c['recompiled_during_timed_steps']
+                        else 'nothing recompiled during the timed steps'))
     if 'profile' in r:
         lines += ['', format_profile(r)]
     lines += [
@@ -329,20 +406,4 @@ def format_table(key: str, r: dict) -> str:
         'targets: ' + '; '.join(f'{name}: {"met" if ok else "MISSED"}'
                                 for name, ok in r['targets'].items()),
     ]
-    return '\n'.join(lines)
-
-
-def format_profile(r: dict) -> str:
-    """Phase times of the profiled step side by side, then each method's top ops by self time."""
-    base, famt = r['profile'][r['baseline']], r['profile'][r['famt']]
-    lines = [f'| profiled step ({base["clock"]} time) | {r["baseline"]} s | {r["famt"]} s | ratio |',
-             '|---|---:|---:|---:|']
-    for phase, seconds in base['phases_s'].items():
-        other = famt['phases_s'].get(phase, 0.0)
-        ratio = f'{other / seconds:.3f}' if seconds > 0 else ''
-        lines.append(f'| {phase} | {seconds:.3f} | {other:.3f} | {ratio} |')
-    for name in (r['baseline'], r['famt']):
-        ops = r['profile'][name]['top_ops']
-        lines += ['', f'{name}: ops with most self time',
-                  *(f'  {o["self_s"]:8.3f} s  {o["calls"]:6d} x  {o["op"]}' for o in ops)]
     return '\n'.join(lines)

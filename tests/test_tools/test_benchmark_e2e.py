@@ -1,0 +1,247 @@
+"""tools/benchmark_e2e.py, tools/benchmark_report.py, tools/gpu_benchmark.sh and their library.
+
+Mechanics only: the generated folder, option checks, config set-up, the loader measurement, the
+shapes of the JSON and the tables. Speed is reported by running the tools, never asserted.
+"""
+import importlib.util
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from famt_mm.benchmark.e2e import E2EOptions, loader_figures, prepare_cfg
+from famt_mm.benchmark.images import list_images, make_image_folder
+from famt_mm.benchmark.loader import workers_needed
+from famt_mm.benchmark.report import kit_markdown, merge_results
+from famt_mm.benchmark.step import PAIRS, configure_optim_wrapper
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
+
+
+def _load_tool(name):
+    spec = importlib.util.spec_from_file_location(f'famt_tool_{name}',
+                                                  osp.join(ROOT, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+e2e_tool = _load_tool('benchmark_e2e')
+step_tool = _load_tool('benchmark')
+report_tool = _load_tool('benchmark_report')
+
+
+@pytest.fixture(scope='module')
+def folder(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('images'))
+    info = make_image_folder(root, 6, num_classes=2, min_side=80, max_side=120)
+    return root, info
+
+
+def test_generated_folder_is_imagenet_style_jpegs_of_several_sizes(folder):
+    root, info = folder
+    files = list_images(root)
+    assert len(files) == 6 == info['num_images']
+    assert sorted(os.listdir(root)) == ['class_00', 'class_01']
+    sizes = set()
+    for path in files:
+        with Image.open(path) as img:
+            assert img.format == 'JPEG' and img.mode == 'RGB'
+            assert 80 <= min(img.size) <= 120
+            sizes.add(img.size)
+    assert len(sizes) > 1  # random crops and sizes, not one image copied
+    assert info['mean_bytes'] > 0 and info['source']
+    with pytest.raises(FileExistsError, match='already holds images'):
+        make_image_folder(root, 2)
+    with pytest.raises(ValueError, match='num_images must be >= 1'):
+        make_image_folder(osp.join(root, 'new'), 0)
+
+
+@pytest.mark.parametrize('argv,match', [
+    (['--refresh-start', '0'], '--refresh-start must be in [1, --epochs - 1]'),
+    (['--epochs', '2', '--refresh-start', '2'], '--refresh-start must be in [1, --epochs - 1]'),
+    (['--workers', '-1'], '--workers must be >= 0'),
+    (['--batch-size', '0'], '--batch-size must be >= 1'),
+    (['--pairs', 'nope'], '--pairs must name pairs of'),
+    (['--optimizer', 'sgd'], "invalid choice: 'sgd'"),
+    (['--arch', 'vit-q'], "--arch must be one of mmpretrain's ViT archs"),
+])
+def test_bad_e2e_options_are_clear_errors(argv, match, capsys):
+    with pytest.raises(SystemExit):
+        e2e_tool.parse_args(argv)
+    assert match in capsys.readouterr().err
+
+
+def test_e2e_device_amp_and_data_root_checks(tmp_path, capsys):
+    import torch
+    if not torch.cuda.is_available():
+        for argv, match in ((['--amp'], '--amp needs a GPU'),
+                            (['--device', 'cuda'], "mmengine's Runner trains on cpu here")):
+            with pytest.raises(SystemExit):
+                e2e_tool.parse_args(argv)
+            assert match in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        e2e_tool.parse_args(['--data-root', str(tmp_path)])
+    assert 'holds no images' in capsys.readouterr().err
+    args = e2e_tool.parse_args(['--tiny'])
+    assert (args.arch, args.img_size) == ('deit-tiny', 64)
+
+
+def test_step_tool_compile_needs_a_warmup_step(capsys):
+    with pytest.raises(SystemExit):
+        step_tool.parse_args(['--compile', '--warmup', '0'])
+    assert '--compile needs --warmup >= 1' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        step_tool.parse_args(['--compile', '--profile'])
+    assert '--profile cannot be combined with --compile' in capsys.readouterr().err
+    args = step_tool.parse_args(['--compile'])
+    assert args.compile and args.optimizer == 'fused'
+
+
+def test_optimizer_implementation_goes_through_the_optimizer_config():
+    cfg = dict(type='AmpOptimWrapper', loss_scale='dynamic',
+               optimizer=dict(type='AdamW', lr=1e-4, foreach=True))
+    out = configure_optim_wrapper(cfg, amp=False, impl='fused')
+    assert out['type'] == 'OptimWrapper' and 'loss_scale' not in out
+    assert out['optimizer'] == dict(type='AdamW', lr=1e-4, fused=True)
+    out = configure_optim_wrapper(dict(optimizer=dict(type='AdamW')), amp=True, impl='config')
+    assert out['type'] == 'AmpOptimWrapper' and out['optimizer'] == dict(type='AdamW')
+    with pytest.raises(ValueError, match='must be one of'):
+        configure_optim_wrapper(dict(optimizer=dict(type='AdamW')), amp=False, impl='sgd')
+
+
+def test_workers_needed_is_the_ceiling_of_the_rate_ratio():
+    assert workers_needed(100.0, 30.0) == 4
+    assert workers_needed(60.0, 30.0) == 2
+    assert workers_needed(1.0, 30.0) == 1
+    with pytest.raises(ValueError, match='worker_images_per_s must be > 0'):
+        workers_needed(1.0, 0.0)
+
+
+def test_prepare_cfg_points_both_configs_at_the_folder_with_one_refresh(folder, tmp_path):
+    root, _ = folder
+    opts = E2EOptions(data_root=root, batch_size=4, workers=0, epochs=3, refresh_start=1,
+                      arch='deit-tiny', img_size=64, tiny_decoder=True, work_dir=str(tmp_path))
+    base_cfg, base_schedule = prepare_cfg(PAIRS['mae'][0], opts, 'baseline')
+    famt_cfg, schedule = prepare_cfg(PAIRS['mae'][1], opts, 'famt')
+    # the config's own schedule is kept for the refresh arithmetic
+    assert schedule == dict(max_epochs=400, refresh_start=40, refresh_interval=40)
+    assert base_schedule['refresh_start'] is None
+    for cfg in (base_cfg, famt_cfg):
+        loader = cfg.train_dataloader
+        assert loader.dataset.type == 'CustomDataset' and loader.dataset.data_root == root
+        assert loader.batch_size == 4 and loader.num_workers == 0 and not loader.persistent_workers
+        assert cfg.train_cfg.max_epochs == 3
+        assert cfg.optim_wrapper.type == 'OptimWrapper' and cfg.optim_wrapper.optimizer.fused
+        assert cfg.model.backbone.arch == 'deit-tiny' and cfg.model.neck.decoder_depth == 1
+        assert loader.dataset.pipeline[1].scale == 64
+    (hook,) = famt_cfg.custom_hooks
+    assert (hook.start_epoch, hook.interval) == (1, 3)  # one refresh in a 3-epoch run
+    assert hook.pipeline[1].scale == (64, 64)
+
+
+def test_loader_measurement_times_every_stage(folder, tmp_path):
+    root, _ = folder
+    opts = E2EOptions(data_root=root, batch_size=2, workers=0, arch='deit-tiny', img_size=64,
+                      work_dir=str(tmp_path))
+    figures = loader_figures(PAIRS['mae'][1], opts, num_images=4)
+    assert figures['pipeline'] == ['LoadImageFromFile', 'RandomResizedCropWithBox', 'RandomFlip',
+                                   'PackFAMTInputs']
+    assert set(figures['stages_ms']) == set(figures['pipeline']) | {'collate'}
+    assert figures['images_per_s'] > 0 and figures['num_images'] == 4
+    # the stages add up to (almost all of) the time per image
+    assert sum(figures['stages_ms'].values()) <= figures['ms_per_image'] * 1.001
+
+
+def _step_result(batch):
+    methods = {'MAE': dict(step_time=dict(median_s=2.0)), 'FAMT': dict(step_time=dict(median_s=1.2))}
+    return dict(machine=dict(cpu='test cpu', torch='x', platform='y'),
+                settings=dict(batch_size=batch, amp=True, optimizer='fused'),
+                pairs=dict(mae=dict(baseline='MAE', famt='FAMT', methods=methods, time_ratio=0.6,
+                                    flops_ratio=0.604)))
+
+
+def test_kit_report_merges_into_one_json_and_one_table(tmp_path, capsys):
+    summary = {'MAE': dict(median_epoch_s=10.0, data_share=0.02),
+               'FAMT': dict(median_epoch_s=6.5, data_share=0.3)}
+    e2e = dict(settings=dict(batch_size=128, workers=8, amp=True, optimizer='fused'),
+               pairs=dict(mae=dict(baseline='MAE', famt='FAMT', summary=summary, epoch_ratio=0.65)))
+    paths = []
+    for name, result in (('step_b128', _step_result(128)), ('step_b256', _step_result(256)),
+                         ('e2e', e2e)):
+        paths.append(tmp_path / f'{name}.json')
+        paths[-1].write_text(json.dumps(result))
+    merged = report_tool.main([*map(str, paths), '--json', str(tmp_path / 'kit.json'),
+                               '--md', str(tmp_path / 'kit.md')])
+    assert json.loads((tmp_path / 'kit.json').read_text()) == merged
+    assert list(merged['runs']) == ['step_b128', 'step_b256', 'e2e']
+    table = (tmp_path / 'kit.md').read_text().splitlines()
+    assert table[0].startswith('| run | pair | batch |')
+    rows = [line for line in table if line.startswith('| step_') or line.startswith('| e2e')]
+    assert len(rows) == 3
+    assert '| step_b256 (step) | mae | 256 | amp, AdamW fused | 2.000 | 1.200 | 0.600 | 0.604 |' \
+        in rows[1]
+    assert '| 10.00 | 6.50 | 0.650 | - | 2% / 30% |' in rows[2]
+    assert kit_markdown(merge_results([], [])).count('\n') == 1  # header only
+    with pytest.raises(SystemExit):
+        report_tool.parse_args([str(tmp_path / 'none.json'), '--json', 'a', '--md', 'b'])
+    assert 'no such file' in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_e2e_tiny_run_crosses_the_refresh_and_reports_every_figure(tmp_path, capsys):
+    out = tmp_path / 'e2e.json'
+    work = tmp_path / 'work'
+    results = e2e_tool.main(['--tiny', '--pairs', 'mae', 'simmim', '--num-images', '8',
+                             '--batch-size', '4', '--workers', '0', '--epochs', '2',
+                             '--refresh-start', '1', '--loader-images', '2',
+                             '--work-dir', str(work), '--out', str(out)])
+    assert json.loads(out.read_text()) == json.loads(json.dumps(results))
+    assert os.listdir(work) == []  # generated images and run folders are removed
+    for key in ('mae', 'simmim'):
+        r = results['pairs'][key]
+        base, famt = r['summary'][r['baseline']], r['summary'][r['famt']]
+        assert base['epochs'] == famt['epochs'] == [1]
+        assert famt['guided'] and not base['guided']
+        for s in (base, famt):
+            assert s['median_epoch_s'] > 0 and s['images_per_s'] > 0 and s['loss_finite']
+            assert 0 <= s['data_share'] < 1 and 0 <= s['hooks_share'] < 1
+        for name in (r['baseline'], r['famt']):
+            epochs = r['methods'][name]['epochs']
+            assert [e['epoch'] for e in epochs] == [0, 1]
+            assert all(e['images'] == 8 and e['iters'] == 2 for e in epochs)
+        (refresh,) = r['methods'][r['famt']]['refreshes']
+        assert refresh['epoch'] == 1 and refresh['images'] == 8 and refresh['maps_finite']
+        assert r['refresh']['config_interval'] == 40
+        assert 0 < r['refresh']['share_at_config_interval'] < 1
+        assert r['epoch_ratio'] > 0 and r['step_ratio'] > 0 and r['schedule_ratio'] > 0
+        assert set(r['pace']) == {r['baseline'], r['famt']}
+        assert all(p['workers_needed'] >= 1 for p in r['pace'].values())
+    table = capsys.readouterr().out
+    assert '| end-to-end mae |' in table and '| end-to-end simmim |' in table
+    assert 'worker(s) keep up' in table
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_gpu_kit_runs_on_cpu_at_tiny_sizes(tmp_path):
+    # one pair keeps it short; the e2e test above runs both
+    env = dict(os.environ, PYTHON=sys.executable, E2E_IMAGES='8', PAIRS='mae',
+               PYTHONPATH=os.pathsep.join([ROOT, os.environ.get('PYTHONPATH', '')]))
+    proc = subprocess.run(['bash', osp.join(ROOT, 'tools', 'gpu_benchmark.sh'), str(tmp_path),
+                           '--device', 'cpu', '--tiny'], env=env, capture_output=True, text=True,
+                          timeout=1400)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    merged = json.loads((tmp_path / 'gpu_benchmark.json').read_text())
+    assert list(merged['runs']) == ['step_b4', 'step_b8', 'e2e']
+    rows = [line for line in (tmp_path / 'gpu_benchmark.md').read_text().splitlines()
+            if line.startswith('| step_') or line.startswith('| e2e')]
+    assert len(rows) == 3  # the pair in each of three runs
+    assert all('| mae |' in row for row in rows)
+    bad = subprocess.run(['bash', osp.join(ROOT, 'tools', 'gpu_benchmark.sh'), str(tmp_path),
+                          '--device', 'tpu'], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and '--device must be cuda or cpu' in bad.stderr

@@ -1,0 +1,45 @@
+"""Collects JSON files of ``tools/benchmark.py`` and ``tools/benchmark_e2e.py`` into one JSON and
+one markdown table (the GPU run kit's output, ``tools/gpu_benchmark.sh``).
+
+    python tools/benchmark_report.py step_b128.json step_b256.json e2e.json \
+        --json gpu_benchmark.json --md gpu_benchmark.md
+"""
+import argparse
+import json
+import os.path as osp
+from typing import List, Optional
+
+from famt_mm.benchmark.report import kit_markdown, merge_results
+
+
+def parse_args(argv: Optional[List[str]] = None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('inputs', nargs='+', help='JSON files written by the benchmarks')
+    parser.add_argument('--json', required=True, help='merged JSON to write')
+    parser.add_argument('--md', required=True, help='markdown table to write')
+    args = parser.parse_args(argv)
+    missing = [p for p in args.inputs if not osp.isfile(p)]
+    if missing:
+        parser.error(f'inputs: no such file(s) {missing}')
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = parse_args(argv)
+    results = []
+    for path in args.inputs:
+        with open(path) as f:
+            results.append(json.load(f))
+    names = [osp.splitext(osp.basename(p))[0] for p in args.inputs]
+    merged = merge_results(results, names)
+    table = kit_markdown(merged)
+    with open(args.json, 'w') as f:
+        json.dump(merged, f, indent=2)
+    with open(args.md, 'w') as f:
+        f.write(table + '\n')
+    print(table)
+    return merged
+
+
+if __name__ == '__main__':
+    main()
