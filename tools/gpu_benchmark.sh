@@ -30,7 +30,7 @@ mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 
 if [[ $TINY == 1 ]]; then
-  STEP=(--arch deit-tiny --img-size 64 --iters 2 --warmup 1)
+  STEP=(--arch deit-tiny --img-size 96 --iters 2 --warmup 1)  # 96: 3 x 3 SimMIM units
   BATCHES=(4 8)
   E2E=(--tiny --num-images "${E2E_IMAGES:-16}" --batch-size "${E2E_BATCH:-4}" --workers "${E2E_WORKERS:-0}"
        --epochs 2 --loader-images 4)

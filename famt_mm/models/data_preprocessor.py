@@ -69,15 +69,6 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         """Whether sampling follows stored maps (False during warm-up)."""
         return self.importance_cache.ready
 
-    @property
-    def importance_maps(self) -> Optional[torch.Tensor]:
-        """The cache's (N, h, w) fp16 maps, or ``None`` during warm-up (read-only)."""
-        return self.importance_cache.maps
-
-    def set_importance_maps(self, maps: Optional[torch.Tensor]) -> None:
-        """Store (N, h, w) maps indexed by ``sample_idx``; ``None`` goes back to warm-up."""
-        self.importance_cache.set(maps)
-
     def forward(self, data: dict, training: bool = False) -> dict:
         data = super().forward(data, training)
         if training:

@@ -91,7 +91,7 @@ def _guided_step(cfg, img_size, map_grid, batch=2, record_lengths=None):
     for key, module in (record_lengths(model) if record_lengths else {}).items():
         module.register_forward_pre_hook(
             lambda m, a, key=key: lengths.__setitem__(key, a[0].shape[1]))
-    model.data_preprocessor.set_importance_maps(torch.rand(batch, *map_grid))
+    model.data_preprocessor.importance_cache.set(torch.rand(batch, *map_grid))
     samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=np.array([0.1, 0.2, 0.9, 0.7]),
                                         flip=bool(i), flip_direction='horizontal'))
                for i in range(batch)]

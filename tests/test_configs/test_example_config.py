@@ -109,7 +109,7 @@ def test_the_example_trains_two_epochs_across_a_refresh(tmp_path):
     runner.train()
     assert runner.epoch == 2
     preprocessor = runner.model.data_preprocessor
-    maps = preprocessor.importance_maps
+    maps = preprocessor.importance_cache.maps
     assert maps is not None and maps.shape == (8, 4, 4)  # every image scored on the 4 x 4 grid
     assert torch.isfinite(maps.float()).all()
     saved = torch.load(str(tmp_path / 'work' / 'epoch_2.pth'), map_location='cpu', weights_only=True)

@@ -37,7 +37,7 @@ def _worker(rank, world_size, port, work_dir, out_dir):
     original = runner.model.module.extract_feat
     runner.model.module.extract_feat = lambda x: scored.append(len(x)) or original(x)
     runner.train()
-    torch.save(dict(maps=runner.model.module.data_preprocessor.importance_maps,
+    torch.save(dict(maps=runner.model.module.data_preprocessor.importance_cache.maps,
                     scored=sum(scored)), os.path.join(out_dir, f'rank{rank}.pt'))
     dist.destroy_process_group()
 

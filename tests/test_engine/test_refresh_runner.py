@@ -43,9 +43,9 @@ def trained(tmp_path_factory):
 def test_training_crosses_the_refresh_into_guided_masking_and_throwing(trained):
     runner, plans, _ = trained
     preprocessor = runner.model.data_preprocessor
-    assert preprocessor.importance_maps.shape == (48, 4, 4)
-    assert preprocessor.importance_maps.dtype == torch.float16
-    assert torch.isfinite(preprocessor.importance_maps.float()).all()
+    assert preprocessor.importance_cache.maps.shape == (48, 4, 4)
+    assert preprocessor.importance_cache.maps.dtype == torch.float16
+    assert torch.isfinite(preprocessor.importance_cache.maps.float()).all()
     assert _hook(runner).refreshed_epoch == 1
     warm_up = {(v, t) for e, v, t in plans if e == 0}
     guided = {(v, t) for e, v, t in plans if e >= 1}
@@ -58,7 +58,7 @@ def test_checkpoints_carry_the_cache_outside_the_state_dict(trained):
     before = load_mmengine_checkpoint(osp.join(work_dir, 'epoch_1.pth'))
     after = load_mmengine_checkpoint(osp.join(work_dir, 'epoch_2.pth'))
     assert CHECKPOINT_KEY not in before  # saved before the refresh of epoch 1
-    assert torch.equal(after[CHECKPOINT_KEY]['maps'], runner.model.data_preprocessor.importance_maps)
+    assert torch.equal(after[CHECKPOINT_KEY]['maps'], runner.model.data_preprocessor.importance_cache.maps)
     assert not any('importance' in k for k in after['state_dict'])
 
 
@@ -75,7 +75,7 @@ def test_resume_restores_the_cache_without_rescoring(trained, tmp_path):
     runner.train()
     assert refreshes == []
     assert hook.refreshed_epoch == 1
-    assert torch.equal(runner.model.data_preprocessor.importance_maps, saved[CHECKPOINT_KEY]['maps'])
+    assert torch.equal(runner.model.data_preprocessor.importance_cache.maps, saved[CHECKPOINT_KEY]['maps'])
     assert {(e, v, t) for e, v, t in plans} == {(2, 3, 6)}  # guided straight away
 
 
@@ -134,7 +134,7 @@ def test_load_from_onto_another_dataset_drops_the_cache_and_scores_afresh(traine
     dropped = [w for w in warnings if 'holds 48 maps but the training set has 32 images' in w]
     assert len(dropped) == 1 and 'cache is dropped' in dropped[0]
     assert {(v, t) for e, v, t in plans if e == 0} == {(4, 0)}  # warm-up again, not guided
-    assert runner.model.data_preprocessor.importance_maps.shape == (32, 4, 4)
+    assert runner.model.data_preprocessor.importance_cache.maps.shape == (32, 4, 4)
     assert _hook(runner).refreshed_epoch == 1
 
 

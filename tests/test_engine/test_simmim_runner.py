@@ -18,7 +18,7 @@ def test_simmim_training_crosses_a_refresh(backbone, tmp_path):
     runner = Runner.from_cfg(cfg)
     plans = _record_plans(runner)
     runner.train()
-    maps = runner.model.data_preprocessor.importance_maps
+    maps = runner.model.data_preprocessor.importance_cache.maps
     assert _hook(runner).refreshed_epoch == 1
     assert maps.shape == (32, 4, 4)  # ViT: 4x4 patches; Swin: 4x4 tokens of its last stage
     warm_up = {(v, t) for e, v, t in plans if e == 0}

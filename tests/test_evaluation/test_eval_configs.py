@@ -107,7 +107,7 @@ def test_config_trains_one_iteration(path, tmp_path, data_root, tiny_checkpoint)
         if preprocessor.mask_generator.needs_importance:  # FAMT / AMT: refreshed before epoch 0
             grid = img_size // patch_size
             assert preprocessor.guided
-            assert tuple(preprocessor.importance_maps.shape[1:]) == (grid, grid)
+            assert tuple(preprocessor.importance_cache.maps.shape[1:]) == (grid, grid)
         else:
             assert not cfg.custom_hooks  # plain MAE: nothing to refresh
     else:

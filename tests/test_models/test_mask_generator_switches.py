@@ -110,7 +110,7 @@ def test_simmim_counts_end_to_end_22_13_14():
              count_rounding='ceil_each'), unit_size=32)
     warm_up = preprocessor(_batch(), training=True)['mask_plan']
     assert _counts(warm_up) == (22 * 4, 0, 27 * 4)  # ceil(49 * 0.44) units, no throwing
-    preprocessor.set_importance_maps(torch.rand(2, 14, 14))
+    preprocessor.importance_cache.set(torch.rand(2, 14, 14))
     guided = preprocessor(_batch(), training=True)['mask_plan']
     assert _counts(guided) == (22 * 4, 13 * 4, 14 * 4)
     labels = guided.to_labels().reshape(2, 7, 2, 7, 2).permute(0, 1, 3, 2, 4).reshape(2, 49, 4)
@@ -119,14 +119,14 @@ def test_simmim_counts_end_to_end_22_13_14():
     # the same ratios with MAE's rounding give the 21 / 13 / 15 of int() of the cumulative ratios
     mae_rounding = _preprocessor(dict(type='FAMTMaskGenerator', mask_ratio=0.44, throw_ratio=0.26),
                                  unit_size=32)
-    mae_rounding.set_importance_maps(torch.rand(2, 14, 14))
+    mae_rounding.importance_cache.set(torch.rand(2, 14, 14))
     assert _counts(mae_rounding(_batch(), training=True)['mask_plan']) == (84, 52, 60)
 
 
 def test_mae_counts_end_to_end_88_78_30():
     preprocessor = _preprocessor(dict(type='FAMTMaskGenerator'))
     assert _counts(preprocessor(_batch(), training=True)['mask_plan']) == (147, 0, 49)
-    preprocessor.set_importance_maps(torch.rand(2, 14, 14))
+    preprocessor.importance_cache.set(torch.rand(2, 14, 14))
     assert _counts(preprocessor(_batch(), training=True)['mask_plan']) == (88, 78, 30)
 
 
@@ -142,7 +142,7 @@ def _graded_plan(throw_mode, throw_ratio=0.40, draws=6):
                                       throw_ratio=throw_ratio, throw_mode=throw_mode),
                                  patch_size=4)
     weights = torch.linspace(0.01, 1.0, 16).pow(3).reshape(1, 4, 4).repeat(8, 1, 1)
-    preprocessor.set_importance_maps(weights)
+    preprocessor.importance_cache.set(weights)
     plans = [preprocessor(_batch(8, 16), training=True)['mask_plan'] for _ in range(draws)]
     return plans, weights.flatten(1)
 
@@ -167,7 +167,7 @@ def test_throw_mode_switch():
 def test_amt_generator_takes_the_plan_switches():
     preprocessor = _preprocessor(dict(type='AMTMaskGenerator', mask_ratio=0.44, throw_ratio=0.26,
                                       count_rounding='ceil_each', throw_mode='lowest'), unit_size=32)
-    preprocessor.set_importance_maps(torch.rand(2, 14, 14))
+    preprocessor.importance_cache.set(torch.rand(2, 14, 14))
     assert _counts(preprocessor(_batch(), training=True)['mask_plan']) == (88, 52, 56)
     assert preprocessor.mask_generator.throw_from == 'lowest'
 

@@ -51,7 +51,7 @@ def test_thrown_patches_leave_the_sequence_and_get_no_gradient():
 def test_the_preprocessor_plan_reaches_the_backbone_in_loss_mode():
     famt, _ = _models()
     famt.train()
-    famt.data_preprocessor.set_importance_maps(torch.rand(4, 14, 14) + 0.1)
+    famt.data_preprocessor.importance_cache.set(torch.rand(4, 14, 14) + 0.1)
     samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=[0.0, 0.0, 1.0, 1.0]))
                for i in range(2)]
     data = famt.data_preprocessor(

@@ -47,7 +47,7 @@ def test_guided_plan_follows_the_stored_map_through_the_view():
     preprocessor = _preprocessor(dict(type='FAMTMaskGenerator', mask_ratio=0.25, throw_ratio=0.25))
     maps = torch.full((4, 4, 4), 1e-3)
     maps[:, 0, 3] = 1.0  # a hot top-right cell in every image
-    preprocessor.set_importance_maps(maps)
+    preprocessor.importance_cache.set(maps)
     assert preprocessor.guided
     hits_plain = hits_flipped = 0
     for _ in range(50):
@@ -68,7 +68,7 @@ def test_random_generator_needs_no_maps_and_uses_its_ratios():
 def test_unit_size_samples_masking_units_and_hands_over_patches():
     preprocessor = _preprocessor(dict(type='FAMTMaskGenerator', mask_ratio=0.5, throw_ratio=0.25),
                                  unit_size=8)
-    preprocessor.set_importance_maps(torch.rand(4, 4, 4))
+    preprocessor.importance_cache.set(torch.rand(4, 4, 4))
     plan = preprocessor(_batch(), training=True)['mask_plan']
     # 2x2 units of 8 px (2x2 patches each) on a 16 px image: 2 masked, 1 thrown, 1 visible unit
     assert (plan.masked.shape[1], plan.thrown.shape[1], plan.visible.shape[1]) == (8, 4, 4)
@@ -80,7 +80,7 @@ def test_nan_maps_still_give_a_finite_loss():
     model = MODELS.build(tiny_mae_cfg())
     maps = torch.rand(4, 4, 4)
     maps[1] = float('nan')
-    model.data_preprocessor.set_importance_maps(maps)
+    model.data_preprocessor.importance_cache.set(maps)
     data = model.data_preprocessor(_batch(), training=True)
     assert torch.isfinite(model(**data, mode='loss')['loss'])
 
@@ -92,14 +92,14 @@ def test_nan_maps_still_give_a_finite_loss():
 ])
 def test_bad_batches_raise_clear_errors(kwargs, match):
     preprocessor = _preprocessor()
-    preprocessor.set_importance_maps(torch.rand(4, 4, 4))
+    preprocessor.importance_cache.set(torch.rand(4, 4, 4))
     with pytest.raises(ValueError, match=match):
         preprocessor(_batch(**kwargs), training=True)
 
 
 def test_sample_idx_outside_the_cache_is_an_error():
     preprocessor = _preprocessor()
-    preprocessor.set_importance_maps(torch.rand(2, 4, 4))
+    preprocessor.importance_cache.set(torch.rand(2, 4, 4))
     with pytest.raises(ValueError, match='outside the importance cache of 2 maps'):
         preprocessor(_batch(), training=True)
 

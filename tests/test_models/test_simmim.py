@@ -84,7 +84,7 @@ def test_swin_guided_masking_runs_the_stock_path_and_refuses_throwing():
     model = MODELS.build(swin_simmim_cfg())
     model.init_weights()
     preprocessor = model.data_preprocessor
-    preprocessor.set_importance_maps(torch.rand(2, 4, 4))  # last-stage grid of a 32 px image
+    preprocessor.importance_cache.set(torch.rand(2, 4, 4))  # last-stage grid of a 32 px image
     samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=np.array([0, 0, 1, 1.0]),
                                         flip=False)) for i in range(2)]
     data = preprocessor(dict(inputs=torch.randint(0, 255, (2, 3, 32, 32), dtype=torch.uint8),

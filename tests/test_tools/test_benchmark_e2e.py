@@ -88,7 +88,7 @@ def test_e2e_device_amp_and_data_root_checks(tmp_path, capsys):
         e2e_tool.parse_args(['--data-root', str(tmp_path)])
     assert 'holds no images' in capsys.readouterr().err
     args = e2e_tool.parse_args(['--tiny'])
-    assert (args.arch, args.img_size) == ('deit-tiny', 64)
+    assert (args.arch, args.img_size) == ('deit-tiny', 96)
 
 
 def test_step_tool_compile_needs_a_warmup_step(capsys):

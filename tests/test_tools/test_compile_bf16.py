@@ -79,7 +79,7 @@ def test_compiled_bf16_training_through_the_refresh_stays_finite_without_recompi
     assert epochs == [0, 0, 1, 1, 2, 2]
     losses = torch.tensor([loss for _, loss, _ in recorder.steps])
     assert torch.isfinite(losses).all() and (losses > 0).all()
-    maps = runner.model.data_preprocessor.importance_maps
+    maps = runner.model.data_preprocessor.importance_cache.maps
     assert maps is not None and maps.shape == (32, 4, 4) and torch.isfinite(maps.float()).all()
 
     counts = [c for _, _, c in recorder.steps]

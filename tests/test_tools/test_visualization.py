@@ -49,14 +49,14 @@ def test_figures_have_the_layout_sizes_and_leave_state_alone():
     model = _model()
     preprocessor = model.data_preprocessor
     cached = torch.rand(5, 4, 4).half()
-    preprocessor.set_importance_maps(cached)
+    preprocessor.importance_cache.set(cached)
     inputs = torch.randn(2, 3, 16, 16)
     torch.manual_seed(7)
     expected_next = torch.rand(3)
     torch.manual_seed(7)
     figures = famt_figures(model, inputs, panel=40, seed=3)
     assert torch.equal(torch.rand(3), expected_next)  # the caller's random stream is untouched
-    assert torch.equal(preprocessor.importance_maps, cached)  # the cache is put back
+    assert torch.equal(preprocessor.importance_cache.maps, cached)  # the cache is put back
     assert model.training
     assert len(figures) == 2
     for figure in figures:
