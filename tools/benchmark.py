@@ -1,7 +1,7 @@
 """Side-by-side training-step benchmark: stock mmpretrain MAE against FAMT-MAE, in one process.
 
     python tools/benchmark.py [--arch b] [--img-size 224] [--batch-size 8] [--iters 10] [--warmup 2]
-        [--device cpu|cuda] [--amp] [--compile] [--optimizer fused|foreach|config] [--pairs mae]
+        [--device cpu|cuda] [--amp] [--compile] [--optimizer fused|foreach|default] [--pairs mae]
         [--out benchmark.json]
 
 Both models are built from their configs and take turns on the same batch; what is measured per
@@ -12,28 +12,25 @@ method (FLOPs, step time, peak memory, refresh scoring and plan-sampling cost) i
 ``compile=True``, and reports whether anything was compiled again during the timed steps (they cycle
 through batches with different sample indices, crops and flips). ``--optimizer`` picks AdamW's
 implementation through the optimizer config, for both methods alike: ``fused`` (the default: one
-kernel over all parameters, on CPU and GPU), ``foreach``, or ``config`` (the configs' own setting:
-torch's per-tensor loop on CPU).
+kernel over all parameters, on CPU and GPU), ``foreach``, or ``default`` (torch's own choice:
+its per-tensor loop on CPU).
 The end-to-end benchmark (real data, loader, hooks, refresh) is ``tools/benchmark_e2e.py``.
 
 A table goes to stdout, everything (with the machine and the date) to ``--out`` as JSON.
 """
 import argparse
-import datetime
-import json
-import sys
-import time
 from typing import List, Optional
 
 import torch
 
-from famt_mm.benchmark.measure import machine_info
-from famt_mm.benchmark.step import OPTIMIZER_IMPLS, PAIRS, TARGETS, format_table, run_pair, vit_embed_dims
+from famt_mm.benchmark.measure import log, machine_info, start_run, write_results
+from famt_mm.benchmark.report import format_table
+from famt_mm.benchmark.step import OPTIMIZER_IMPLS, PAIRS, TARGETS, run_pair, vit_arch
 
 
 def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--arch', default='b',
+    parser.add_argument('--arch', default='b', type=vit_arch,
                         help="mmpretrain ViT arch of the encoder ('b' = ViT-B)")
     parser.add_argument('--img-size', type=int, default=224, help='input size in pixels')
     parser.add_argument('--batch-size', type=int, default=8, help='training batch size')
@@ -83,28 +80,15 @@ def parse_args(argv: Optional[List[str]] = None):
         parser.error('--device cuda: no CUDA device is available here')
     if args.amp and device.type != 'cuda':
         parser.error("--amp needs --device cuda (mmengine's AmpOptimWrapper runs on GPUs only)")
-    try:
-        vit_embed_dims(args.arch)
-    except ValueError as e:
-        parser.error(str(e))
     args.device = device
     return args
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    from mmengine.logging import MMLogger
-
-    import famt_mm  # noqa: F401  (registers the FAMT modules)
-    # a fresh WARNING-level logger becomes mmengine's current one: quiet optimizer/init reports
-    MMLogger.get_instance(f'famt_benchmark_{time.time_ns()}', log_level='WARNING')
-
-    def log(msg: str) -> None:
-        print(msg, flush=True)
-
-    started = datetime.datetime.now().astimezone()
+    started, command = start_run('benchmark', argv)
     results = dict(
-        command='python tools/benchmark.py ' + ' '.join(argv if argv is not None else sys.argv[1:]),
+        command=command,
         date=started.isoformat(timespec='seconds'),
         machine=machine_info(args.device),
         settings=dict(arch=args.arch, img_size=args.img_size, batch_size=args.batch_size,
@@ -119,9 +103,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         log('')
         log(format_table(key, results['pairs'][key]))
         log('')
-    results['wall_s'] = (datetime.datetime.now().astimezone() - started).total_seconds()
-    with open(args.out, 'w') as f:
-        json.dump(results, f, indent=2)
+    write_results(results, started, args.out)
     log(f'{results["machine"].get("gpu") or results["machine"].get("cpu")}, torch '
         f'{torch.__version__}, {args.arch} {args.img_size} px, batch {args.batch_size}, '
         f'{args.iters} timed steps after {args.warmup} warm-up; written to {args.out}')

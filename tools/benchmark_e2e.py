@@ -2,7 +2,7 @@
 
     python tools/benchmark_e2e.py [--pairs mae simmim] [--data-root DIR | --num-images 128]
         [--batch-size 8] [--workers 2] [--epochs 3] [--refresh-start 1] [--amp] [--compile]
-        [--optimizer fused|foreach|config] [--tiny] [--out benchmark_e2e.json]
+        [--optimizer fused|foreach|default] [--tiny] [--out benchmark_e2e.json]
 
 For each pair of ``tools/benchmark.py`` (stock MAE against FAMT-MAE; SimMIM against FAMT-SimMIM)
 both methods train on the same image folder (``--data-root``, or JPEGs generated from images that
@@ -16,12 +16,9 @@ FAMT / baseline epoch, throughput and step ratios. The device is the Runner's (a
 one); ``CUDA_VISIBLE_DEVICES= python tools/benchmark_e2e.py`` keeps a GPU machine on its CPU.
 """
 import argparse
-import datetime
-import json
 import os
 import os.path as osp
 import shutil
-import sys
 import time
 from typing import List, Optional
 
@@ -29,9 +26,9 @@ import torch
 
 from famt_mm.benchmark.e2e import TINY, E2EOptions, run_pair_e2e
 from famt_mm.benchmark.images import list_images, make_image_folder
-from famt_mm.benchmark.measure import machine_info
+from famt_mm.benchmark.measure import log, machine_info, start_run, write_results
 from famt_mm.benchmark.report import E2E_TARGETS, format_e2e_table
-from famt_mm.benchmark.step import OPTIMIZER_IMPLS, PAIRS, vit_embed_dims
+from famt_mm.benchmark.step import OPTIMIZER_IMPLS, PAIRS, vit_arch
 
 
 def parse_args(argv: Optional[List[str]] = None):
@@ -49,7 +46,7 @@ def parse_args(argv: Optional[List[str]] = None):
                         help="scoring batch of the refresh (default: the config's)")
     parser.add_argument('--loader-images', type=int, default=32,
                         help='images timed through the training pipeline alone')
-    parser.add_argument('--arch', default='b', help="mmpretrain ViT arch ('b' = the configs')")
+    parser.add_argument('--arch', default='b', type=vit_arch, help="mmpretrain ViT arch ('b' = the configs')")
     parser.add_argument('--img-size', type=int, default=224, help='input size in pixels')
     parser.add_argument('--tiny', action='store_true',
                         help=f'test the tool on a CPU: {TINY["arch"]} at {TINY["img_size"]} px and a '
@@ -91,24 +88,12 @@ def parse_args(argv: Optional[List[str]] = None):
         parser.error("--amp needs a GPU (mmengine's AmpOptimWrapper runs on GPUs only)")
     if args.tiny:
         args.arch, args.img_size = TINY['arch'], TINY['img_size']
-    try:
-        vit_embed_dims(args.arch)
-    except ValueError as e:
-        parser.error(str(e))
     return args
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv)
-    from mmengine.logging import MMLogger
-
-    import famt_mm  # noqa: F401  (registers the FAMT modules)
-    MMLogger.get_instance(f'famt_benchmark_e2e_{time.time_ns()}', log_level='WARNING')
-
-    def log(msg: str) -> None:
-        print(msg, flush=True)
-
-    started = datetime.datetime.now().astimezone()
+    started, command = start_run('benchmark_e2e', argv)
     os.makedirs(args.work_dir, exist_ok=True)
     generated = None
     if args.data_root is None:
@@ -124,8 +109,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         tiny_decoder=args.tiny, amp=args.amp, compile=args.compile, optimizer=args.optimizer,
         work_dir=args.work_dir, seed=args.seed)
     results = dict(
-        command='python tools/benchmark_e2e.py ' + ' '.join(
-            argv if argv is not None else sys.argv[1:]),
+        command=command,
         date=started.isoformat(timespec='seconds'),
         machine=machine_info(torch.device(args.device)),
         settings=dict(arch=args.arch, img_size=args.img_size, batch_size=args.batch_size,
@@ -147,9 +131,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     finally:
         if generated is not None:
             shutil.rmtree(args.data_root, ignore_errors=True)
-    results['wall_s'] = (datetime.datetime.now().astimezone() - started).total_seconds()
-    with open(args.out, 'w') as f:
-        json.dump(results, f, indent=2)
+    write_results(results, started, args.out)
     log(f'{results["machine"].get("gpu") or results["machine"].get("cpu")}, torch '
         f'{torch.__version__}; written to {args.out}')
     return results

@@ -6,8 +6,6 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_launch_env.sh"
 need_args 3 "CONFIG CHECKPOINT GPUS [test.py arguments ...]" "$@"
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
+CONFIG=$1 CHECKPOINT=$2 GPUS=$3
 shift 3
 torchrun_tool "$GPUS" test.py "$CONFIG" "$CHECKPOINT" --launcher pytorch "$@"

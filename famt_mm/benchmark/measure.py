@@ -1,13 +1,42 @@
 """Measuring helpers of the benchmarks: wall time, FLOPs, peak memory, profiles, the machine."""
 import ctypes
+import datetime
+import json
 import os
 import platform
 import resource
 import statistics
+import sys
 import time
-from typing import Callable, List
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
+
+
+def log(msg: str) -> None:
+    """Print a progress line at once: the benchmarks run for minutes."""
+    print(msg, flush=True)
+
+
+def start_run(tool: str, argv: Optional[Sequence[str]]) -> Tuple[datetime.datetime, str]:
+    """Start a benchmark tool's run: register famt_mm's modules and make a fresh WARNING-level
+    logger mmengine's current one (it quiets the optimizer and init reports of every model built).
+
+    Returns the start time and the command line as the user would retype it.
+    """
+    from mmengine.logging import MMLogger
+
+    import famt_mm  # noqa: F401  (registers the FAMT modules)
+    MMLogger.get_instance(f'famt_{tool}_{time.time_ns()}', log_level='WARNING')
+    args = argv if argv is not None else sys.argv[1:]
+    return datetime.datetime.now().astimezone(), f'python tools/{tool}.py ' + ' '.join(args)
+
+
+def write_results(results: dict, started: datetime.datetime, out: str) -> None:
+    """Add the run's wall time to ``results`` and write them to ``out`` as JSON."""
+    results['wall_s'] = (datetime.datetime.now().astimezone() - started).total_seconds()
+    with open(out, 'w') as f:
+        json.dump(results, f, indent=2)
 
 
 def synchronize(device: torch.device) -> None:

@@ -1,4 +1,4 @@
-"""Comparisons and tables of the end-to-end benchmark, and the one table of the GPU run kit.
+"""Comparisons and tables of the benchmarks: the step benchmark's, the end-to-end one's, and the GPU kit's.
 
 The end-to-end comparison puts, per method, the median epoch time, images/s, the share of time the
 step waited for data, the refresh, and the loader's images/s per worker side by side, with
@@ -10,12 +10,19 @@ import math
 from typing import Dict, List, Optional
 
 from .loader import workers_needed
+from .measure import format_profile
 
 #: the step waited for data longer than this share of the iteration time: the loader sets the pace
 PACE_SHARE = 0.05
 
 #: the end-to-end targets, checked on measured ViT-B/16 figures
 E2E_TARGETS = dict(max_epoch_ratio=0.70, max_refresh_share=0.05)
+
+
+def side_by_side(key: str, base_name: str, famt_name: str, rows) -> List[str]:
+    """Markdown lines of a baseline / FAMT table: one row per ``(figure, baseline, FAMT, ratio)``."""
+    lines = [f'| {key} | {base_name} | {famt_name} | FAMT / baseline |', '|---|---:|---:|---:|']
+    return lines + [f'| {figure} | {base} | {famt} | {ratio} |' for figure, base, famt, ratio in rows]
 
 
 def _num_refreshes(schedule: dict) -> int:
@@ -117,9 +124,7 @@ def format_e2e_table(key: str, r: dict) -> str:
          f'({r["pace"][famt_n]["workers_used"]})', ''),
     ]
     sched = r['config_schedule']
-    lines = [f'| end-to-end {key} | {base_n} | {famt_n} | FAMT / baseline |', '|---|---:|---:|---:|']
-    lines += [f'| {a} | {b_} | {c} | {d} |' for a, b_, c, d in rows]
-    lines += [
+    lines = side_by_side(f'end-to-end {key}', base_n, famt_n, rows) + [
         '',
         f'per image, refresh at the config\'s interval ({sched["refresh_interval"]} epochs): '
         f'{r["refresh"]["share_at_config_interval"]:.2%} of the FAMT run; whole '
@@ -157,7 +162,7 @@ def kit_markdown(merged: dict) -> str:
         machine = machine or run.get('machine')
         s = run.get('settings', {})
         flags = ', '.join(k for k in ('amp', 'compile') if s.get(k)) or 'fp32 eager'
-        if s.get('optimizer', 'config') != 'config':
+        if s.get('optimizer', 'default') not in ('default', 'config'):  # 'config': older runs
             flags += f', AdamW {s["optimizer"]}'
         for key, r in run.get('pairs', {}).items():
             if 'epoch_ratio' in r:  # end-to-end
@@ -176,4 +181,54 @@ def kit_markdown(merged: dict) -> str:
     if machine:
         where = machine.get('gpu') or machine.get('cpu')
         lines += ['', f'{where}, torch {machine.get("torch")}, {machine.get("platform")}']
+    return '\n'.join(lines)
+
+
+# ------------------------------------------------------------------ step benchmark
+def _mib(value: Optional[int]) -> str:
+    return '-' if value is None else f'{value / 2**20:,.0f}'
+
+
+def format_table(key: str, r: dict) -> str:
+    """The step benchmark's table of one pair (:func:`.step.run_pair`'s result) and its notes."""
+    base, famt = r['methods'][r['baseline']], r['methods'][r['famt']]
+    rows = [
+        ('train-step GFLOPs', f'{base["train_step_flops"] / 1e9:,.1f}',
+         f'{famt["train_step_flops"] / 1e9:,.1f}', f'{r["flops_ratio"]:.3f}'),
+        ('step time, median s', f'{base["step_time"]["median_s"]:.3f}',
+         f'{famt["step_time"]["median_s"]:.3f}', f'{r["time_ratio"]:.3f}'),
+        ('step time, min-max s',
+         f'{base["step_time"]["min_s"]:.3f}-{base["step_time"]["max_s"]:.3f}',
+         f'{famt["step_time"]["min_s"]:.3f}-{famt["step_time"]["max_s"]:.3f}', ''),
+        ('peak memory MiB', _mib(base['memory']['peak_bytes']), _mib(famt['memory']['peak_bytes']),
+         ''),
+        ('  of which the step MiB', _mib(base['memory']['step_bytes']),
+         _mib(famt['memory']['step_bytes']),
+         '' if base['memory']['step_bytes'] in (None, 0) or famt['memory']['step_bytes'] is None
+         else f'{famt["memory"]["step_bytes"] / base["memory"]["step_bytes"]:.3f}'),
+    ]
+    refresh, pre = r['refresh'], r['preprocessor']
+    lines = side_by_side(key, r['baseline'], r['famt'], rows) + [
+        '',
+        f'refresh scoring (last-block attention + importance): '
+        f'{refresh["scoring"]["images_per_s"]:.2f} images/s; plain inference '
+        f'{refresh["plain_inference"]["images_per_s"]:.2f} images/s; ratio {refresh["ratio"]:.3f} '
+        f'(batch {refresh["batch_size"]})',
+        f'preprocessor sample_mask_plan (warp + sampling): '
+        f'{pre["sample_mask_plan"]["median_s"] * 1e3:.2f} ms = '
+        f'{pre["share_of_famt_step"]:.2%} of the FAMT step',
+        f'memory: {base["memory"]["kind"]}',
+    ]
+    if 'compile' in r:
+        c = r['compile']
+        lines.append(f'torch.compile: {c["after_timed"]["graphs"]} graphs; '
+                     + ('RECOMPILED during the timed steps' if c['recompiled_during_timed_steps']
+                        else 'nothing recompiled during the timed steps'))
+    if 'profile' in r:
+        lines += ['', format_profile(r)]
+    lines += [
+        '',
+        'targets: ' + '; '.join(f'{name}: {"met" if ok else "MISSED"}'
+                                for name, ok in r['targets'].items()),
+    ]
     return '\n'.join(lines)

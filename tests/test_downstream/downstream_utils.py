@@ -4,6 +4,8 @@ import copy
 import json
 import os
 import os.path as osp
+import subprocess
+import sys
 from typing import Dict, Optional
 
 import cv2
@@ -24,6 +26,16 @@ DET_CONFIG = osp.join(DOWNSTREAM, 'mask-rcnn_vit-b-p16-famt-mae_lsj-100e_coco.py
 DET_SHORT_CONFIG = osp.join(DOWNSTREAM, 'mask-rcnn_vit-b-p16-famt-mae_lsj-25e_coco.py')
 SEG_CONFIG = osp.join(DOWNSTREAM, 'upernet_vit-b-p16-famt-mae_8xb2-amp-160k_ade20k-512x512.py')
 EXPORT_TOOL = osp.join(ROOT, 'tools', 'export_backbone.py')
+
+
+def last_line_printed_by(code: str) -> str:
+    """Run ``code`` in a fresh interpreter from the checkout (imports start from nothing there);
+    fail on an error, return the last line it printed."""
+    run = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout.strip().splitlines()[-1]
+
 
 # the tiny ViT of these tests: 64-px pretraining with 16-px patches (4 x 4 grid), 4 blocks, 32 dims
 TINY = dict(embed_dims=32, num_layers=4, num_heads=4, feedforward_channels=64)

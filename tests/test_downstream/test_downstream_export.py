@@ -105,19 +105,24 @@ def test_famt_mae_to_mmseg_loads_every_backbone_key_with_identical_tensors(famt,
     assert set(loaded) == set(pretrained) | set(report.not_pretrained)
 
 
-def test_the_mmseg_backbone_computes_what_the_pretrained_encoder_computed(famt, seg_cfg, tmp_path):
-    """Layer scale 1, zero relative bias and the same keys: the same features, layer by layer."""
+def _pretrained_and_exported(famt, target_cfg, out: str):
+    """The pretraining encoder and the downstream backbone built from its export, both in eval mode."""
     src, state = famt
-    out = str(tmp_path / 'seg.pth')
-    export_backbone(src, seg_cfg, out)
+    export_backbone(src, target_cfg, out)
     encoder = build_mmpretrain(dict(type='FAMTMAEViT', arch=TINY, img_size=64, patch_size=16))
     encoder.load_state_dict(backbone_of(state))
     encoder.eval()  # mmpretrain's BaseBackbone.train returns None
+    target = build_target_backbone(target_cfg, checkpoint=out)
+    target.eval()
+    return encoder, target
+
+
+def test_the_mmseg_backbone_computes_what_the_pretrained_encoder_computed(famt, seg_cfg, tmp_path):
+    """Layer scale 1, zero relative bias and the same keys: the same features, layer by layer."""
+    encoder, target = _pretrained_and_exported(famt, seg_cfg, str(tmp_path / 'seg.pth'))
     outputs = []
     for layer in encoder.layers:
         layer.register_forward_hook(lambda m, a, out: outputs.append(out))
-    target = build_target_backbone(seg_cfg, checkpoint=out)
-    target.eval()
     images = torch.randn(2, 3, 64, 64)
     with torch.no_grad():
         encoder(images, mask=None)
@@ -130,13 +135,7 @@ def test_the_mmseg_backbone_computes_what_the_pretrained_encoder_computed(famt, 
 
 def test_the_mmdet_global_block_computes_what_the_pretrained_block_computed(famt, det_cfg, tmp_path):
     """Same patch embedding; a global block with zero relative positions is the pretrained block."""
-    src, state = famt
-    out = str(tmp_path / 'det.pth')
-    export_backbone(src, det_cfg, out)
-    encoder = build_mmpretrain(dict(type='FAMTMAEViT', arch=TINY, img_size=64, patch_size=16))
-    encoder.load_state_dict(backbone_of(state))
-    encoder.eval()  # mmpretrain's BaseBackbone.train returns None
-    target = build_target_backbone(det_cfg, checkpoint=out).eval()
+    encoder, target = _pretrained_and_exported(famt, det_cfg, str(tmp_path / 'det.pth'))
     assert target.blocks[1].window_size == 0  # global
     images = torch.randn(2, 3, 64, 64)
     with torch.no_grad():

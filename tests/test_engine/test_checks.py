@@ -6,6 +6,7 @@ import pytest
 import torch
 from mmengine.dataset import BaseDataset
 
+from famt_mm.engine import FAMTRefreshHook, FAMTVisualizationHook
 from famt_mm.engine.checks import check_scoring_size, check_view_metainfo, train_log_epoch
 from famt_mm.engine.utils import first_sample, kept_random_state, unwrap_model, whole_image_dataset
 
@@ -76,3 +77,17 @@ def test_unwrap_model_takes_the_module_out_of_a_wrapper():
     assert unwrap_model(Runner) is module
     Runner.model = torch.nn.DataParallel(module)  # a wrapper mmengine registers; no GPU needed
     assert unwrap_model(Runner) is module
+
+
+@pytest.mark.parametrize('hook,kwargs,match', [
+    (FAMTRefreshHook, dict(start_epoch=-1), 'start_epoch must be an integer >= 0'),
+    (FAMTRefreshHook, dict(interval=0), 'interval must be an integer >= 1'),
+    (FAMTRefreshHook, dict(pipeline=[]), 'pipeline must list'),
+    (FAMTVisualizationHook, dict(interval=0), 'interval must be an integer >= 1'),
+    (FAMTVisualizationHook, dict(panel=8), 'panel must be an integer >= 16'),
+    (FAMTVisualizationHook, dict(indices=[-1]), 'indices must be non-negative integers'),
+    (FAMTVisualizationHook, dict(pipeline=[]), 'pipeline must list'),
+])
+def test_bad_hook_settings_raise_when_the_hook_is_built(hook, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        hook(**{'pipeline': [dict(type='PackInputs')], **kwargs})

@@ -177,18 +177,6 @@ def test_load_from_loads_weights_on_this_torch(trained, tmp_path):
         assert torch.equal(a, b), name
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(start_epoch=-1), 'start_epoch must be an integer >= 0'),
-    (dict(interval=0), 'interval must be an integer >= 1'),
-    (dict(pipeline=[]), 'pipeline must list'),
-])
-def test_bad_schedule_settings_raise(kwargs, match):
-    args = dict(pipeline=[dict(type='PackInputs')])
-    args.update(kwargs)
-    with pytest.raises(ValueError, match=match):
-        FAMTRefreshHook(**args)
-
-
 def test_non_finite_scores_fall_back_to_uniform_with_one_warning():
     maps = torch.rand(4, 2, 2)
     maps[2, 0, 0] = float('nan')

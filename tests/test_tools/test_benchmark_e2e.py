@@ -3,7 +3,6 @@
 Mechanics only: the generated folder, option checks, config set-up, the loader measurement, the
 shapes of the JSON and the tables. Speed is reported by running the tools, never asserted.
 """
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -18,16 +17,13 @@ from famt_mm.benchmark.images import list_images, make_image_folder
 from famt_mm.benchmark.loader import workers_needed
 from famt_mm.benchmark.report import kit_markdown, merge_results
 from famt_mm.benchmark.step import PAIRS, configure_optim_wrapper
+from famt_mm.testing import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
 
 
 def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'famt_tool_{name}',
-                                                  osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(osp.join(ROOT, 'tools', f'{name}.py'), f'famt_tool_{name}')
 
 
 e2e_tool = _load_tool('benchmark_e2e')
@@ -61,18 +57,24 @@ def test_generated_folder_is_imagenet_style_jpegs_of_several_sizes(folder):
         make_image_folder(osp.join(root, 'new'), 0)
 
 
-@pytest.mark.parametrize('argv,match', [
-    (['--refresh-start', '0'], '--refresh-start must be in [1, --epochs - 1]'),
-    (['--epochs', '2', '--refresh-start', '2'], '--refresh-start must be in [1, --epochs - 1]'),
-    (['--workers', '-1'], '--workers must be >= 0'),
-    (['--batch-size', '0'], '--batch-size must be >= 1'),
-    (['--pairs', 'nope'], '--pairs must name pairs of'),
-    (['--optimizer', 'sgd'], "invalid choice: 'sgd'"),
-    (['--arch', 'vit-q'], "--arch must be one of mmpretrain's ViT archs"),
+@pytest.mark.parametrize('tool,argv,match', [
+    ('benchmark_e2e', ['--refresh-start', '0'], '--refresh-start must be in [1, --epochs - 1]'),
+    ('benchmark_e2e', ['--epochs', '2', '--refresh-start', '2'],
+     '--refresh-start must be in [1, --epochs - 1]'),
+    ('benchmark_e2e', ['--workers', '-1'], '--workers must be >= 0'),
+    ('benchmark_e2e', ['--batch-size', '0'], '--batch-size must be >= 1'),
+    ('benchmark_e2e', ['--pairs', 'nope'], '--pairs must name pairs of'),
+    ('benchmark_e2e', ['--optimizer', 'sgd'], "invalid choice: 'sgd'"),
+    ('benchmark_e2e', ['--arch', 'vit-q'], "--arch must be one of mmpretrain's ViT archs"),
+    ('benchmark', ['--iters', '0'], '--iters must be >= 1'),
+    ('benchmark', ['--arch', 'vit-q'], "--arch must be one of mmpretrain's ViT archs"),
+    ('benchmark', ['--amp', '--device', 'cpu'], '--amp needs --device cuda'),
+    ('benchmark', ['--pairs', 'nope'], '--pairs must name pairs of'),
+    ('benchmark', ['--device', 'tpu'], "--device"),
 ])
-def test_bad_e2e_options_are_clear_errors(argv, match, capsys):
+def test_bad_benchmark_options_are_clear_errors(tool, argv, match, capsys):
     with pytest.raises(SystemExit):
-        e2e_tool.parse_args(argv)
+        dict(benchmark=step_tool, benchmark_e2e=e2e_tool)[tool].parse_args(argv)
     assert match in capsys.readouterr().err
 
 
@@ -108,7 +110,9 @@ def test_optimizer_implementation_goes_through_the_optimizer_config():
     out = configure_optim_wrapper(cfg, amp=False, impl='fused')
     assert out['type'] == 'OptimWrapper' and 'loss_scale' not in out
     assert out['optimizer'] == dict(type='AdamW', lr=1e-4, fused=True)
-    out = configure_optim_wrapper(dict(optimizer=dict(type='AdamW')), amp=True, impl='config')
+    assert out['constructor'] == 'FAMTOptimWrapperConstructor'  # fused only where torch has it
+    out = configure_optim_wrapper(dict(optimizer=dict(type='AdamW', fused=True)), amp=True,
+                                  impl='default')  # torch's own choice, whatever the config asked
     assert out['type'] == 'AmpOptimWrapper' and out['optimizer'] == dict(type='AdamW')
     with pytest.raises(ValueError, match='must be one of'):
         configure_optim_wrapper(dict(optimizer=dict(type='AdamW')), amp=False, impl='sgd')

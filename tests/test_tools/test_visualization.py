@@ -10,7 +10,6 @@ from mmengine.runner import Runner
 from mmpretrain.registry import MODELS
 
 from famt_mm.core import sample_plan
-from famt_mm.engine import FAMTVisualizationHook
 from famt_mm.testing import DEMO_CONFIG, demo_cfg, load_script, tiny_mae_cfg, vit_simmim_cfg
 from famt_mm.utils.configs import find_config
 from famt_mm.visualization import PLAN_COLORS, draw_plan, famt_figures, grid_shape, plan_overlay, reconstruct
@@ -253,16 +252,3 @@ def test_hook_sends_grids_to_the_visualizer_backends(tmp_path):
                      'famt_reconstruction_3_2.png']
     assert _png_size(files[0]) == grid_shape(1, 5, 32)
     assert _png_size(files[2]) == grid_shape(2, 3, 32)
-
-
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(interval=0), 'interval must be an integer >= 1'),
-    (dict(panel=8), 'panel must be an integer >= 16'),
-    (dict(indices=[-1]), 'indices must be non-negative integers'),
-    (dict(pipeline=[]), 'pipeline must list'),
-])
-def test_bad_hook_settings_raise(kwargs, match):
-    args = dict(pipeline=[dict(type='PackInputs')])
-    args.update(kwargs)
-    with pytest.raises(ValueError, match=match):
-        FAMTVisualizationHook(**args)

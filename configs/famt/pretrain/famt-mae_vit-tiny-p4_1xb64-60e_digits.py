@@ -89,7 +89,8 @@ custom_hooks = [
 
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.95), weight_decay=0.05),
+    constructor='FAMTOptimWrapperConstructor',  # fused AdamW where torch has it; eager under compile
+    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.95), weight_decay=0.05, fused=True),
     paramwise_cfg=dict(custom_keys={
         'ln': dict(decay_mult=0.0),
         'bias': dict(decay_mult=0.0),

@@ -60,8 +60,11 @@ custom_hooks = [
          interval=refresh_interval, batch_size=refresh_batch_size),
 ]
 
+# FAMTOptimWrapperConstructor: torch's fused AdamW (one kernel over all parameters) where torch has one
+# for the parameters' device, and an optimizer step that compile=True leaves eager
 optim_wrapper = dict(
-    optimizer=dict(lr=base_lr * 2048 / 512),
+    constructor='FAMTOptimWrapperConstructor',
+    optimizer=dict(lr=base_lr * 2048 / 512, fused=True),
     paramwise_cfg=dict(custom_keys={
         'ln': dict(decay_mult=0.0),
         'pos_embed': dict(decay_mult=0.0),

@@ -56,3 +56,7 @@ custom_hooks = [
     dict(type='FAMTRefreshHook', pipeline=score_pipeline, start_epoch=refresh_start_epoch,
          interval=refresh_interval, batch_size=refresh_batch_size),
 ]
+
+# an optimizer step that compile=True leaves eager (famt_mm/engine/optim_constructor.py); SparK's LAMB
+# has no fused implementation to ask for
+optim_wrapper = dict(constructor='FAMTOptimWrapperConstructor')

@@ -1,0 +1,70 @@
+"""The optimizer wrapper constructor of the pretraining configs: mmengine's default one, plus a fused
+AdamW where torch has it and an optimizer step that ``torch.compile`` leaves eager.
+
+Why (measured in docs/speed.md):
+
+- The optimizer step does not shrink with the token count, so it weighs more in FAMT's cheaper step.
+  torch's fused AdamW (``fused=True``) updates all parameters in one kernel. torch 2.1, the classic
+  OpenMMLab environment, has it for CUDA parameters only and refuses it on a CPU when the optimizer
+  is built; the configs ask for it, and this constructor falls back to torch's default
+  implementation, with a warning, where the parameters' device has none.
+- mmengine's Runner with ``compile=True`` compiles ``train_step``, which includes the optimizer
+  step. Traced, it fails on the ``ConfigDict`` parameter groups that mmengine's constructor makes
+  from a ``paramwise_cfg`` (every MAE / SimMIM config has one), and it would guard on the learning
+  rate, which the schedulers change every iteration. The step runs eagerly instead; the fused step
+  is one kernel anyway.
+"""
+import types
+import warnings
+from typing import Iterable
+
+import torch
+from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
+from mmpretrain.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIMIZERS
+
+
+def fused_is_supported(optimizer_type, params: Iterable[torch.Tensor]) -> bool:
+    """Whether ``optimizer_type(..., fused=True)`` accepts parameters on the device of ``params``.
+
+    Asked of the optimizer itself, with one scalar parameter on the first parameter's device:
+    torch's support differs by version and device.
+    """
+    device = next(iter(params)).device
+    probe = torch.zeros(1, device=device, requires_grad=True)
+    try:
+        optimizer_type([probe], fused=True)
+    except (RuntimeError, ValueError, TypeError):
+        return False
+    return True
+
+
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module()
+class FAMTOptimWrapperConstructor(DefaultOptimWrapperConstructor):
+    """mmengine's ``DefaultOptimWrapperConstructor`` (same arguments, same ``paramwise_cfg``), with:
+
+    - ``optimizer=dict(..., fused=True)`` honoured where torch has a fused implementation for the
+      parameters' device, and dropped with a warning where it does not (torch 2.1 on a CPU);
+    - the optimizer wrapper's ``step`` wrapped in ``torch.compiler.disable``, so that a Runner with
+      ``compile=True`` compiles the model's forward and backward and runs the update eagerly.
+
+    Use it through the config: ``optim_wrapper = dict(constructor='FAMTOptimWrapperConstructor',
+    optimizer=dict(fused=True))``.
+    """
+
+    def __call__(self, model: torch.nn.Module) -> OptimWrapper:
+        if self.optimizer_cfg.get('fused'):
+            optimizer_type = self.optimizer_cfg['type']
+            if isinstance(optimizer_type, str):
+                optimizer_type = OPTIMIZERS.get(optimizer_type)
+            params = [p for p in model.parameters() if p.requires_grad]
+            if params and not fused_is_supported(optimizer_type, params):
+                warnings.warn(
+                    f'optim_wrapper.optimizer.fused=True: torch {torch.__version__} has no fused '
+                    f'{optimizer_type.__name__} for {params[0].device.type} parameters; using its '
+                    'default implementation', stacklevel=2)
+                self.optimizer_cfg = {k: v for k, v in self.optimizer_cfg.items() if k != 'fused'}
+        optim_wrapper = super().__call__(model)
+        # a bound method still: mmengine's parameter schedulers wrap it and need its __self__
+        optim_wrapper.step = types.MethodType(torch.compiler.disable(type(optim_wrapper).step),
+                                              optim_wrapper)
+        return optim_wrapper
