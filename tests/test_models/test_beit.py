@@ -151,3 +151,21 @@ def test_bad_settings_are_clear_errors():
     with pytest.raises(ValueError, match='takes two pictures per image .* got 3'):
         famt.data_preprocessor(dict(inputs=[torch.zeros(1, 3, 32, 32, dtype=torch.uint8)] * 3,
                                     data_samples=None), training=True)
+
+
+@pytest.mark.parametrize('generator', [
+    dict(type='RandomMaskGenerator', mask_ratio=0.375, throw_ratio=0.25),
+    dict(type='AMTMaskGenerator', mask_ratio=0.375, throw_ratio=0.25, warmup_mask_ratio=0.375),
+], ids=lambda g: g['type'])
+def test_random_and_amt_masking_train_beitv2_with_throwing(generator):
+    famt = MODELS.build(tiny_beitv2_cfg(mask_generator=generator))
+    famt.train()
+    if generator['type'] == 'AMTMaskGenerator':
+        famt.data_preprocessor.importance_cache.set(torch.rand(2, 8, 8) + 0.1)
+    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=[0.0, 0.0, 1.0, 1.0]))
+               for i in range(2)]
+    pictures = [torch.randint(0, 255, (2, 3, 32, 32), dtype=torch.uint8) for _ in range(2)]
+    data = famt.data_preprocessor(dict(inputs=pictures, data_samples=samples), training=True)
+    plan = data['mask_plan']
+    assert (plan.masked.shape[1], plan.thrown.shape[1]) == (24, 16)
+    assert torch.isfinite(_total(famt(**data, mode='loss')))
