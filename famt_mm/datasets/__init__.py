@@ -2,9 +2,15 @@ from .cifar import LocalCIFAR10, LocalCIFAR100
 from .digits import DigitsDataset
 from .stl10 import STL10
 from .tiny_imagenet import TinyImageNet
-from .transforms import FAMT_META_KEYS, PackFAMTInputs, RandomResizedCropWithBox
+from .transforms import (
+    FAMT_META_KEYS,
+    PackFAMTInputs,
+    RandomResizedCropAndInterpolationWithTwoPicAndBox,
+    RandomResizedCropWithBox,
+)
 
 __all__ = [
     'DigitsDataset', 'FAMT_META_KEYS', 'LocalCIFAR10', 'LocalCIFAR100', 'PackFAMTInputs',
-    'RandomResizedCropWithBox', 'STL10', 'TinyImageNet'
+    'RandomResizedCropWithBox', 'STL10', 'TinyImageNet',
+    'RandomResizedCropAndInterpolationWithTwoPicAndBox'
 ]

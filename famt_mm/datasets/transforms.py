@@ -3,6 +3,7 @@ from typing import Tuple
 
 import numpy as np
 from mmpretrain.datasets.transforms import PackInputs, RandomResizedCrop
+from mmpretrain.datasets.transforms import RandomResizedCropAndInterpolationWithTwoPic as TwoPicCrop
 from mmpretrain.registry import TRANSFORMS
 
 #: PackInputs meta keys that guided masking reads (flip and flip_direction come from RandomFlip)
@@ -40,3 +41,36 @@ class PackFAMTInputs(PackInputs):
 
     def __init__(self, input_key: str = 'img', algorithm_keys=(), meta_keys=FAMT_META_KEYS):
         super().__init__(input_key=input_key, algorithm_keys=algorithm_keys, meta_keys=meta_keys)
+
+
+@TRANSFORMS.register_module()
+class RandomResizedCropAndInterpolationWithTwoPicAndBox(TwoPicCrop):
+    """mmpretrain's two-picture crop (BEiT, CAE) that also records ``crop_box``, as
+    :class:`RandomResizedCropWithBox` does.
+
+    BEiT's and CAE's pipelines flip before this crop, so the crop is drawn in the flipped image; the
+    box is recorded in the unflipped image's coordinates (mirrored), where cropping and then
+    flipping gives the same view, which is how FAMT's preprocessor warps the maps. Arguments are
+    those of ``RandomResizedCropAndInterpolationWithTwoPic``.
+    """
+
+    def get_params(self, img: np.ndarray, scale: Tuple[float, float],
+                   ratio: Tuple[float, float]) -> Tuple[int, int, int, int]:
+        params = super().get_params(img, scale, ratio)
+        self._last_crop = (params, img.shape[:2])
+        return params
+
+    def transform(self, results: dict) -> dict:
+        self._last_crop = None
+        results = super().transform(results)
+        (top, left, crop_h, crop_w), (height, width) = self._last_crop
+        x0, y0 = left / width, top / height
+        x1, y1 = (left + crop_w) / width, (top + crop_h) / height
+        if results.get('flip', False):
+            direction = results.get('flip_direction')
+            if direction in ('horizontal', 'diagonal'):
+                x0, x1 = 1.0 - x1, 1.0 - x0
+            if direction in ('vertical', 'diagonal'):
+                y0, y1 = 1.0 - y1, 1.0 - y0
+        results['crop_box'] = np.array([x0, y0, x1, y1], dtype=np.float32)
+        return results

@@ -1,4 +1,6 @@
 from ..checkpoint import CheckPretrainedKeys  # registered there; kept importable from here
+from .beit import FAMTBEiT, FAMTBEiTPretrainViT
+from .cae import FAMTCAE, FAMTCAEPretrainViT
 from .data_preprocessor import FAMTDataPreprocessor
 from .importance_cache import ImportanceCache
 from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT
@@ -6,9 +8,16 @@ from .mask_generators import AMTMaskGenerator, BaseMaskGenerator, FAMTMaskGenera
 from .maskfeat import FAMTMaskFeat, FAMTMaskFeatViT
 from .mff import FAMTMFF, FAMTMFFViT
 from .planned import MaskPlanMixin, check_plain_call
-from .scoring import cnn_last_stage_tokens, last_block_attention, score_images, swin_last_block_attention
+from .scoring import (
+    beit_last_block_attention,
+    cnn_last_stage_tokens,
+    last_block_attention,
+    score_images,
+    swin_last_block_attention,
+)
 from .simmim import FAMTSimMIM, FAMTSimMIMLinearDecoder, FAMTSimMIMSwin, FAMTSimMIMViT, patchify_chw
 from .spark import FAMTSparK
+from .two_norm import FAMTTwoNormDataPreprocessor
 
 __all__ = [
     'FAMTDataPreprocessor', 'FAMTMAE', 'FAMTMAEPretrainDecoder', 'FAMTMAEViT', 'AMTMaskGenerator',
@@ -16,5 +25,7 @@ __all__ = [
     'ImportanceCache', 'MaskPlanMixin', 'check_plain_call', 'last_block_attention', 'score_images',
     'swin_last_block_attention', 'FAMTSimMIM', 'FAMTSimMIMLinearDecoder', 'FAMTSimMIMSwin',
     'FAMTSimMIMViT', 'patchify_chw', 'FAMTMFF', 'FAMTMFFViT',
-    'FAMTMaskFeat', 'FAMTMaskFeatViT', 'FAMTSparK', 'cnn_last_stage_tokens'
+    'FAMTMaskFeat', 'FAMTMaskFeatViT', 'FAMTSparK', 'cnn_last_stage_tokens',
+    'FAMTBEiT', 'FAMTBEiTPretrainViT', 'FAMTCAE', 'FAMTCAEPretrainViT', 'FAMTTwoNormDataPreprocessor',
+    'beit_last_block_attention'
 ]

@@ -3,7 +3,9 @@ with the last stage of a CNN (ResNet, ConvNeXt)."""
 from typing import Callable, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmpretrain.models import ConvNeXt, ResNet, SwinTransformer
+from mmpretrain.models.utils.attention import BEiTAttention
 from torch import nn
 
 from ..core import softmax_attention
@@ -111,8 +113,52 @@ def score_images(model: nn.Module, images: torch.Tensor, mask_generator) -> torc
         attn, tokens, grid = swin_last_block_attention(backbone, images, model.extract_feat)
         weights = mask_generator.importance(attn, tokens, cls_token=False)
     else:
-        attn, tokens = last_block_attention(backbone, images, model.extract_feat)
+        attention = beit_last_block_attention if isinstance(backbone.layers[-1].attn, BEiTAttention) \
+            else last_block_attention
+        attn, tokens = attention(backbone, images, model.extract_feat)
         stride = backbone.patch_embed.projection.stride
         grid = (images.shape[-2] // stride[0], images.shape[-1] // stride[1])
         weights = mask_generator.importance(attn, tokens)
     return weights.float().reshape(images.shape[0], *grid)
+
+
+def beit_last_block_attention(vit: nn.Module,
+                              images: torch.Tensor,
+                              forward: Optional[Callable[[torch.Tensor], object]] = None
+                              ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """:func:`last_block_attention` for BEiT-style blocks (``BEiTAttention``: BEiT, BEiT v2, CAE).
+
+    Their attention adds q / v biases (``bias='qv_bias'``) and relative position biases (the
+    layer's own table, or the backbone's shared one, passed as ``rel_pos_bias``), all of which the
+    materialised fp32 softmax attention (B, H, N, N) includes. Tokens are the last block's output.
+    """
+    last = vit.layers[-1]
+    captured = {}
+    hooks = [
+        last.attn.register_forward_hook(
+            lambda m, args, kwargs, out: captured.update(
+                x=args[0], rel_pos_bias=kwargs.get('rel_pos_bias', args[1] if len(args) > 1 else None)),
+            with_kwargs=True),
+        last.register_forward_hook(lambda m, args, out: captured.__setitem__('tokens', out)),
+    ]
+    try:
+        (forward or vit)(images)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    attn = last.attn
+    x = captured['x']
+    batch, length, _ = x.shape
+    qkv_bias = attn.qkv.bias
+    if attn.bias == 'qv_bias':
+        qkv_bias = torch.cat((attn.q_bias, torch.zeros_like(attn.v_bias), attn.v_bias))
+    qkv = F.linear(x, attn.qkv.weight, qkv_bias).reshape(batch, length, 3, attn.num_heads, -1)
+    q, k = qkv.permute(2, 0, 3, 1, 4)[:2]
+    logits = q.float() @ k.float().transpose(-2, -1) * attn.scale
+    if attn.relative_position_bias_table is not None:
+        size = attn.window_size[0] * attn.window_size[1] + 1
+        table = attn.relative_position_bias_table[attn.relative_position_index.view(-1)]
+        logits = logits + table.view(size, size, -1).permute(2, 0, 1).float()
+    if captured['rel_pos_bias'] is not None:
+        logits = logits + captured['rel_pos_bias'].float()
+    return logits.softmax(dim=-1), captured['tokens']

@@ -36,7 +36,8 @@ def test_config_builds(path):
     init_default_scope(cfg.default_scope)
     assert cfg.custom_imports['imports'] == ['famt_mm']
     model = _model(cfg)
-    assert type(model).__name__ in ('FAMTMAE', 'FAMTSimMIM', 'FAMTMFF', 'FAMTMaskFeat', 'FAMTSparK')
+    assert type(model).__name__ in ('FAMTMAE', 'FAMTSimMIM', 'FAMTMFF', 'FAMTMaskFeat', 'FAMTSparK',
+                                    'FAMTBEiT', 'FAMTCAE')
     for t in cfg.train_dataloader.dataset.pipeline:
         TRANSFORMS.build(t)
     hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
@@ -141,6 +142,7 @@ def test_train_dataloader_feeds_the_preprocessor(path):
     batch = next(iter(Runner.build_dataloader(loader_cfg)))
     model = _model(cfg)
     data = model.data_preprocessor(batch, training=True)
-    size = data['inputs'].shape[-1]
+    inputs = data['inputs']
+    size = (inputs[0] if isinstance(inputs, list) else inputs).shape[-1]  # BEiT, CAE: two pictures
     assert data['mask_plan'].num_patches == (size // model.data_preprocessor.patch_size)**2
     assert all(s.crop_box is not None for s in data['data_samples'])
