@@ -1,4 +1,6 @@
 from ..checkpoint import CheckPretrainedKeys  # registered there; kept importable from here
+from .a2mim import A2MIM, FAMTA2MIM
+from .a2mim_modules import A2MIMHead, A2MIMLinearDecoder, A2MIMResNet, focal_frequency_loss
 from .data_preprocessor import FAMTDataPreprocessor
 from .importance_cache import ImportanceCache
 from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT
@@ -16,5 +18,6 @@ __all__ = [
     'ImportanceCache', 'MaskPlanMixin', 'check_plain_call', 'last_block_attention', 'score_images',
     'swin_last_block_attention', 'FAMTSimMIM', 'FAMTSimMIMLinearDecoder', 'FAMTSimMIMSwin',
     'FAMTSimMIMViT', 'patchify_chw', 'FAMTMFF', 'FAMTMFFViT',
-    'FAMTMaskFeat', 'FAMTMaskFeatViT', 'FAMTSparK', 'cnn_last_stage_tokens'
+    'FAMTMaskFeat', 'FAMTMaskFeatViT', 'FAMTSparK', 'cnn_last_stage_tokens',
+    'A2MIM', 'FAMTA2MIM', 'A2MIMHead', 'A2MIMLinearDecoder', 'A2MIMResNet', 'focal_frequency_loss'
 ]
