@@ -44,8 +44,7 @@ class A2MIM(BaseSelfSupervisor):
         latent = self.backbone(inputs, mask)
         return dict(loss=self.head.loss(self.neck(latent), inputs, mask))
 
-    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
-             **kwargs) -> Dict[str, torch.Tensor]:
+    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         if not data_samples or 'mask' not in data_samples[0]:
             raise ValueError(f'{type(self).__name__} reads its mask from the data samples: put '
                              "SimMIMMaskGenerator in the pipeline and pack it with PackInputs, or use "
