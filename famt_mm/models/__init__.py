@@ -1,6 +1,8 @@
 from ..checkpoint import CheckPretrainedKeys  # registered there; kept importable from here
 from .beit import FAMTBEiT, FAMTBEiTPretrainViT
 from .cae import FAMTCAE, FAMTCAEPretrainViT
+from .a2mim import A2MIM, FAMTA2MIM
+from .a2mim_modules import A2MIMHead, A2MIMLinearDecoder, A2MIMResNet, focal_frequency_loss
 from .data_preprocessor import FAMTDataPreprocessor
 from .importance_cache import ImportanceCache
 from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT
@@ -27,5 +29,6 @@ __all__ = [
     'FAMTSimMIMViT', 'patchify_chw', 'FAMTMFF', 'FAMTMFFViT',
     'FAMTMaskFeat', 'FAMTMaskFeatViT', 'FAMTSparK', 'cnn_last_stage_tokens',
     'FAMTBEiT', 'FAMTBEiTPretrainViT', 'FAMTCAE', 'FAMTCAEPretrainViT', 'FAMTTwoNormDataPreprocessor',
-    'beit_last_block_attention'
+    'beit_last_block_attention',
+    'A2MIM', 'FAMTA2MIM', 'A2MIMHead', 'A2MIMLinearDecoder', 'A2MIMResNet', 'focal_frequency_loss'
 ]

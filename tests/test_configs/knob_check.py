@@ -100,6 +100,17 @@ def _img_size(cfg, img_size):
             yield f'{resize_where}.scale', _plain(resize.get('scale')), [img_size, img_size]
 
 
+def _pipeline_mask(field: str) -> Callable[[Any, Any], Iterator[Use]]:
+    """``field`` of the ``SimMIMMaskGenerator`` a training pipeline draws its mask with (A2MIM)."""
+    def rule(cfg, value):
+        pipeline = get(cfg, 'train_dataloader.dataset.pipeline')
+        where = 'train_dataloader.dataset.pipeline'
+        for t_where, t in _transforms(pipeline if pipeline is not MISSING else [], where,
+                                      ('SimMIMMaskGenerator', )):
+            yield f'{t_where}.{field}', t.get(field, MISSING), value
+    return rule
+
+
 def _patches(cfg, img_size, patch_size):
     yield from _at(cfg, (img_size // patch_size)**2, 'model.neck.num_patches')
 
@@ -209,6 +220,9 @@ RULES: List[Tuple[Tuple[str, ...], Callable[..., Iterator[Use]]]] = [
     (('mask_generator',), _same('data_preprocessor.mask_generator')),
     (('mask_ratio',), lambda cfg, v: _at(cfg, v, 'data_preprocessor.mask_generator.mask_ratio',
                                          'model.mask_ratio')),  # SparK's own (unused) ratio
+    (('mask_ratio',), _pipeline_mask('mask_ratio')),
+    (('img_size',), _pipeline_mask('input_size')),
+    (('patch_size',), _pipeline_mask('model_patch_size')),
     (('throw_ratio',), lambda cfg, v: _at(cfg, v, 'data_preprocessor.mask_generator.throw_ratio')),
     (('warmup_mask_ratio',),
      lambda cfg, v: _at(cfg, v, 'data_preprocessor.mask_generator.warmup_mask_ratio')),

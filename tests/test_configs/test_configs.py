@@ -37,12 +37,13 @@ def test_config_builds(path):
     assert cfg.custom_imports['imports'] == ['famt_mm']
     model = _model(cfg)
     assert type(model).__name__ in ('FAMTMAE', 'FAMTSimMIM', 'FAMTMFF', 'FAMTMaskFeat', 'FAMTSparK',
-                                    'FAMTBEiT', 'FAMTCAE')
+                                    'FAMTBEiT', 'FAMTCAE', 'A2MIM', 'FAMTA2MIM')
     for t in cfg.train_dataloader.dataset.pipeline:
         TRANSFORMS.build(t)
-    hooks = [HOOKS.build(h) for h in cfg.custom_hooks]
+    hooks = [HOOKS.build(h) for h in cfg.get('custom_hooks', [])]
     refresh = [h for h in hooks if type(h).__name__ == 'FAMTRefreshHook']
-    if cfg.data_preprocessor.mask_generator.type == 'RandomMaskGenerator':
+    generator = cfg.data_preprocessor.get('mask_generator')  # none: the pipeline masks (A2MIM)
+    if generator is None or generator.type == 'RandomMaskGenerator':
         assert not refresh  # plain MAE: random masking needs no importance maps
         return
     assert len(refresh) == 1
@@ -144,5 +145,8 @@ def test_train_dataloader_feeds_the_preprocessor(path):
     data = model.data_preprocessor(batch, training=True)
     inputs = data['inputs']
     size = (inputs[0] if isinstance(inputs, list) else inputs).shape[-1]  # BEiT, CAE: two pictures
+    if 'mask_generator' not in cfg.data_preprocessor:  # A2MIM: SimMIMMaskGenerator's mask, 32-px units
+        assert all(s.mask.shape == (size // 32, size // 32) for s in data['data_samples'])
+        return
     assert data['mask_plan'].num_patches == (size // model.data_preprocessor.patch_size)**2
     assert all(s.crop_box is not None for s in data['data_samples'])

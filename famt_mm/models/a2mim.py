@@ -1,0 +1,94 @@
+"""A²MIM on a ResNet, with the pipeline's random block mask or with FAMT's mask plan.
+
+A²MIM (Li et al., "Architecture-Agnostic Masked Image Modeling -- From ViT Back to CNN", ICML 2023,
+arXiv 2205.13943; public code OpenMixup, github.com/Westlake-AI/openmixup, ``models/selfsup/a2mim.py``)
+fills the masked 32-px patches of the input with the image's mean colour, adds a learnable mask
+token at a middle stage, decodes the last feature map into pixels and trains on L1 of the masked
+pixels plus a focal frequency loss (parts in :mod:`famt_mm.models.a2mim_modules`). mmpretrain 1.2
+ships no A²MIM; :class:`A2MIM` takes SimMIM's pipeline mask (``SimMIMMaskGenerator``), and
+:class:`FAMTA2MIM` takes the preprocessor's plan instead: guided masking scored from the CNN itself
+(the frequency factor of the last stage's map, no attention), at 32-px units. A convolution needs its
+whole grid, so a thrown unit would save nothing: a mask generator that throws is an error, as for
+FAMT-SparK. See ``docs/algorithms.md``.
+"""
+from typing import Dict, List
+
+import torch
+from mmpretrain.models import BaseSelfSupervisor
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+from ..core import MaskPlan
+from .planned import MaskPlanMixin
+from .spark import check_feature_map_generator
+
+
+@MODELS.register_module()
+class A2MIM(BaseSelfSupervisor):
+    """A²MIM with the mask the pipeline draws (``SimMIMMaskGenerator``, packed as ``mask``).
+
+    The backbone is :class:`A2MIMResNet`, the neck :class:`A2MIMLinearDecoder`, the head
+    :class:`A2MIMHead`; the mask (B, h, w) may be on any grid tiling the image (32-px units with
+    ``model_patch_size=32``). The target is the unmasked normalised image. Arguments are
+    ``BaseSelfSupervisor``'s.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not hasattr(self.backbone, 'add_mask_token'):
+            raise TypeError(f'{type(self).__name__} needs backbone=dict(type=\'A2MIMResNet\', ...), '
+                            f'got {type(self.backbone).__name__}')
+
+    def reconstruction_loss(self, inputs: torch.Tensor, mask: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The A²MIM loss of ``inputs`` masked where the (B, h, w) ``mask`` is 1."""
+        latent = self.backbone(inputs, mask)
+        return dict(loss=self.head.loss(self.neck(latent), inputs, mask))
+
+    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        if not data_samples or 'mask' not in data_samples[0]:
+            raise ValueError(f'{type(self).__name__} reads its mask from the data samples: put '
+                             "SimMIMMaskGenerator in the pipeline and pack it with PackInputs, or use "
+                             'FAMTA2MIM with FAMTDataPreprocessor')
+        mask = torch.stack([sample.mask for sample in data_samples]).to(inputs.device)
+        return self.reconstruction_loss(inputs, mask)
+
+
+@MODELS.register_module()
+class FAMTA2MIM(MaskPlanMixin, A2MIM):
+    """A²MIM whose masked units come from the preprocessor's :class:`MaskPlan`.
+
+    The preprocessor's ``patch_size`` must be the backbone's output stride (32 for ResNet): one plan
+    patch is one position of the last feature map, where the refresh hook scores the CNN (with
+    ``FAMTMaskGenerator(weight_source='frequency')``; random masking needs no maps). ``unit_size``
+    (a multiple of it) is the masking unit. Throwing and attention-based weights are refused when
+    the model is built. Arguments are ``BaseSelfSupervisor``'s.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        preprocessor = self.data_preprocessor
+        stride = self.backbone.out_stride
+        if preprocessor.patch_size != stride:
+            raise ValueError(f"data_preprocessor.patch_size must be the backbone's output stride "
+                             f'{stride} (one plan patch per position of the last feature map), got '
+                             f'{preprocessor.patch_size}')
+        generator = preprocessor.mask_generator
+        if generator.throw_ratio > 0:
+            raise ValueError('FAMTA2MIM cannot throw: convolutions need every position of the grid, '
+                             f'so a thrown unit saves nothing; set throw_ratio=0, got '
+                             f'{generator.throw_ratio}')
+        check_feature_map_generator(generator, 'FAMTA2MIM')
+
+    def plan_mask(self, inputs: torch.Tensor, mask_plan: MaskPlan) -> torch.Tensor:
+        """(B, h, w) 0/1 mask of the plan's masked patches on the patch grid of ``inputs``."""
+        if mask_plan.thrown.shape[1]:
+            raise ValueError('FAMTA2MIM needs every position of the grid: the plan must throw nothing')
+        patch = self.data_preprocessor.patch_size
+        grid = (inputs.shape[-2] // patch, inputs.shape[-1] // patch)
+        mask = inputs.new_zeros(inputs.shape[0], grid[0] * grid[1])
+        mask.scatter_(1, mask_plan.masked, 1.0)
+        return mask.view(-1, *grid)
+
+    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
+             mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
+        return self.reconstruction_loss(inputs, self.plan_mask(inputs, mask_plan))

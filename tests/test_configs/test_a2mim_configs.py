@@ -1,0 +1,60 @@
+"""The A²MIM ResNet-50 configs: the FAMT run masks the baseline's units, and one guided step runs."""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmpretrain.registry import MODELS, TRANSFORMS
+from mmpretrain.structures import DataSample
+
+from famt_mm.core import plan_counts
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+PRETRAIN = osp.join(ROOT, 'configs', 'famt', 'pretrain')
+
+pytestmark = pytest.mark.slow
+
+
+def _load(name: str) -> Config:
+    return Config.fromfile(osp.join(PRETRAIN, f'{name}_resnet50_8xb256-amp-coslr-300e_in1k.py'))
+
+
+def test_famt_masks_as_many_units_as_the_random_baseline():
+    baseline, famt = _load('a2mim'), _load('famt-a2mim')
+    block = next(t for t in baseline.train_dataloader.dataset.pipeline
+                 if t.type == 'SimMIMMaskGenerator')
+    init_default_scope('mmpretrain')
+    mask = TRANSFORMS.build(block)(dict())['mask']
+    gen = famt.data_preprocessor.mask_generator
+    masked, thrown, _ = plan_counts(49, gen.mask_ratio, gen.throw_ratio, gen.count_rounding)
+    assert mask.shape == (7, 7) and int(mask.sum()) == masked == 30 and thrown == 0
+    assert famt.model.type == 'FAMTA2MIM' and famt.model.backbone == baseline.model.backbone
+    assert (baseline.model.head.fft_weight, baseline.model.backbone.mask_layer) == (0.5, 3)
+    hook = next(h for h in famt.custom_hooks if h.type == 'FAMTRefreshHook')
+    assert (hook.start_epoch, hook.interval, famt.train_cfg.max_epochs) == (30, 30, 300)
+    assert baseline.optim_wrapper.optimizer.lr == pytest.approx(1.2e-3)
+
+
+def test_a_guided_resnet50_step_masks_30_units_and_trains_the_mask_token():
+    cfg = _load('famt-a2mim')
+    init_default_scope(cfg.default_scope)
+    model_cfg = cfg.model.copy()
+    model_cfg.backbone.norm_cfg = dict(type='BN')  # SyncBN needs a process group
+    model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg)
+    model.data_preprocessor.importance_cache.set(torch.rand(2, 7, 7))
+    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=np.array([0.1, 0.2, 0.9, 0.7]),
+                                        flip=bool(i), flip_direction='horizontal'))
+               for i in range(2)]
+    data = model.data_preprocessor(
+        dict(inputs=torch.randint(0, 255, (2, 3, 224, 224), dtype=torch.uint8), data_samples=samples),
+        training=True)
+    assert (data['mask_plan'].masked.shape[1], data['mask_plan'].thrown.shape[1]) == (30, 0)
+    loss = model(**data, mode='loss')['loss']
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert model.backbone.mask_token.shape == (1, 1024, 1, 1)
+    assert model.backbone.mask_token.grad.abs().sum() > 0

@@ -1,0 +1,52 @@
+"""Tiny Runner trainings of A²MIM on a ResNet-18 (96 px): FAMT masking across a refresh scored from the
+CNN itself, and the random baseline with the pipeline's block mask."""
+import pytest
+import torch
+from mmengine.runner import Runner
+from test_refresh_runner import _hook, _record_plans
+
+from famt_mm.testing import demo_cfg
+from famt_mm.testing.a2mim import tiny_a2mim_cfg
+
+pytestmark = pytest.mark.slow
+
+
+def _cfg(tmp_path, model: dict, max_epochs: int = 3):
+    cfg = demo_cfg(tmp_path, max_epochs=max_epochs, start_epoch=1, interval=2, num_images=16,
+                   img_size=96)
+    cfg.model = model
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=max_epochs)
+    return cfg
+
+
+def test_famt_a2mim_training_crosses_a_refresh_with_maps_scored_from_the_cnn(tmp_path):
+    runner = Runner.from_cfg(_cfg(tmp_path, tiny_a2mim_cfg()))
+    plans = _record_plans(runner)
+    token = runner.model.backbone.mask_token.detach().clone()
+    runner.train()
+    assert _hook(runner).refreshed_epoch == 1
+    maps = runner.model.data_preprocessor.importance_cache.maps
+    assert maps.shape == (16, 3, 3)  # one weight per 32-px unit: the last stage's 3 x 3 map
+    assert maps.float().std() > 0  # frequency weights, not uniform
+    warm_up = {(v, t) for e, v, t in plans if e == 0}
+    guided = {(v, t) for e, v, t in plans if e >= 1}
+    assert warm_up == guided == {(4, 0)}  # 9 units: 5 masked, none thrown
+    assert not torch.equal(runner.model.backbone.mask_token.detach(), token)  # the token trains
+
+
+def test_random_a2mim_trains_on_the_pipeline_block_mask(tmp_path):
+    cfg = _cfg(tmp_path, tiny_a2mim_cfg(famt=False), max_epochs=1)
+    cfg.data_preprocessor = cfg.model.data_preprocessor
+    cfg.custom_hooks = []  # random masking: no importance maps
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    crop = next(t for t in pipeline if t.type == 'RandomResizedCropWithBox')
+    crop.type = 'RandomResizedCrop'
+    pipeline[-1] = dict(type='SimMIMMaskGenerator', input_size=96, mask_patch_size=32,
+                        model_patch_size=32, mask_ratio=0.6)
+    pipeline.append(dict(type='PackInputs'))
+    runner = Runner.from_cfg(cfg)
+    masks = []
+    loss = runner.model.loss
+    runner.model.loss = lambda inputs, samples: masks.append(samples[0].mask) or loss(inputs, samples)
+    runner.train()
+    assert masks and all(m.shape == (3, 3) and m.sum() == 6 for m in masks)  # ceil(9 * 0.6) units
