@@ -1,8 +1,8 @@
 from ..checkpoint import CheckPretrainedKeys  # registered there; kept importable from here
-from .beit import FAMTBEiT, FAMTBEiTPretrainViT
-from .cae import FAMTCAE, FAMTCAEPretrainViT
 from .a2mim import A2MIM, FAMTA2MIM
 from .a2mim_modules import A2MIMHead, A2MIMLinearDecoder, A2MIMResNet, focal_frequency_loss
+from .beit import FAMTBEiT, FAMTBEiTPretrainViT
+from .cae import FAMTCAE, FAMTCAEPretrainViT
 from .data_preprocessor import FAMTDataPreprocessor
 from .importance_cache import ImportanceCache
 from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT

@@ -49,7 +49,10 @@ train_dataloader = dict(
 
 optim_wrapper = dict(
     type='AmpOptimWrapper',
-    optimizer=dict(type='AdamW', lr=base_lr * 2048 / 512, betas=(0.9, 0.999), weight_decay=0.05),
+    # fused AdamW where torch has one for the parameters' device; an eager step under compile=True
+    constructor='FAMTOptimWrapperConstructor',
+    optimizer=dict(type='AdamW', lr=base_lr * 2048 / 512, betas=(0.9, 0.999), weight_decay=0.05,
+                   fused=True),
     paramwise_cfg=dict(
         norm_decay_mult=0.0,
         bias_decay_mult=0.0,

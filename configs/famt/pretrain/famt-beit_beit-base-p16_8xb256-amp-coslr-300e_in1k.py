@@ -57,3 +57,7 @@ custom_hooks = [
     dict(type='FAMTRefreshHook', pipeline=score_pipeline, start_epoch=refresh_start_epoch,
          interval=refresh_interval, batch_size=refresh_batch_size),
 ]
+
+# torch's fused AdamW (one kernel over all parameters) where torch has one for the parameters' device,
+# and an optimizer step that compile=True leaves eager (famt_mm/engine/optim_constructor.py)
+optim_wrapper = dict(constructor='FAMTOptimWrapperConstructor', optimizer=dict(fused=True))
