@@ -10,8 +10,30 @@ from mmpretrain.registry import TRANSFORMS
 FAMT_META_KEYS = PackInputs.DEFAULT_META_KEYS + ('crop_box',)
 
 
+def crop_box_of(crop: Tuple[int, int, int, int], image_hw: Tuple[int, int]) -> np.ndarray:
+    """``(x0, y0, x1, y1)`` as fractions of the image's width and height, of a crop given as
+    ``(top, left, height, width)`` in pixels of an image of ``image_hw`` pixels."""
+    (top, left, crop_h, crop_w), (height, width) = crop, image_hw
+    return np.array([left / width, top / height, (left + crop_w) / width, (top + crop_h) / height],
+                    dtype=np.float32)
+
+
+class _RecordsCropBox:
+    """Mixin of crop transforms: remembers the crop drawn last and adds its ``crop_box``."""
+
+    def _remember(self, crop: Tuple[int, int, int, int], img: np.ndarray) -> Tuple[int, int, int, int]:
+        self._last_crop = (crop, img.shape[:2])
+        return crop
+
+    def _transform_adding_box(self, results: dict) -> dict:
+        self._last_crop = None
+        results = super().transform(results)
+        results['crop_box'] = crop_box_of(*self._last_crop)
+        return results
+
+
 @TRANSFORMS.register_module()
-class RandomResizedCropWithBox(RandomResizedCrop):
+class RandomResizedCropWithBox(_RecordsCropBox, RandomResizedCrop):
     """mmpretrain's RandomResizedCrop that also records ``crop_box``.
 
     ``crop_box`` is ``(x0, y0, x1, y1)`` as fractions of the input image's width and height, the
@@ -20,19 +42,10 @@ class RandomResizedCropWithBox(RandomResizedCrop):
     """
 
     def rand_crop_params(self, img: np.ndarray) -> Tuple[int, int, int, int]:
-        params = super().rand_crop_params(img)
-        self._last_crop = (params, img.shape[:2])
-        return params
+        return self._remember(super().rand_crop_params(img), img)
 
     def transform(self, results: dict) -> dict:
-        self._last_crop = None
-        results = super().transform(results)
-        (offset_h, offset_w, target_h, target_w), (height, width) = self._last_crop
-        results['crop_box'] = np.array([
-            offset_w / width, offset_h / height,
-            (offset_w + target_w) / width, (offset_h + target_h) / height
-        ], dtype=np.float32)
-        return results
+        return self._transform_adding_box(results)
 
 
 @TRANSFORMS.register_module()
@@ -44,7 +57,7 @@ class PackFAMTInputs(PackInputs):
 
 
 @TRANSFORMS.register_module()
-class RandomResizedCropAndInterpolationWithTwoPicAndBox(TwoPicCrop):
+class RandomResizedCropAndInterpolationWithTwoPicAndBox(_RecordsCropBox, TwoPicCrop):
     """mmpretrain's two-picture crop (BEiT, CAE) that also records ``crop_box``, as
     :class:`RandomResizedCropWithBox` does.
 
@@ -56,16 +69,11 @@ class RandomResizedCropAndInterpolationWithTwoPicAndBox(TwoPicCrop):
 
     def get_params(self, img: np.ndarray, scale: Tuple[float, float],
                    ratio: Tuple[float, float]) -> Tuple[int, int, int, int]:
-        params = super().get_params(img, scale, ratio)
-        self._last_crop = (params, img.shape[:2])
-        return params
+        return self._remember(super().get_params(img, scale, ratio), img)
 
     def transform(self, results: dict) -> dict:
-        self._last_crop = None
-        results = super().transform(results)
-        (top, left, crop_h, crop_w), (height, width) = self._last_crop
-        x0, y0 = left / width, top / height
-        x1, y1 = (left + crop_w) / width, (top + crop_h) / height
+        results = self._transform_adding_box(results)
+        x0, y0, x1, y1 = results['crop_box'].tolist()
         if results.get('flip', False):
             direction = results.get('flip_direction')
             if direction in ('horizontal', 'diagonal'):

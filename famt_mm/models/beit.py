@@ -22,6 +22,21 @@ from ..core import MaskPlan, gather_tokens
 from .planned import MaskPlanMixin, check_plain_call
 
 
+class NoPerLayerRelPosBias:
+    """Mixin of BEiT-style plan-taking backbones: refuses, when built, a layer with its own relative
+    position bias table (``use_rel_pos_bias=True``). It covers the whole grid in grid order, which a
+    token sequence without the thrown (or masked) patches is not."""
+    #: what to use instead, named in the error
+    rel_pos_bias_remedy = ''
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if any(layer.attn.relative_position_bias_table is not None for layer in self.layers):
+            raise ValueError(f'{type(self).__name__} takes use_rel_pos_bias=False: a per-layer '
+                             f'relative position bias covers the whole grid in grid order; '
+                             f'{self.rel_pos_bias_remedy}')
+
+
 def kept_rel_pos_bias(bias: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
     """The shared relative position bias among CLS and the kept patches, per image.
 
@@ -37,7 +52,7 @@ def kept_rel_pos_bias(bias: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class FAMTBEiTPretrainViT(BEiTPretrainViT):
+class FAMTBEiTPretrainViT(NoPerLayerRelPosBias, BEiTPretrainViT):
     """BEiTPretrainViT taking a :class:`MaskPlan`: [MASK] tokens at the masked patches, thrown ones
     removed, the shared relative position bias gathered at the kept positions.
 
@@ -50,13 +65,7 @@ class FAMTBEiTPretrainViT(BEiTPretrainViT):
     """
     #: thrown patches leave the token sequence
     can_throw = True
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if any(layer.attn.relative_position_bias_table is not None for layer in self.layers):
-            raise ValueError('FAMTBEiTPretrainViT takes use_rel_pos_bias=False: a per-layer relative '
-                             'position bias covers the whole grid in grid order; use the shared one '
-                             '(use_shared_rel_pos_bias=True, BEiT\'s pretraining setting)')
+    rel_pos_bias_remedy = "use the shared one (use_shared_rel_pos_bias=True, BEiT's pretraining setting)"
 
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, ...]:
@@ -98,12 +107,7 @@ class FAMTBEiT(MaskPlanMixin, BEiT):
     The training pipeline needs no ``BEiTMaskGenerator``. Importance maps are scored with the
     backbone's last block (CLS attention, relative position bias included). Arguments are BEiT's.
     """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not getattr(self.backbone, 'can_throw', False):
-            raise TypeError(f'FAMTBEiT needs a backbone that takes a mask_plan (FAMTBEiTPretrainViT), '
-                            f'got {type(self.backbone).__name__}')
+    plan_backbones = ('FAMTBEiTPretrainViT', )
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:

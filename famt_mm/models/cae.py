@@ -16,12 +16,12 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..core import MaskPlan, gather_tokens
-from .beit import check_token_count, two_pictures
+from .beit import NoPerLayerRelPosBias, check_token_count, two_pictures
 from .planned import MaskPlanMixin, check_plain_call
 
 
 @MODELS.register_module()
-class FAMTCAEPretrainViT(CAEPretrainViT):
+class FAMTCAEPretrainViT(NoPerLayerRelPosBias, CAEPretrainViT):
     """CAEPretrainViT taking a :class:`MaskPlan`: it encodes CLS and the visible patches only.
 
     ``forward(x, mask_plan)`` returns the final-normed tokens ``[CLS, visible...]`` in the plan's
@@ -32,13 +32,7 @@ class FAMTCAEPretrainViT(CAEPretrainViT):
     """
     #: thrown patches reach no module
     can_throw = True
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if any(layer.attn.relative_position_bias_table is not None for layer in self.layers):
-            raise ValueError('FAMTCAEPretrainViT takes use_rel_pos_bias=False: a per-layer relative '
-                             'position bias covers the whole grid in grid order, but the encoder '
-                             'sees the visible patches only (CAE uses absolute sin-cos positions)')
+    rel_pos_bias_remedy = 'the encoder sees the visible patches only (CAE uses absolute positions)'
 
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 mask: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -71,12 +65,7 @@ class FAMTCAE(MaskPlanMixin, CAE):
     (warm-up and guided). The training pipeline needs no ``BEiTMaskGenerator``. Importance maps are
     scored with the backbone's last block (CLS attention). Arguments are CAE's.
     """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not getattr(self.backbone, 'can_throw', False):
-            raise TypeError(f'FAMTCAE needs a backbone that takes a mask_plan (FAMTCAEPretrainViT), '
-                            f'got {type(self.backbone).__name__}')
+    plan_backbones = ('FAMTCAEPretrainViT', )
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:

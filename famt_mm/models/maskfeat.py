@@ -56,12 +56,7 @@ class FAMTMaskFeat(MaskPlanMixin, MaskFeat):
     compares them with the HOG features of the same patches; the training pipeline needs no
     ``BEiTMaskGenerator``. Importance maps are scored with the backbone's last block (CLS attention).
     """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not getattr(self.backbone, 'can_throw', False):
-            raise TypeError(f'FAMTMaskFeat needs a backbone that takes a mask_plan (FAMTMaskFeatViT), '
-                            f'got {type(self.backbone).__name__}')
+    plan_backbones = ('FAMTMaskFeatViT', )
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:

@@ -1,5 +1,5 @@
 """Shared glue: self-supervisors that take the preprocessor's mask plan with the batch."""
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 import torch
 
@@ -10,11 +10,17 @@ class MaskPlanMixin:
     """Routes ``mask_plan`` from ``FAMTDataPreprocessor`` to ``loss``; mix in before the algorithm.
 
     mmengine calls ``model(**preprocessed, mode='loss')``, so the plan arrives as a keyword. The model
-    also checks at build time that the preprocessor's patch size is the backbone's.
+    also checks at build time that the preprocessor's patch size is the backbone's, and that the
+    backbone takes a plan (plan-taking backbones say whether they ``can_throw``).
     """
+    #: the plan-taking backbones the algorithm runs on, named in the error for any other backbone
+    plan_backbones: Tuple[str, ...] = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.plan_backbones and getattr(self.backbone, 'can_throw', None) is None:
+            raise TypeError(f'{type(self).__name__} needs a backbone that takes a mask_plan: '
+                            f'{" or ".join(self.plan_backbones)}, got {type(self.backbone).__name__}')
         preprocessor_patch = getattr(self.data_preprocessor, 'patch_size', None)
         projection = getattr(getattr(self.backbone, 'patch_embed', None), 'projection', None)
         backbone_patch = projection.stride[0] if projection is not None else None

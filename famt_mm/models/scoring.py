@@ -11,6 +11,30 @@ from torch import nn
 from ..core import softmax_attention
 
 
+def _run_capturing_last_block(vit: nn.Module, images: torch.Tensor,
+                              forward: Optional[Callable[[torch.Tensor], object]]) -> dict:
+    """Run ``vit`` on whole images (``forward``, or ``vit(images)``) and capture its last block's
+    attention input ``x``, the relative position bias passed to that attention (BEiT; else None)
+    and the block's output ``tokens``."""
+    last = vit.layers[-1]
+    captured = {}
+
+    def capture_attention_input(module, args, kwargs, out):
+        captured['x'] = args[0]
+        captured['rel_pos_bias'] = kwargs.get('rel_pos_bias', args[1] if len(args) > 1 else None)
+
+    hooks = [
+        last.attn.register_forward_hook(capture_attention_input, with_kwargs=True),
+        last.register_forward_hook(lambda m, args, out: captured.__setitem__('tokens', out)),
+    ]
+    try:
+        (forward or vit)(images)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return captured
+
+
 def last_block_attention(vit: nn.Module,
                          images: torch.Tensor,
                          forward: Optional[Callable[[torch.Tensor], object]] = None
@@ -27,18 +51,8 @@ def last_block_attention(vit: nn.Module,
         images: (B, 3, H, W) normalised images.
         forward: how to run ``vit`` on whole images; defaults to ``vit(images)``.
     """
-    last = vit.layers[-1]
-    captured = {}
-    hooks = [
-        last.attn.register_forward_hook(lambda m, args, out: captured.__setitem__('x', args[0])),
-        last.register_forward_hook(lambda m, args, out: captured.__setitem__('tokens', out)),
-    ]
-    try:
-        (forward or vit)(images)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    attn_module = last.attn
+    captured = _run_capturing_last_block(vit, images, forward)
+    attn_module = vit.layers[-1].attn
     x = captured['x']
     batch, length, _ = x.shape
     qkv = attn_module.qkv(x).reshape(batch, length, 3, attn_module.num_heads, attn_module.head_dims)
@@ -132,21 +146,8 @@ def beit_last_block_attention(vit: nn.Module,
     layer's own table, or the backbone's shared one, passed as ``rel_pos_bias``), all of which the
     materialised fp32 softmax attention (B, H, N, N) includes. Tokens are the last block's output.
     """
-    last = vit.layers[-1]
-    captured = {}
-    hooks = [
-        last.attn.register_forward_hook(
-            lambda m, args, kwargs, out: captured.update(
-                x=args[0], rel_pos_bias=kwargs.get('rel_pos_bias', args[1] if len(args) > 1 else None)),
-            with_kwargs=True),
-        last.register_forward_hook(lambda m, args, out: captured.__setitem__('tokens', out)),
-    ]
-    try:
-        (forward or vit)(images)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    attn = last.attn
+    captured = _run_capturing_last_block(vit, images, forward)
+    attn = vit.layers[-1].attn
     x = captured['x']
     batch, length, _ = x.shape
     qkv_bias = attn.qkv.bias

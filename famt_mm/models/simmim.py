@@ -128,13 +128,11 @@ class FAMTSimMIM(MaskPlanMixin, SimMIM):
     masking only (a mask generator that throws is an error at build time), the stock SimMIM loss on
     the decoded image. The head is mmpretrain's ``SimMIMHead`` (L1 on masked pixels).
     """
+    plan_backbones = ('FAMTSimMIMViT', 'FAMTSimMIMSwin')
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        can_throw = getattr(self.backbone, 'can_throw', None)
-        if can_throw is None:
-            raise TypeError(f'FAMTSimMIM needs a backbone that takes a mask_plan: FAMTSimMIMViT or '
-                            f'FAMTSimMIMSwin, got {type(self.backbone).__name__}')
+        can_throw = self.backbone.can_throw
         throw_ratio = self.data_preprocessor.mask_generator.throw_ratio
         if not can_throw and throw_ratio > 0:
             raise ValueError(f'{type(self.backbone).__name__} needs every patch position (window '

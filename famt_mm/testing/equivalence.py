@@ -71,3 +71,33 @@ def replay_random_plan(seed: int, batch: int, length: int, n_visible: int):
     order = torch.rand(batch, length).argsort(dim=1)
     torch.manual_seed(seed)
     return MaskPlan(visible=order[:, :n_visible], masked=order[:, n_visible:], thrown=order[:, :0])
+
+
+def uncropped_samples(batch: int):
+    """``batch`` data samples as the FAMT pipeline packs an uncropped view: ``sample_idx`` 0, 1, ...
+    and a crop box that is the whole image."""
+    from mmpretrain.structures import DataSample
+    return [DataSample(metainfo=dict(sample_idx=i, crop_box=[0.0, 0.0, 1.0, 1.0]))
+            for i in range(batch)]
+
+
+def assert_gradient_by_role(per_patch: torch.Tensor, plan, masked_get_gradient: bool) -> None:
+    """Check the (B, L) summed input gradient per patch against the plan: thrown patches get none,
+    visible ones some, masked ones some exactly when their pixels reach the loss with gradient
+    (MAE's pixel targets) and none when they enter as [MASK] tokens with targets made without
+    gradient."""
+    assert torch.all(per_patch.gather(1, plan.thrown) == 0)
+    assert torch.all(per_patch.gather(1, plan.visible) > 0)
+    masked = per_patch.gather(1, plan.masked)
+    assert torch.all(masked > 0) if masked_get_gradient else torch.all(masked == 0)
+
+
+def guided_batch(model: nn.Module, inputs, grid: Tuple[int, int], num_images: int = 4) -> dict:
+    """``model`` in training mode with random stored maps (``grid`` per image, ``num_images``
+    images), and its preprocessor's output for ``inputs`` (a tensor, or BEiT's / CAE's list of two
+    pictures) as uncropped views of images 0, 1, ...: guided masking from the first batch."""
+    model.train()
+    model.data_preprocessor.importance_cache.set(torch.rand(num_images, *grid) + 0.1)
+    batch = (inputs[0] if isinstance(inputs, (list, tuple)) else inputs).shape[0]
+    return model.data_preprocessor(dict(inputs=inputs, data_samples=uncropped_samples(batch)),
+                                   training=True)

@@ -7,8 +7,15 @@ from mmpretrain.structures import DataSample
 from famt_mm.core import MaskPlan, sample_plan
 from famt_mm.models import beit_last_block_attention, score_images
 from famt_mm.models.beit import kept_rel_pos_bias
-from famt_mm.testing.beit_cae import tiny_beit_cfg, tiny_beitv2_cfg
-from famt_mm.testing.equivalence import assert_same_loss_and_grads, build_famt_and_stock, stock_cfg
+from famt_mm.testing.beit_cae import tiny_beit_cfg, tiny_beitv2_cfg, tiny_cae_cfg
+from famt_mm.testing.equivalence import (
+    assert_gradient_by_role,
+    assert_same_loss_and_grads,
+    build_famt_and_stock,
+    guided_batch,
+    stock_cfg,
+    uncropped_samples,
+)
 
 L = 64  # 8 x 8 patches of 4 px at 32 px
 
@@ -89,19 +96,13 @@ def test_thrown_patches_leave_the_sequence_and_get_no_gradient():
     # gradient reaches the image only through the visible patches (masked ones are [MASK] tokens;
     # the tokenizer's picture is another tensor, encoded without gradient)
     per_patch = image.grad.abs().sum(1).reshape(2, 8, 4, 8, 4).sum((2, 4)).reshape(2, L)
-    assert torch.all(per_patch.gather(1, plan.thrown) == 0)
-    assert torch.all(per_patch.gather(1, plan.masked) == 0)
-    assert torch.all(per_patch.gather(1, plan.visible) > 0)
+    assert_gradient_by_role(per_patch, plan, masked_get_gradient=False)
 
 
 def test_the_preprocessor_plan_and_second_normalisation_reach_the_model_in_loss_mode():
     famt, _ = _models(tiny_beit_cfg())
-    famt.train()
-    famt.data_preprocessor.importance_cache.set(torch.rand(4, 8, 8) + 0.1)
-    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=[0.0, 0.0, 1.0, 1.0]))
-               for i in range(2)]
     pictures = [torch.randint(0, 255, (2, 3, size, size), dtype=torch.uint8) for size in (32, 64)]
-    data = famt.data_preprocessor(dict(inputs=pictures, data_samples=samples), training=True)
+    data = guided_batch(famt, pictures, (8, 8))
     assert torch.allclose(data['inputs'][0], pictures[0].float() / 127.5 - 1.0, atol=1e-6)
     assert torch.allclose(data['inputs'][1], (pictures[1].float() + 31.875) / 318.75,
                           atol=1e-6)  # DALL-E's normalisation
@@ -157,15 +158,18 @@ def test_bad_settings_are_clear_errors():
     dict(type='RandomMaskGenerator', mask_ratio=0.375, throw_ratio=0.25),
     dict(type='AMTMaskGenerator', mask_ratio=0.375, throw_ratio=0.25, warmup_mask_ratio=0.375),
 ], ids=lambda g: g['type'])
-def test_random_and_amt_masking_train_beitv2_with_throwing(generator):
-    famt = MODELS.build(tiny_beitv2_cfg(mask_generator=generator))
+@pytest.mark.parametrize('model_cfg,tokenizer_size', [(tiny_beitv2_cfg, 32), (tiny_cae_cfg, 64)],
+                         ids=['beitv2', 'cae'])
+def test_random_and_amt_masking_train_with_throwing(model_cfg, tokenizer_size, generator):
+    """BEiT v2 and CAE (test_cae.py): the tokenizer's picture may have another size (DALL-E's)."""
+    famt = MODELS.build(model_cfg(mask_generator=generator))
     famt.train()
     if generator['type'] == 'AMTMaskGenerator':
         famt.data_preprocessor.importance_cache.set(torch.rand(2, 8, 8) + 0.1)
-    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=[0.0, 0.0, 1.0, 1.0]))
-               for i in range(2)]
-    pictures = [torch.randint(0, 255, (2, 3, 32, 32), dtype=torch.uint8) for _ in range(2)]
-    data = famt.data_preprocessor(dict(inputs=pictures, data_samples=samples), training=True)
+    pictures = [torch.randint(0, 255, (2, 3, size, size), dtype=torch.uint8)
+                for size in (32, tokenizer_size)]
+    data = famt.data_preprocessor(dict(inputs=pictures, data_samples=uncropped_samples(2)),
+                                  training=True)
     plan = data['mask_plan']
     assert (plan.masked.shape[1], plan.thrown.shape[1]) == (24, 16)
     assert torch.isfinite(_total(famt(**data, mode='loss')))

@@ -6,7 +6,13 @@ from mmpretrain.structures import DataSample
 
 from famt_mm.core import MaskPlan, sample_plan
 from famt_mm.testing import tiny_maskfeat_cfg
-from famt_mm.testing.equivalence import assert_same_loss_and_grads, build_famt_and_stock, stock_cfg
+from famt_mm.testing.equivalence import (
+    assert_gradient_by_role,
+    assert_same_loss_and_grads,
+    build_famt_and_stock,
+    guided_batch,
+    stock_cfg,
+)
 
 L = 196  # 14 x 14 patches of 4 px at 56 px
 
@@ -43,20 +49,12 @@ def test_thrown_patches_leave_the_sequence_and_get_no_gradient():
     # HOG targets are computed without gradient)
     grad = inputs.grad.abs().sum(1).reshape(2, 14, 4, 14, 4).permute(0, 1, 3, 2, 4).reshape(2, L, 16)
     per_patch = grad.sum(-1)
-    assert torch.all(per_patch.gather(1, plan.thrown) == 0)
-    assert torch.all(per_patch.gather(1, plan.masked) == 0)
-    assert torch.all(per_patch.gather(1, plan.visible) > 0)
+    assert_gradient_by_role(per_patch, plan, masked_get_gradient=False)
 
 
 def test_the_preprocessor_plan_reaches_the_backbone_in_loss_mode():
     famt, _ = _models()
-    famt.train()
-    famt.data_preprocessor.importance_cache.set(torch.rand(4, 14, 14) + 0.1)
-    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=[0.0, 0.0, 1.0, 1.0]))
-               for i in range(2)]
-    data = famt.data_preprocessor(
-        dict(inputs=torch.randint(0, 255, (2, 3, 56, 56), dtype=torch.uint8), data_samples=samples),
-        training=True)
+    data = guided_batch(famt, torch.randint(0, 255, (2, 3, 56, 56), dtype=torch.uint8), (14, 14))
     seen = []
     famt.backbone.layers[0].register_forward_pre_hook(lambda m, args: seen.append(args[0].shape[1]))
     assert torch.isfinite(famt(**data, mode='loss')['loss'])
