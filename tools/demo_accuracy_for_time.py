@@ -105,7 +105,8 @@ def check_variants(args) -> None:
     from famt_mm.utils.configs import find_config
     for name in args.names:
         try:
-            apply_variant(Config.fromfile(find_config(args.config)), args.known[name])
+            variant = args.known[name]
+            apply_variant(Config.fromfile(find_config(variant.config or args.config)), variant)
         except (ValueError, TypeError, KeyError) as e:
             raise ValueError(f'variant {name!r}: {e}') from e
 
@@ -146,7 +147,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         date=started.isoformat(timespec='seconds'),
         machine=dict(platform=platform.platform(), processor=cpu_model(), cores=os.cpu_count(),
                      torch=torch.__version__, torch_threads=torch.get_num_threads()),
-        variants={name: dict(label=args.known[name].label, generator=args.known[name].generator)
+        variants={name: dict(label=args.known[name].label, generator=args.known[name].generator,
+                             config=args.known[name].config or args.config)
                   for name in args.names},
         runs=runs, summary=summary, table=markdown_table(summary))
     with open(args.out, 'w') as f:

@@ -29,6 +29,8 @@ from typing import Dict, List, NamedTuple, Optional, Sequence
 from ..utils.configs import find_config
 
 DEMO_CONFIG = 'famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py'
+#: the CNN demo: SparK on a tiny sparse ConvNeXt, the same digits at 32 px in 8-px masking units
+SPARK_DEMO_CONFIG = 'famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb64-60e_digits.py'
 
 
 class Variant(NamedTuple):
@@ -38,9 +40,12 @@ class Variant(NamedTuple):
         label (str): the row name in tables and the caption in figures.
         generator (dict): overrides of the config's ``mask_generator``, see
             :func:`variant_generator`; empty for the config as it is.
+        config (str, optional): the config it trains, relative to famt_mm's config root (e.g.
+            :data:`SPARK_DEMO_CONFIG`); ``None`` for the tool's (the ViT demo). Defaults to None.
     """
     label: str
     generator: dict
+    config: Optional[str] = None
 
 
 #: variant name -> label and mask-generator overrides (the demo's generator is FAMT 0.45 / 0.40,
@@ -60,11 +65,18 @@ VARIANTS: Dict[str, Variant] = {
     'famt-symmetric': Variant('FAMT, symmetric kernel',
                               dict(frequency_filter='lowpass_symmetric')),
     'famt-nofilter': Variant('FAMT, no frequency filter', dict(frequency_filter='none')),
+    # SparK on a CNN (its own config): FAMT's frequency-only guided masking against SparK's random
+    # masking at the same ratio, both through the preprocessor's plan, nothing thrown
+    'spark-random': Variant('SparK ConvNeXt (random 0.6)',
+                            dict(type='RandomMaskGenerator', mask_ratio=0.6, throw_ratio=0.0),
+                            SPARK_DEMO_CONFIG),
+    'spark-famt': Variant('FAMT-SparK ConvNeXt (frequency, 0.6)', {}, SPARK_DEMO_CONFIG),
 }
 #: names that stand for a list of variants on the command line
 VARIANT_GROUPS: Dict[str, List[str]] = {
     'default': ['mae', 'famt'],
     'ablation': ['mae', 'amt', 'famt', 'famt-nothrow', 'famt-frequency', 'famt-lowest'],
+    'spark': ['spark-random', 'spark-famt'],
 }
 
 
@@ -233,7 +245,7 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
 
     from famt_mm.engine import LinearProbeHook
 
-    cfg = Config.fromfile(find_config(args.config))
+    cfg = Config.fromfile(find_config(variant.config or args.config))
     apply_variant(cfg, variant)
     if args.epochs is not None:
         set_epochs(cfg, args.epochs)
