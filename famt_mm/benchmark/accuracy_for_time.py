@@ -2,7 +2,7 @@
 
 The library of ``tools/demo_accuracy_for_time.py``:
 
-    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | NAME ...]
+    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | NAME ...]
         [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
         [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
 
@@ -11,7 +11,9 @@ Every variant trains the demo config
 optimiser, number of epochs and refresh schedule); a variant only changes the config's mask
 generator (:data:`VARIANTS`, :func:`variant_generator`). Plain MAE is MAE's random masking
 (``RandomMaskGenerator``, mask 0.75, no throwing, no refresh hook); FAMT-MAE is the config as it is
-(warm-up, refreshes, guided masking 0.45 and throwing 0.40). The runs take turns (seed by seed, the
+(warm-up, refreshes, guided masking 0.45 and throwing 0.40). The ``spark`` group trains its own
+config instead (:data:`SPARK_DEMO_CONFIG`, SparK on a tiny sparse ConvNeXt, the same digits):
+FAMT's frequency-only masking against random masking at SparK's ratio. The runs take turns (seed by seed, the
 order reversed every other seed) in this one process. Per run it records the linear probe's
 held-out top-1 (the config's ``LinearProbeHook``) and the pretraining wall time, from the start of
 the first training epoch to the end of the last one (refresh passes included; probes, set-up and

@@ -28,8 +28,9 @@ class LinearProbeHook(Hook):
 
     Meant for small datasets (the embedded digits demo): features of every image are extracted once
     (``model.extract_feat`` in eval mode, the mean of the final-normed patch tokens, or of a CNN's
-    last feature map: :func:`pooled_features`), standardised, and a multinomial logistic regression (scikit-learn, L-BFGS) is fitted on ``train_dataloader``'s
-    and scored on ``test_dataloader``'s. It runs before training (the randomly initialised encoder, a
+    last feature map: :func:`pooled_features`), standardised, and a multinomial logistic
+    regression (scikit-learn, L-BFGS) is fitted on ``train_dataloader``'s and scored on
+    ``test_dataloader``'s. It runs before training (the randomly initialised encoder, a
     reference point) and after training, logs both, and writes them to ``linear_probe.json`` in the
     work dir. Single-process training only: under DDP it logs that it is skipped (each rank would see
     only its shard of the probe data).

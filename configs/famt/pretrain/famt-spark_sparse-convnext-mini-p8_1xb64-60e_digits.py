@@ -10,7 +10,7 @@ custom_imports = dict(imports=['famt_mm'], allow_failed_imports=False)
 # ---- knobs ---------------------------------------------------------------------------------------
 img_size = 32  # digits are 8x8, upscaled
 patch_size = 8  # SparK's masking unit: the final stride (stem 2 x two downsamplings of 2)
-mask_ratio = 0.6  # SparK's ratio: 10 of the 16 units masked (SparK keeps round(16 * 0.4) = 6)
+mask_ratio = 0.6  # SparK's ratio: 9 of the 16 units masked (the plan's floor), 7 visible
 max_epochs = 60
 refresh_start_epoch = 20  # warm-up epochs (random masking at the same ratio)
 refresh_interval = 20  # refreshes before epochs 20 and 40
