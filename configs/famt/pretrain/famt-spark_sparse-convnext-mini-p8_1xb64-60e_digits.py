@@ -18,7 +18,6 @@ batch_size = 64
 lr = 1e-3
 mask_generator = dict(type='FAMTMaskGenerator', mask_ratio=mask_ratio, throw_ratio=0.0,
                       throw_mode='off', warmup_mask_ratio=mask_ratio, weight_source='frequency')
-channels = [32, 64, 128]
 # -------------------------------------------------------------------------------------------------
 
 data_preprocessor = dict(
@@ -33,16 +32,16 @@ model = dict(
     downsample_raito=patch_size,
     mask_ratio=mask_ratio,
     enc_dec_norm_cfg=dict(type='SparseLN2d', eps=1e-6),
-    enc_dec_norm_dim=channels[-1],
+    enc_dec_norm_dim=128,  # the last stage's channels
     backbone=dict(
         type='SparseConvNeXt',
-        arch=dict(depths=[1, 1, 2], channels=channels),
+        arch=dict(depths=[1, 1, 2], channels=[32, 64, 128]),
         stem_patch_size=2,
         out_indices=(0, 1, 2),
         gap_before_output=False),
     neck=dict(
         type='SparKLightDecoder',
-        feature_dim=channels[-1] // 2,
+        feature_dim=64,
         upsample_ratio=patch_size,  # one decoder level per backbone stage
         mid_channels=0,
         norm_cfg=dict(type='BN'),  # one process: no SyncBN
