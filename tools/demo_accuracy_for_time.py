@@ -1,6 +1,6 @@
 """Accuracy for time on the embedded digits demo: variants of the mask generator, equal epochs, seeds.
 
-    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | NAME ...]
+    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | NAME ...]
         [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
         [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
 
@@ -9,7 +9,10 @@ Every variant trains the demo config
 optimiser, number of epochs and refresh schedule) with its own mask generator. The default compares
 plain MAE (random 0.75, no throwing, no refresh hook) with FAMT-MAE as configured (warm-up,
 refreshes, guided masking 0.45 and throwing 0.40); ``--variants ablation`` runs the method's
-ablations (``docs/ablation.md``); ``--list`` prints the known variants. ``--variant`` adds one of
+ablations (``docs/ablation.md``); ``--variants spark`` the CNN pairing, SparK on a tiny sparse
+ConvNeXt with FAMT's frequency-only masking against random masking (its own config,
+``configs/famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb64-60e_digits.py``); ``--list``
+prints the known variants. ``--variant`` adds one of
 your own, overrides of the demo's FAMT generator, e.g. ``--variant sigma2=sigma_ratio=0.15`` or
 ``--variant amt-lowest=type=AMTMaskGenerator,throw_mode=lowest``. The runs take turns (seed by seed,
 the order reversed every other seed) in this one process. Per run it records the linear probe's
@@ -44,7 +47,8 @@ def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--variants', nargs='*', default=None,
                         help='registered variants or groups (default: mae famt; "ablation": '
-                        f'{" ".join(VARIANT_GROUPS["ablation"])}); see --list')
+                        f'{" ".join(VARIANT_GROUPS["ablation"])}; "spark": '
+                        f'{" ".join(VARIANT_GROUPS["spark"])}); see --list')
     parser.add_argument('--variant', action='append', default=[], metavar='NAME=key=value,...',
                         help="a variant of your own: overrides of the demo's mask generator "
                         '(repeatable)')
@@ -105,14 +109,15 @@ def check_variants(args) -> None:
     from famt_mm.utils.configs import find_config
     for name in args.names:
         try:
-            apply_variant(Config.fromfile(find_config(args.config)), args.known[name])
+            variant = args.known[name]
+            apply_variant(Config.fromfile(find_config(variant.config or args.config)), variant)
         except (ValueError, TypeError, KeyError) as e:
             raise ValueError(f'variant {name!r}: {e}') from e
 
 
 def list_variants() -> str:
     lines = [f'{name:16s} {v.label}: {v.generator or "the config as it is"}'
-             for name, v in VARIANTS.items()]
+             + (f' (config {v.config})' if v.config else '') for name, v in VARIANTS.items()]
     lines += [f'{name:16s} group: {" ".join(names)}' for name, names in VARIANT_GROUPS.items()]
     return '\n'.join(lines)
 
@@ -146,7 +151,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         date=started.isoformat(timespec='seconds'),
         machine=dict(platform=platform.platform(), processor=cpu_model(), cores=os.cpu_count(),
                      torch=torch.__version__, torch_threads=torch.get_num_threads()),
-        variants={name: dict(label=args.known[name].label, generator=args.known[name].generator)
+        variants={name: dict(label=args.known[name].label, generator=args.known[name].generator,
+                             config=args.known[name].config or args.config)
                   for name in args.names},
         runs=runs, summary=summary, table=markdown_table(summary))
     with open(args.out, 'w') as f:

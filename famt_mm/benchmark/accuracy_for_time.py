@@ -2,7 +2,7 @@
 
 The library of ``tools/demo_accuracy_for_time.py``:
 
-    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | NAME ...]
+    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | NAME ...]
         [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
         [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
 
@@ -11,7 +11,9 @@ Every variant trains the demo config
 optimiser, number of epochs and refresh schedule); a variant only changes the config's mask
 generator (:data:`VARIANTS`, :func:`variant_generator`). Plain MAE is MAE's random masking
 (``RandomMaskGenerator``, mask 0.75, no throwing, no refresh hook); FAMT-MAE is the config as it is
-(warm-up, refreshes, guided masking 0.45 and throwing 0.40). The runs take turns (seed by seed, the
+(warm-up, refreshes, guided masking 0.45 and throwing 0.40). The ``spark`` group trains its own
+config instead (:data:`SPARK_DEMO_CONFIG`, SparK on a tiny sparse ConvNeXt, the same digits):
+FAMT's frequency-only masking against random masking at SparK's ratio. The runs take turns (seed by seed, the
 order reversed every other seed) in this one process. Per run it records the linear probe's
 held-out top-1 (the config's ``LinearProbeHook``) and the pretraining wall time, from the start of
 the first training epoch to the end of the last one (refresh passes included; probes, set-up and
@@ -29,6 +31,8 @@ from typing import Dict, List, NamedTuple, Optional, Sequence
 from ..utils.configs import find_config
 
 DEMO_CONFIG = 'famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py'
+#: the CNN demo: SparK on a tiny sparse ConvNeXt, the same digits at 32 px in 8-px masking units
+SPARK_DEMO_CONFIG = 'famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb64-60e_digits.py'
 
 
 class Variant(NamedTuple):
@@ -38,9 +42,12 @@ class Variant(NamedTuple):
         label (str): the row name in tables and the caption in figures.
         generator (dict): overrides of the config's ``mask_generator``, see
             :func:`variant_generator`; empty for the config as it is.
+        config (str, optional): the config it trains, relative to famt_mm's config root (e.g.
+            :data:`SPARK_DEMO_CONFIG`); ``None`` for the tool's (the ViT demo). Defaults to None.
     """
     label: str
     generator: dict
+    config: Optional[str] = None
 
 
 #: variant name -> label and mask-generator overrides (the demo's generator is FAMT 0.45 / 0.40,
@@ -60,11 +67,18 @@ VARIANTS: Dict[str, Variant] = {
     'famt-symmetric': Variant('FAMT, symmetric kernel',
                               dict(frequency_filter='lowpass_symmetric')),
     'famt-nofilter': Variant('FAMT, no frequency filter', dict(frequency_filter='none')),
+    # SparK on a CNN (its own config): FAMT's frequency-only guided masking against SparK's random
+    # masking at the same ratio, both through the preprocessor's plan, nothing thrown
+    'spark-random': Variant('SparK ConvNeXt (random 0.6)',
+                            dict(type='RandomMaskGenerator', mask_ratio=0.6, throw_ratio=0.0),
+                            SPARK_DEMO_CONFIG),
+    'spark-famt': Variant('FAMT-SparK ConvNeXt (frequency, 0.6)', {}, SPARK_DEMO_CONFIG),
 }
 #: names that stand for a list of variants on the command line
 VARIANT_GROUPS: Dict[str, List[str]] = {
     'default': ['mae', 'famt'],
     'ablation': ['mae', 'amt', 'famt', 'famt-nothrow', 'famt-frequency', 'famt-lowest'],
+    'spark': ['spark-random', 'spark-famt'],
 }
 
 
@@ -233,7 +247,7 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
 
     from famt_mm.engine import LinearProbeHook
 
-    cfg = Config.fromfile(find_config(args.config))
+    cfg = Config.fromfile(find_config(variant.config or args.config))
     apply_variant(cfg, variant)
     if args.epochs is not None:
         set_epochs(cfg, args.epochs)

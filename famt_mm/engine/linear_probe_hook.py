@@ -11,14 +11,26 @@ from mmpretrain.registry import HOOKS
 from .utils import unwrap_model
 
 
+def pooled_features(features: torch.Tensor) -> torch.Tensor:
+    """(B, C) probe features: the mean of a ViT's patch tokens (B, 1 + N, C), CLS token left out, or
+    of a CNN's last feature map (B, C, h, w) over its positions."""
+    if features.dim() == 4:
+        return features.mean(dim=(-2, -1))
+    if features.dim() == 3:
+        return features[:, 1:].mean(dim=1)
+    raise ValueError(f'LinearProbeHook needs tokens (B, 1 + N, C) or a feature map (B, C, h, w) from '
+                     f'extract_feat, got shape {tuple(features.shape)}')
+
+
 @HOOKS.register_module()
 class LinearProbeHook(Hook):
     """Fits a logistic-regression probe on frozen backbone features and logs its held-out top-1.
 
     Meant for small datasets (the embedded digits demo): features of every image are extracted once
-    (``model.extract_feat`` in eval mode, the mean of the final-normed patch tokens), standardised,
-    and a multinomial logistic regression (scikit-learn, L-BFGS) is fitted on ``train_dataloader``'s
-    and scored on ``test_dataloader``'s. It runs before training (the randomly initialised encoder, a
+    (``model.extract_feat`` in eval mode, the mean of the final-normed patch tokens, or of a CNN's
+    last feature map: :func:`pooled_features`), standardised, and a multinomial logistic
+    regression (scikit-learn, L-BFGS) is fitted on ``train_dataloader``'s and scored on
+    ``test_dataloader``'s. It runs before training (the randomly initialised encoder, a
     reference point) and after training, logs both, and writes them to ``linear_probe.json`` in the
     work dir. Single-process training only: under DDP it logs that it is skipped (each rank would see
     only its shard of the probe data).
@@ -64,8 +76,7 @@ class LinearProbeHook(Hook):
         try:
             for data in runner.build_dataloader(loader_cfg, seed=runner.seed):
                 data = model.data_preprocessor(data, training=False)
-                tokens = model.extract_feat(data['inputs'])[-1]
-                feats.append(tokens[:, 1:].mean(dim=1).float().cpu())
+                feats.append(pooled_features(model.extract_feat(data['inputs'])[-1]).float().cpu())
                 labels.extend(int(s.gt_label) for s in data['data_samples'])
         finally:
             model.train(was_training)

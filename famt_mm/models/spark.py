@@ -1,6 +1,7 @@
 """FAMT-SparK: SparK (sparse masked modeling of CNNs) with masking units from the preprocessor's plan.
 
-SparK masks a CNN at the final stride (32 px units for ResNet): the sparse convolutions keep the
+SparK masks a CNN at the final stride (32 px units for ResNet-50 and ConvNeXt, mmpretrain's
+``SparseResNet`` and ``SparseConvNeXt``, both served as they are): the sparse convolutions keep the
 visible ("active") units and SparK's light decoder reconstructs the masked ones. Here the active map
 is the plan's visible units instead of SparK's uniform draw, so guided masking reaches SparK's own
 masking units. A convolution needs its whole grid (mmpretrain emulates sparsity with dense

@@ -139,6 +139,18 @@ def tiny_spark_cfg(img_size: int = 128, mask_generator: dict = None) -> dict:
                   loss=dict(type='PixelReconstructionLoss', criterion='L2')))
 
 
+def tiny_spark_convnext_cfg(img_size: int = 128, mask_generator: dict = None) -> dict:
+    """Model config of a tiny FAMT-SparK on a sparse ConvNeXt (one block per stage, 8 to 64 channels),
+    32-px masking units (the final stride, as ConvNeXt-S's): a 4 x 4 unit grid at 128 px. LayerNorms
+    as in mmpretrain's SparK ConvNeXt config; the decoder's BatchNorm is plain (one process)."""
+    cfg = tiny_spark_cfg(img_size, mask_generator)
+    cfg.update(enc_dec_norm_cfg=dict(type='SparseLN2d', eps=1e-6),
+               backbone=dict(type='SparseConvNeXt', arch=dict(depths=[1, 1, 1, 1],
+                                                              channels=[8, 16, 32, 64]),
+                             out_indices=(0, 1, 2, 3), gap_before_output=False))
+    return cfg
+
+
 def load_script(path: str, name: str):
     """The module of a tool script (``tools/*.py`` are scripts, not package modules), for tests that
     call its ``parse_args`` / ``main`` in-process."""

@@ -45,6 +45,12 @@ EXPECTED = {
     'famt-img': ('FAMTMaskGenerator', dict(FAMT, attention_terms=('img', ))),
     'famt-symmetric': ('FAMTMaskGenerator', dict(FAMT, frequency_filter='lowpass_symmetric')),
     'famt-nofilter': ('FAMTMaskGenerator', dict(FAMT, frequency_filter='none')),
+    # on the SparK ConvNeXt demo config
+    'spark-random': ('RandomMaskGenerator', dict(mask_ratio=0.6, throw_ratio=0.0,
+                                                 count_rounding='floor_cumulative')),
+    'spark-famt': ('FAMTMaskGenerator', dict(FAMT, mask_ratio=0.6, throw_ratio=0.0,
+                                             warmup_mask_ratio=0.6, throw_mode='off',
+                                             weight_source='frequency')),
 }
 
 
@@ -62,7 +68,7 @@ def test_every_variant_is_specified_here():
 
 @pytest.mark.parametrize('name', list(EXPECTED))
 def test_each_variant_builds_the_generator_its_name_says(name):
-    cfg = _demo()
+    cfg = Config.fromfile(find_config(VARIANTS[name].config or DEMO_CONFIG))
     apply_variant(cfg, VARIANTS[name])
     generator = _built(cfg)
     kind, settings = EXPECTED[name]
@@ -70,7 +76,7 @@ def test_each_variant_builds_the_generator_its_name_says(name):
     assert generator.settings() == settings
     hooks = [h['type'] for h in cfg.custom_hooks]
     # only random masking goes without the refresh hook (it would score for nothing)
-    assert ('FAMTRefreshHook' in hooks) == (name != 'mae')
+    assert ('FAMTRefreshHook' in hooks) == (name not in ('mae', 'spark-random'))
     assert 'LinearProbeHook' in hooks
 
 

@@ -108,7 +108,7 @@ def test_short_run_of_two_variants_writes_the_table_and_json(tmp_path, capsys):
     assert saved['command'] == 'python tools/demo_accuracy_for_time.py ' + ' '.join(argv)
     assert {'processor', 'cores', 'torch', 'torch_threads'} <= set(saved['machine'])
     assert saved['variants']['amt'] == dict(label=VARIANTS['amt'].label,
-                                            generator=dict(type='AMTMaskGenerator'))
+                                            generator=dict(type='AMTMaskGenerator'), config=config)
     assert saved['variants']['low']['generator'] == dict(throw_mode='lowest', sigma_ratio=0.15)
     runs = saved['runs']
     # seed by seed, the order reversed every other seed; one work dir per variant and seed
