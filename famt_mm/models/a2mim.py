@@ -72,12 +72,7 @@ class FAMTA2MIM(MaskPlanMixin, A2MIM):
             raise ValueError(f"data_preprocessor.patch_size must be the backbone's output stride "
                              f'{stride} (one plan patch per position of the last feature map), got '
                              f'{preprocessor.patch_size}')
-        generator = preprocessor.mask_generator
-        if generator.throw_ratio > 0:
-            raise ValueError('FAMTA2MIM cannot throw: convolutions need every position of the grid, '
-                             f'so a thrown unit saves nothing; set throw_ratio=0, got '
-                             f'{generator.throw_ratio}')
-        check_feature_map_generator(generator, 'FAMTA2MIM')
+        check_feature_map_generator(preprocessor.mask_generator, 'FAMTA2MIM')
 
     def plan_mask(self, inputs: torch.Tensor, mask_plan: MaskPlan) -> torch.Tensor:
         """(B, h, w) 0/1 mask of the plan's masked patches on the patch grid of ``inputs``."""

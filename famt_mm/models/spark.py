@@ -23,11 +23,16 @@ from .planned import MaskPlanMixin
 
 
 def check_feature_map_generator(generator, model_name: str) -> None:
-    """Refuse generators that need attention, which a CNN does not have.
+    """Refuse what a CNN cannot serve: throwing, and generators that need attention.
 
-    A CNN's importance comes from its last feature map alone: ``FAMTMaskGenerator`` with
+    Convolutions need every position of the grid, so a thrown unit would save nothing. A CNN's
+    importance comes from its last feature map alone: ``FAMTMaskGenerator`` with
     ``weight_source='frequency'``, or uniform ``RandomMaskGenerator`` (needs no maps).
     """
+    if generator.throw_ratio > 0:
+        raise ValueError(f'{model_name} cannot throw: convolutions need every position of the grid, '
+                         f'so a thrown unit saves nothing; set throw_ratio=0, got '
+                         f'{generator.throw_ratio}')
     if not generator.needs_importance:
         return
     if not (isinstance(generator, FAMTMaskGenerator) and generator.weight_source == 'frequency'):
@@ -54,12 +59,7 @@ class FAMTSparK(MaskPlanMixin, SparK):
                              f'downsample_raito={self.downsample_raito} (one unit per position of the '
                              f'last feature map), got {preprocessor.patch_size} / '
                              f'{preprocessor.unit_size}')
-        generator = preprocessor.mask_generator
-        if generator.throw_ratio > 0:
-            raise ValueError('FAMTSparK cannot throw: convolutions need every position of the grid, '
-                             f'so a thrown unit saves nothing; set throw_ratio=0, got '
-                             f'{generator.throw_ratio}')
-        check_feature_map_generator(generator, 'FAMTSparK')
+        check_feature_map_generator(preprocessor.mask_generator, 'FAMTSparK')
         self._plan_active: Optional[torch.Tensor] = None
 
     def mask(self, shape: torch.Size, device: Union[torch.device, str],
