@@ -5,8 +5,10 @@ constructor, and no published weights are available here: :func:`save_tiny_clip`
 initialised tiny CLIP (mmpretrain's own ``CLIP`` class, a 1-block 64-wide visual and text branch)
 that the stock generator then loads as it would the published one.
 """
+import atexit
 import copy
 import os.path as osp
+import shutil
 import tempfile
 from functools import cache
 
@@ -31,8 +33,9 @@ def save_tiny_clip(path: str, img_size: int = 16, patch_size: int = 4, embed_dim
 
 @cache
 def tiny_clip_path(img_size: int = 16, patch_size: int = 4, embed_dim: int = CLIP_DIM) -> str:
-    """:func:`save_tiny_clip` once per process and shape, into a temporary folder."""
+    """:func:`save_tiny_clip` once per process and shape, into a temporary folder removed at exit."""
     folder = tempfile.mkdtemp(prefix='famt_tiny_clip_')
+    atexit.register(shutil.rmtree, folder, True)
     return save_tiny_clip(osp.join(folder, 'clip.pth'), img_size, patch_size, embed_dim)
 
 
