@@ -9,6 +9,7 @@ from .mae import FAMTMAE, FAMTMAEPretrainDecoder, FAMTMAEViT
 from .mask_generators import AMTMaskGenerator, BaseMaskGenerator, FAMTMaskGenerator, RandomMaskGenerator
 from .maskfeat import FAMTMaskFeat, FAMTMaskFeatViT
 from .mff import FAMTMFF, FAMTMFFViT
+from .milan import FAMTMILAN, FAMTMILANPretrainDecoder, FAMTMILANViT
 from .planned import MaskPlanMixin, check_plain_call
 from .scoring import (
     beit_last_block_attention,
@@ -30,5 +31,6 @@ __all__ = [
     'FAMTMaskFeat', 'FAMTMaskFeatViT', 'FAMTSparK', 'cnn_last_stage_tokens',
     'FAMTBEiT', 'FAMTBEiTPretrainViT', 'FAMTCAE', 'FAMTCAEPretrainViT', 'FAMTTwoNormDataPreprocessor',
     'beit_last_block_attention',
-    'A2MIM', 'FAMTA2MIM', 'A2MIMHead', 'A2MIMLinearDecoder', 'A2MIMResNet', 'focal_frequency_loss'
+    'A2MIM', 'FAMTA2MIM', 'A2MIMHead', 'A2MIMLinearDecoder', 'A2MIMResNet', 'focal_frequency_loss',
+    'FAMTMILAN', 'FAMTMILANPretrainDecoder', 'FAMTMILANViT'
 ]

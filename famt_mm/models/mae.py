@@ -39,6 +39,28 @@ class FAMTMAEViT(MAEViT):
         return self.norm1(x)
 
 
+def plan_decoder_tokens(decoder: MAEPretrainDecoder, x: torch.Tensor, visible_ids: torch.Tensor,
+                        masked_ids: torch.Tensor) -> torch.Tensor:
+    """The decoder's input over the plan: ``[CLS, visible..., mask tokens...]`` (B, 1 + n_visible +
+    n_masked, D), each with its decoder position embedding gathered per sample (no thrown position).
+
+    Args:
+        decoder (MAEPretrainDecoder): An MAE-style decoder (``decoder_embed``, ``decoder_pos_embed``,
+            ``mask_token``).
+        x (torch.Tensor): The encoder's tokens, CLS and the visible patches (B, 1 + n_visible, C).
+        visible_ids (torch.Tensor): The visible patches (B, n_visible), in ``x``'s order.
+        masked_ids (torch.Tensor): The masked patches (B, n_masked).
+    """
+    x = decoder.decoder_embed(x)
+    pos_embed = decoder.decoder_pos_embed.expand(x.shape[0], -1, -1)
+    patch_pos = pos_embed[:, 1:, :]
+    return torch.cat([
+        x[:, :1, :] + pos_embed[:, :1, :],
+        x[:, 1:, :] + gather_tokens(patch_pos, visible_ids),
+        decoder.mask_token + gather_tokens(patch_pos, masked_ids),
+    ], dim=1)
+
+
 @MODELS.register_module()
 class FAMTMAEPretrainDecoder(MAEPretrainDecoder):
     """MAE decoder over CLS + visible tokens + mask tokens at the masked positions only.
@@ -49,14 +71,7 @@ class FAMTMAEPretrainDecoder(MAEPretrainDecoder):
 
     def forward(self, x: torch.Tensor, visible_ids: torch.Tensor,
                 masked_ids: torch.Tensor) -> torch.Tensor:
-        x = self.decoder_embed(x)
-        pos_embed = self.decoder_pos_embed.expand(x.shape[0], -1, -1)
-        patch_pos = pos_embed[:, 1:, :]
-        x = torch.cat([
-            x[:, :1, :] + pos_embed[:, :1, :],
-            x[:, 1:, :] + gather_tokens(patch_pos, visible_ids),
-            self.mask_token + gather_tokens(patch_pos, masked_ids),
-        ], dim=1)
+        x = plan_decoder_tokens(self, x, visible_ids, masked_ids)
         for block in self.decoder_blocks:
             x = block(x)
         x = self.decoder_norm(x[:, -masked_ids.shape[1]:, :])

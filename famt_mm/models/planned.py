@@ -44,13 +44,14 @@ class MaskPlanMixin:
         return super().forward(inputs, data_samples, mode)
 
 
-def check_plain_call(backbone: torch.nn.Module, mask: object) -> None:
+def check_plain_call(backbone: torch.nn.Module, mask: object, name: str = 'mask') -> None:
     """Refuse a ``mask`` argument on a plan-taking backbone's whole-image call.
 
-    mmpretrain's ``extract_feat`` calls ``backbone(x, mask=None)``; any other mask would be silently
-    ignored, so it is an error: FAMT backbones take their masking as ``mask_plan``.
+    mmpretrain's ``extract_feat`` calls ``backbone(x, mask=None)`` (MILAN's ``importance=None``, named
+    by ``name``); any other value would be silently ignored, so it is an error: FAMT backbones take
+    their masking as ``mask_plan``.
     """
     if mask is not None and mask is not False:
         raise ValueError(f'{type(backbone).__name__} takes its masking as mask_plan=MaskPlan (made by '
-                         f'FAMTDataPreprocessor); mask must be None for the whole-image forward, '
+                         f'FAMTDataPreprocessor); {name} must be None for the whole-image forward, '
                          f'got {type(mask).__name__}')
