@@ -42,6 +42,17 @@ class MaskPlan(NamedTuple):
             return self
         return MaskPlan(*(expand_unit_ids(ids, unit_grid_width, unit) for ids in self))
 
+    @property
+    def kept(self) -> torch.Tensor:
+        """(B, n_visible + n_masked) the patches that stay in the sequence: visible, then masked."""
+        return torch.cat((self.visible, self.masked), dim=1)
+
+    def masked_indicator(self, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        """(B, L) tensor of ``dtype``: 1 at the masked patches, 0 elsewhere (grid order)."""
+        indicator = torch.zeros(self.visible.shape[0], self.num_patches, dtype=dtype,
+                                device=self.masked.device)
+        return indicator.scatter_(1, self.masked, 1)
+
     def to_labels(self) -> torch.Tensor:
         """(B, L) long tensor: 0 visible, 1 masked, 2 thrown."""
         labels = self.visible.new_zeros(self.visible.shape[0], self.num_patches)

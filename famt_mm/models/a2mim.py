@@ -80,9 +80,7 @@ class FAMTA2MIM(MaskPlanMixin, A2MIM):
             raise ValueError('FAMTA2MIM needs every position of the grid: the plan must throw nothing')
         patch = self.data_preprocessor.patch_size
         grid = (inputs.shape[-2] // patch, inputs.shape[-1] // patch)
-        mask = inputs.new_zeros(inputs.shape[0], grid[0] * grid[1])
-        mask.scatter_(1, mask_plan.masked, 1.0)
-        return mask.view(-1, *grid)
+        return mask_plan.masked_indicator(inputs.dtype).view(-1, *grid)
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:

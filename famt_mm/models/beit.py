@@ -19,7 +19,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..core import MaskPlan, gather_tokens
-from .planned import MaskPlanMixin, check_plain_call
+from .planned import MaskPlanMixin, check_plain_call, keep_cls_and, with_mask_tokens
 
 
 class NoPerLayerRelPosBias:
@@ -73,17 +73,14 @@ class FAMTBEiTPretrainViT(NoPerLayerRelPosBias, BEiTPretrainViT):
             check_plain_call(self, mask)
             return super().forward(x, None)
         x, patch_resolution = self.patch_embed(x)
-        batch, length, _ = x.shape
-        is_masked = x.new_zeros(batch, length, 1)
-        is_masked.scatter_(1, mask_plan.masked[..., None], 1.0)
-        x = x * (1.0 - is_masked) + self.mask_token.to(x.dtype) * is_masked
-        x = torch.cat((self.cls_token.expand(batch, -1, -1), x), dim=1)
+        x = with_mask_tokens(x, mask_plan, self.mask_token)
+        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
         if self.pos_embed is not None:
             x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, patch_resolution,
                                      mode=self.interpolate_mode, num_extra_tokens=self.num_extra_tokens)
         # throwing: only CLS, visible and masked tokens go on, with their rows of the bias
-        kept = torch.cat((mask_plan.visible, mask_plan.masked), dim=1)
-        x = torch.cat((x[:, :1], gather_tokens(x[:, 1:], kept)), dim=1)
+        kept = mask_plan.kept
+        x = keep_cls_and(x, kept)
         x = self.drop_after_pos(x)
         self.shared_rel_pos_bias = None if self.rel_pos_bias is None else \
             kept_rel_pos_bias(self.rel_pos_bias().to(x.device), kept)

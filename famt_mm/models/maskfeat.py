@@ -14,7 +14,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..core import MaskPlan, gather_tokens
-from .planned import MaskPlanMixin, check_plain_call
+from .planned import MaskPlanMixin, check_plain_call, keep_cls_and, with_mask_tokens
 
 
 @MODELS.register_module()
@@ -33,15 +33,10 @@ class FAMTMaskFeatViT(MaskFeatViT):
         if mask_plan is None:
             check_plain_call(self, mask)
             return super().forward(x, None)
-        x = self.patch_embed(x)[0]
-        batch, length, _ = x.shape
-        is_masked = x.new_zeros(batch, length, 1)
-        is_masked.scatter_(1, mask_plan.masked[..., None], 1.0)
-        x = x * (1.0 - is_masked) + self.mask_token.to(x.dtype) * is_masked
-        x = torch.cat((self.cls_token.expand(batch, -1, -1), x), dim=1) + self.pos_embed
+        x = with_mask_tokens(self.patch_embed(x)[0], mask_plan, self.mask_token)
+        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1) + self.pos_embed
         # throwing: only CLS, visible and masked tokens go on, after the position embedding
-        kept = torch.cat((mask_plan.visible, mask_plan.masked), dim=1)
-        x = torch.cat((x[:, :1], gather_tokens(x[:, 1:], kept)), dim=1)
+        x = keep_cls_and(x, mask_plan.kept)
         x = self.drop_after_pos(x)
         for layer in self.layers:
             x = layer(x)

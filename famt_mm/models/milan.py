@@ -18,9 +18,9 @@ from mmpretrain.models.selfsup.milan import MILAN
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..core import MaskPlan, gather_tokens
+from ..core import MaskPlan
 from .mae import FAMTMAEViT, plan_decoder_tokens
-from .planned import MaskPlanMixin, check_plain_call
+from .planned import MaskPlanMixin, check_plain_call, keep_cls_and
 
 
 @MODELS.register_module()
@@ -96,8 +96,7 @@ class FAMTMILAN(MaskPlanMixin, MILAN):
             raise ValueError(f'the decoder predicts {pred.shape[-1]} features per token but the '
                              f'teacher gives {clip_features.shape[-1]}: set the neck\'s '
                              'predict_feature_dim to the CLIP output dimension')
-        kept = torch.cat((mask_plan.visible, mask_plan.masked), dim=1)
-        target = torch.cat((clip_features[:, :1], gather_tokens(clip_features[:, 1:], kept)), dim=1)
+        target = keep_cls_and(clip_features, mask_plan.kept)
         return dict(loss=self.head.loss(pred, target))
 
 

@@ -3,7 +3,7 @@ from typing import List, Optional, Tuple, Union
 
 import torch
 
-from ..core import MaskPlan
+from ..core import MaskPlan, gather_tokens
 
 
 class MaskPlanMixin:
@@ -55,3 +55,16 @@ def check_plain_call(backbone: torch.nn.Module, mask: object, name: str = 'mask'
         raise ValueError(f'{type(backbone).__name__} takes its masking as mask_plan=MaskPlan (made by '
                          f'FAMTDataPreprocessor); {name} must be None for the whole-image forward, '
                          f'got {type(mask).__name__}')
+
+
+def with_mask_tokens(patches: torch.Tensor, mask_plan: MaskPlan,
+                     mask_token: torch.Tensor) -> torch.Tensor:
+    """Patch tokens (B, L, D) with ``mask_token`` (1, 1, D) in place of the plan's masked patches,
+    as a [MASK]-token encoder (SimMIM, MaskFeat, BEiT) takes them."""
+    is_masked = mask_plan.masked_indicator(patches.dtype)[..., None]
+    return patches * (1.0 - is_masked) + mask_token.to(patches.dtype) * is_masked
+
+
+def keep_cls_and(tokens: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
+    """``[CLS, tokens of the kept patches...]`` of tokens (B, 1 + L, D): throwing the others."""
+    return torch.cat((tokens[:, :1], gather_tokens(tokens[:, 1:], kept)), dim=1)

@@ -17,7 +17,7 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from ..core import MaskPlan, gather_tokens
-from .planned import MaskPlanMixin, check_plain_call
+from .planned import MaskPlanMixin, check_plain_call, keep_cls_and, with_mask_tokens
 
 
 def patchify_chw(images: torch.Tensor, patch_size: int) -> torch.Tensor:
@@ -58,16 +58,12 @@ class FAMTSimMIMViT(VisionTransformer):
             check_plain_call(self, mask)
             return super().forward(x)
         x, patch_resolution = self.patch_embed(x)
-        batch, length, _ = x.shape
-        is_masked = torch.zeros(batch, length, 1, device=x.device, dtype=x.dtype)
-        is_masked.scatter_(1, mask_plan.masked[..., None], 1.0)
-        x = x * (1.0 - is_masked) + self.mask_token.to(x.dtype) * is_masked
-        x = torch.cat((self.cls_token.expand(batch, -1, -1), x), dim=1)
+        x = with_mask_tokens(x, mask_plan, self.mask_token)
+        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
         x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, patch_resolution,
                                  mode=self.interpolate_mode, num_extra_tokens=self.num_extra_tokens)
         # throwing: only CLS, visible and masked tokens go on, after the position embedding
-        kept = torch.cat((mask_plan.visible, mask_plan.masked), dim=1)
-        x = torch.cat((x[:, :1], gather_tokens(x[:, 1:], kept)), dim=1)
+        x = keep_cls_and(x, mask_plan.kept)
         x = self.pre_norm(self.drop_after_pos(x))
         for layer in self.layers:
             x = layer(x)
@@ -114,9 +110,7 @@ class FAMTSimMIMSwin(SimMIMSwinTransformer):
                              'throw_ratio must be 0 for this backbone')
         stride: Sequence[int] = self.patch_embed.projection.stride
         grid = (x.shape[-2] // stride[0], x.shape[-1] // stride[1])
-        mask = x.new_zeros(x.shape[0], grid[0] * grid[1])
-        mask.scatter_(1, mask_plan.masked, 1.0)
-        return mask.reshape(-1, *grid)
+        return mask_plan.masked_indicator(x.dtype).reshape(-1, *grid)
 
 
 @MODELS.register_module()

@@ -42,6 +42,7 @@ class FAMTTwoNormDataPreprocessor(FAMTDataPreprocessor):
         self.register_buffer('second_mean', torch.tensor(second_mean).view(-1, 1, 1), False)
         self.register_buffer('second_std', torch.tensor(second_std).view(-1, 1, 1), False)
 
+    @torch.compiler.disable  # eager under torch.compile, as FAMTDataPreprocessor.forward
     def forward(self, data: dict, training: bool = False) -> dict:
         inputs = data['inputs']
         if not isinstance(inputs, (list, tuple)):

@@ -167,3 +167,13 @@ def test_the_core_imports_without_openmmlab():
             'assert plan.visible.shape == (2, 4)\n'
             'assert "mmengine" not in [m for m, v in sys.modules.items() if v is not None]\n')
     subprocess.run([sys.executable, '-c', code], check=True)
+
+
+def test_masked_indicator_and_kept_agree_with_the_labels():
+    plan = sample_plan(torch.rand(3, 20), 0.4, 0.3)
+    labels = plan.to_labels()
+    indicator = plan.masked_indicator(torch.float16)
+    assert indicator.dtype == torch.float16 and indicator.shape == (3, 20)
+    assert torch.equal(indicator.bool(), labels == 1)
+    assert torch.equal(plan.kept, torch.cat((plan.visible, plan.masked), dim=1))
+    assert not (labels.gather(1, plan.kept) == 2).any()  # nothing thrown is kept
