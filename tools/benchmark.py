@@ -6,7 +6,7 @@
 
 Both models are built from their configs and take turns on the same batch; what is measured per
 method (FLOPs, step time, peak memory, refresh scoring and plan-sampling cost) is listed in
-``famt_mm.benchmark.step``, which holds the code.
+``famt_benchmarks.step``, which holds the code.
 
 ``--compile`` wraps each method's ``train_step`` in ``torch.compile`` as mmengine's Runner does with
 ``compile=True``, and reports whether anything was compiled again during the timed steps (they cycle
@@ -23,9 +23,9 @@ from typing import List, Optional
 
 import torch
 
-from famt_mm.benchmark.measure import log, machine_info, start_run, write_results
-from famt_mm.benchmark.report import format_table
-from famt_mm.benchmark.step import OPTIMIZER_IMPLS, PAIRS, TARGETS, run_pair, vit_arch
+from famt_benchmarks.measure import log, machine_info, start_run, write_results
+from famt_benchmarks.report import format_table
+from famt_benchmarks.step import OPTIMIZER_IMPLS, PAIRS, TARGETS, run_pair, vit_arch
 
 
 def parse_args(argv: Optional[List[str]] = None):

@@ -24,11 +24,11 @@ from typing import List, Optional
 
 import torch
 
-from famt_mm.benchmark.e2e import TINY, E2EOptions, run_pair_e2e
-from famt_mm.benchmark.images import list_images, make_image_folder
-from famt_mm.benchmark.measure import log, machine_info, start_run, write_results
-from famt_mm.benchmark.report import E2E_TARGETS, format_e2e_table
-from famt_mm.benchmark.step import OPTIMIZER_IMPLS, PAIRS, vit_arch
+from famt_benchmarks.e2e import TINY, E2EOptions, run_pair_e2e
+from famt_benchmarks.images import list_images, make_image_folder
+from famt_benchmarks.measure import log, machine_info, start_run, write_results
+from famt_benchmarks.report import E2E_TARGETS, format_e2e_table
+from famt_benchmarks.step import OPTIMIZER_IMPLS, PAIRS, vit_arch
 
 
 def parse_args(argv: Optional[List[str]] = None):

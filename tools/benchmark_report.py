@@ -9,7 +9,7 @@ import json
 import os.path as osp
 from typing import List, Optional
 
-from famt_mm.benchmark.report import kit_markdown, merge_results
+from famt_benchmarks.report import kit_markdown, merge_results
 
 
 def parse_args(argv: Optional[List[str]] = None):

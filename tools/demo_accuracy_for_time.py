@@ -30,7 +30,7 @@ import platform
 import sys
 from typing import List, Optional
 
-from famt_mm.benchmark.accuracy_for_time import (
+from famt_benchmarks.accuracy_for_time import (
     DEMO_CONFIG,
     VARIANT_GROUPS,
     VARIANTS,

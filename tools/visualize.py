@@ -63,7 +63,7 @@ def parse_args(argv: Optional[List[str]] = None):
     args = parser.parse_args(argv)
     if args.panel < 16:
         parser.error(f'--panel must be >= 16 pixels, got {args.panel}')
-    from famt_mm.benchmark.accuracy_for_time import VARIANTS, parse_overrides
+    from famt_benchmarks.accuracy_for_time import VARIANTS, parse_overrides
     if args.variant is not None and args.variant not in VARIANTS:
         parser.error(f'--variant: unknown variant {args.variant!r}; known variants: '
                      f'{", ".join(VARIANTS)}')
@@ -85,7 +85,7 @@ def check_file(option: str, path: str, kind: str) -> None:
 def chosen_variant(args):
     """The variant to draw (registry entry, then ``--generator-options``) and a short name for
     captions and file names, or ``(None, None)``."""
-    from famt_mm.benchmark.accuracy_for_time import VARIANTS, Variant
+    from famt_benchmarks.accuracy_for_time import VARIANTS, Variant
     if args.variant is None and not args.generator_options:
         return None, None
     base = VARIANTS[args.variant] if args.variant else Variant('', {})
@@ -194,7 +194,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     variant, tag = chosen_variant(args)
     if variant is not None:
         print(f'mask generator: {variant.label} -> {variant.generator}')
-        from famt_mm.benchmark.accuracy_for_time import apply_variant
+        from famt_benchmarks.accuracy_for_time import apply_variant
         apply_variant(cfg, variant)  # the generator's own checks name a bad setting
     device = torch.device(args.device)
     model = build_model(cfg, args.checkpoint, device, args.seed)

@@ -3,6 +3,7 @@ from .importance import (
                          ATTENTION_TERMS,
                          FREQUENCY_FILTERS,
                          KERNEL_CENTRES,
+                         SIGMA_RATIO,
                          WEIGHT_SOURCES,
                          amt_weights,
                          check_attention_terms,
@@ -13,24 +14,15 @@ from .importance import (
                          lowpass_kernel,
                          softmax_attention,
 )
+from .mask_plan import PLAN_GROUPS, MaskPlan, expand_unit_ids, gather_tokens
 from .plan import mean_one, plan_from_weights
-from .sampling import (
-                         COUNT_ROUNDINGS,
-                         THROW_FROM,
-                         MaskPlan,
-                         check_ratios,
-                         expand_unit_ids,
-                         gather_tokens,
-                         plan_counts,
-                         sample_plan,
-                         sanitize_weights,
-)
+from .sampling import COUNT_ROUNDINGS, THROW_FROM, check_ratios, plan_counts, sample_plan, sanitize_weights
 from .warp import pool_to_units, warp_to_views
 
 __all__ = [
-    'ATTENTION_TERMS', 'FREQUENCY_FILTERS', 'KERNEL_CENTRES', 'WEIGHT_SOURCES', 'amt_weights',
+    'ATTENTION_TERMS', 'FREQUENCY_FILTERS', 'KERNEL_CENTRES', 'SIGMA_RATIO', 'WEIGHT_SOURCES', 'amt_weights',
     'check_attention_terms', 'check_choice', 'famt_attention', 'famt_weights', 'frequency_factor',
     'lowpass_kernel', 'softmax_attention', 'mean_one', 'plan_from_weights', 'COUNT_ROUNDINGS',
-    'THROW_FROM', 'MaskPlan', 'check_ratios', 'expand_unit_ids', 'gather_tokens', 'plan_counts',
+    'THROW_FROM', 'MaskPlan', 'PLAN_GROUPS', 'check_ratios', 'expand_unit_ids', 'gather_tokens', 'plan_counts',
     'sample_plan', 'sanitize_weights', 'pool_to_units', 'warp_to_views'
 ]

@@ -22,6 +22,8 @@ KERNEL_CENTRES: Tuple[str, ...] = ('reference', 'symmetric')
 FREQUENCY_FILTERS: Tuple[str, ...] = ('none', 'lowpass', 'lowpass_symmetric')
 #: what the weight is made of: FAMT's product, or one of its two factors alone
 WEIGHT_SOURCES: Tuple[str, ...] = ('fused', 'attention', 'frequency')
+#: width of the Gaussian low-pass kernel as a share of the token count, as published (the one default)
+SIGMA_RATIO: float = 0.075
 
 
 def check_choice(name: str, value, allowed: Sequence) -> None:
@@ -77,7 +79,7 @@ def famt_attention(attn: torch.Tensor, terms: Sequence[str] = ATTENTION_TERMS) -
     return weight
 
 
-def lowpass_kernel(length: int, sigma_ratio: float = 0.075,
+def lowpass_kernel(length: int, sigma_ratio: float = SIGMA_RATIO,
                    device: Optional[torch.device] = None,
                    centre: str = 'reference') -> torch.Tensor:
     """``g(k) = 1 - exp(-(k - c)^2 / (2 s^2))``, ``s = sigma_ratio * L``, on unshifted FFT bins.
@@ -99,7 +101,7 @@ def lowpass_kernel(length: int, sigma_ratio: float = 0.075,
     return 1.0 - torch.exp(-(k - middle) ** 2 / (2 * sigma ** 2))
 
 
-def frequency_factor(tokens: torch.Tensor, sigma_ratio: float = 0.075,
+def frequency_factor(tokens: torch.Tensor, sigma_ratio: float = SIGMA_RATIO,
                      filter: str = 'lowpass') -> torch.Tensor:
     """Filtered energy of each patch token, about 1 on average (B, L).
 
@@ -129,7 +131,7 @@ def frequency_factor(tokens: torch.Tensor, sigma_ratio: float = 0.075,
 
 def famt_weights(attn: torch.Tensor,
                  tokens: torch.Tensor,
-                 sigma_ratio: float = 0.075,
+                 sigma_ratio: float = SIGMA_RATIO,
                  cls_token: bool = True,
                  *,
                  source: str = 'fused',

@@ -8,7 +8,8 @@ from typing import Optional, Tuple
 
 import torch
 
-from .sampling import MaskPlan, sample_plan
+from .mask_plan import MaskPlan
+from .sampling import sample_plan
 from .warp import pool_to_units
 
 

@@ -3,11 +3,12 @@
 Pure tensor code: no mmengine, no registries.
 """
 import math
-from typing import NamedTuple, Optional, Tuple
+from typing import Optional, Tuple
 
 import torch
 
 from .importance import check_choice
+from .mask_plan import MaskPlan
 
 #: how the counts are rounded: as the MAE reference code, as the SimMIM reference code
 COUNT_ROUNDINGS: Tuple[str, ...] = ('floor_cumulative', 'ceil_each')
@@ -16,49 +17,6 @@ THROW_FROM: Tuple[str, ...] = ('middle', 'lowest')
 # products such as 0.29 * 100 = 28.999999999999996 are meant as whole numbers: rounding them to this
 # many decimals first keeps int() / ceil() from going one off on float noise
 _COUNT_DECIMALS = 9
-
-
-class MaskPlan(NamedTuple):
-    """Index sets of one batch, drawn per image with the same counts for every image.
-
-    A NamedTuple so that DDP's input handling moves it like any tuple of tensors.
-
-    Attributes:
-        visible: (B, n_visible) indices of the patches the encoder sees.
-        masked: (B, n_masked) indices of the patches to reconstruct.
-        thrown: (B, n_thrown) indices of the patches removed from encoder, decoder and loss.
-    """
-    visible: torch.Tensor
-    masked: torch.Tensor
-    thrown: torch.Tensor
-
-    @property
-    def num_patches(self) -> int:
-        return self.visible.shape[1] + self.masked.shape[1] + self.thrown.shape[1]
-
-    def expand_units(self, unit_grid_width: int, unit: int) -> 'MaskPlan':
-        """The plan of ``unit x unit`` patch blocks, on the patch grid (row-major both)."""
-        if unit == 1:
-            return self
-        return MaskPlan(*(expand_unit_ids(ids, unit_grid_width, unit) for ids in self))
-
-    @property
-    def kept(self) -> torch.Tensor:
-        """(B, n_visible + n_masked) the patches that stay in the sequence: visible, then masked."""
-        return torch.cat((self.visible, self.masked), dim=1)
-
-    def masked_indicator(self, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        """(B, L) tensor of ``dtype``: 1 at the masked patches, 0 elsewhere (grid order)."""
-        indicator = torch.zeros(self.visible.shape[0], self.num_patches, dtype=dtype,
-                                device=self.masked.device)
-        return indicator.scatter_(1, self.masked, 1)
-
-    def to_labels(self) -> torch.Tensor:
-        """(B, L) long tensor: 0 visible, 1 masked, 2 thrown."""
-        labels = self.visible.new_zeros(self.visible.shape[0], self.num_patches)
-        labels.scatter_(1, self.masked, 1)
-        labels.scatter_(1, self.thrown, 2)
-        return labels
 
 
 def check_ratios(mask_ratio: float, throw_ratio: float) -> None:
@@ -161,18 +119,3 @@ def sample_plan(weights: torch.Tensor,
         visible=order[:, n_masked + n_thrown:],
         masked=order[:, :n_masked],
         thrown=order[:, n_masked:n_masked + n_thrown])
-
-
-def expand_unit_ids(ids: torch.Tensor, unit_grid_width: int, unit: int) -> torch.Tensor:
-    """Patch indices (B, n * unit**2) covered by masking units ``ids`` (B, n) of a row-major grid
-    ``unit_grid_width`` units wide, each unit ``unit x unit`` patches."""
-    offsets = torch.arange(unit, device=ids.device)
-    rows = (ids // unit_grid_width)[..., None, None] * unit + offsets[:, None]
-    cols = (ids % unit_grid_width)[..., None, None] * unit + offsets[None, :]
-    return (rows * (unit_grid_width * unit) + cols).flatten(1)
-
-
-def gather_tokens(tokens: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-    """Pick ``ids`` (B, n) along the token axis of ``tokens`` (B, L, ...)."""
-    index = ids.reshape(*ids.shape, *([1] * (tokens.dim() - 2)))
-    return torch.gather(tokens, 1, index.expand(-1, -1, *tokens.shape[2:]))

@@ -14,8 +14,8 @@ from mmengine.utils import ProgressBar
 from mmpretrain.registry import HOOKS
 
 from ..core import mean_one, sanitize_weights
-from ..models.data_preprocessor import FAMTDataPreprocessor
-from ..models.scoring import score_images
+from ..models.masking.data_preprocessor import FAMTDataPreprocessor
+from ..models.masking.scoring import score_images
 from .checks import check_scoring_size, check_view_metainfo, train_log_epoch
 from .utils import first_sample, unwrap_model, whole_image_dataset
 

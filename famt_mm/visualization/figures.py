@@ -1,7 +1,8 @@
 """FAMT figures from a model: importance maps with one sampled plan, and MAE reconstructions.
 
-Everything is computed with the model's own paths: the refresh hook's scoring
-(``last_block_attention`` and the core weight functions), the core's ``plan_from_weights`` with the
+Everything is computed with the model's own paths: the refresh hook's scoring (``read_last_block``
+and ``weights_of``, the paths of ``score_images``, so every backbone that scores can be drawn: a CNN
+has no attention, so only its frequency map), the core's ``plan_from_weights`` with the
 preprocessor's ratios and masking unit, and FAMT-MAE's encoder and decoder. Random state is
 forked, so drawing figures during training leaves the training's own draws alone.
 """
@@ -11,11 +12,11 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
-from ..core import MaskPlan, amt_weights, famt_weights, frequency_factor, mean_one, plan_from_weights
-from ..models.data_preprocessor import FAMTDataPreprocessor
-from ..models.mae import FAMTMAE
-from ..models.mask_generators import RandomMaskGenerator
-from ..models.scoring import last_block_attention
+from ..core import SIGMA_RATIO, MaskPlan, mean_one, plan_from_weights
+from ..models.masking.data_preprocessor import FAMTDataPreprocessor
+from ..models.masking.mask_generators import AMTMaskGenerator, FAMTMaskGenerator, RandomMaskGenerator
+from ..models.masking.scoring import needs_attention, read_last_block, weights_of
+from ..models.selfsup.mae import FAMTMAE
 from .panels import PLAN_COLORS, compose_grid, fill_cells, heatmap, plan_caption, plan_overlay
 
 _MASK_GREY = (128, 128, 128)
@@ -34,22 +35,22 @@ def seeded(seed: Optional[int], device: torch.device):
 
 
 @torch.no_grad()
-def importance_maps(model, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
+def importance_maps(model, inputs: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
     """(B, gh, gw) maps of normalised whole images: 'amt', 'famt', 'frequency' and 'guide'.
 
-    'guide' is what the model's own mask generator samples from (the refresh hook's weights), or
-    ``None`` for a generator that needs no maps.
+    All come from one scoring pass. 'guide' is what the model's own mask generator samples from (the
+    refresh hook's weights), or ``None`` for a generator that needs no maps; the maps that need
+    attention are ``None`` for a backbone without it (a CNN).
     """
-    preprocessor = model.data_preprocessor
-    generator = preprocessor.mask_generator
-    sigma_ratio = getattr(generator, 'sigma_ratio', 0.075)
-    attn, tokens = last_block_attention(model.backbone, inputs, model.extract_feat)
-    patch = preprocessor.patch_size
-    grid = (inputs.shape[-2] // patch, inputs.shape[-1] // patch)
-    maps = dict(amt=amt_weights(attn), famt=famt_weights(attn, tokens, sigma_ratio),
-                frequency=frequency_factor(tokens[:, 1:], sigma_ratio))
-    maps['guide'] = generator.importance(attn, tokens) if generator.needs_importance else None
-    return {k: None if v is None else v.float().reshape(-1, *grid) for k, v in maps.items()}
+    generator = model.data_preprocessor.mask_generator
+    sigma_ratio = getattr(generator, 'sigma_ratio', SIGMA_RATIO)
+    references = dict(amt=AMTMaskGenerator(), famt=FAMTMaskGenerator(sigma_ratio=sigma_ratio),
+                      frequency=FAMTMaskGenerator(weight_source='frequency', sigma_ratio=sigma_ratio))
+    block = read_last_block(model, inputs)
+    maps = {name: None if block.attn is None and needs_attention(reference) else weights_of(block, reference)
+            for name, reference in references.items()}
+    maps['guide'] = weights_of(block, generator) if generator.needs_importance else None
+    return maps
 
 
 def draw_plan(preprocessor: FAMTDataPreprocessor, inputs: torch.Tensor,
@@ -63,8 +64,7 @@ def draw_plan(preprocessor: FAMTDataPreprocessor, inputs: torch.Tensor,
     guided = weights is not None
     if guided:
         weights = mean_one(weights.float()).clamp_min(0) + preprocessor.eps
-    return plan_from_weights(weights, preprocessor.patch_grid(inputs),
-                             preprocessor.unit_size // preprocessor.patch_size,
+    return plan_from_weights(weights, preprocessor.patch_grid(inputs), preprocessor.unit,
                              batch_size=inputs.shape[0], device=inputs.device,
                              **preprocessor.plan_settings(guided))
 
@@ -108,7 +108,7 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[i
     columns: original, masked input, reconstruction).
 
     Args:
-        model: a FAMT model (``FAMTDataPreprocessor``, plain-ViT backbone), e.g. ``FAMTMAE``.
+        model: a FAMT model (``FAMTDataPreprocessor``, any backbone that scores), e.g. ``FAMTMAE``.
         inputs: (B, 3, H, W) whole images normalised by the model's preprocessor.
         panel: side of each square panel in pixels.
         seed: seed of the sampled plans (the caller's random state is left as it was); ``None``
@@ -141,13 +141,15 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[i
     images = to_display(preprocessor, inputs)
     maps_np = {k: v.cpu().numpy() for k, v in maps.items() if v is not None}
     generator = preprocessor.mask_generator
+    map_panels = [(name, caption, cmap) for name, caption, cmap in (
+        ('amt', 'AMT map', 'viridis'), ('famt', 'FAMT map', 'viridis'),
+        ('frequency', 'frequency factor', 'magma')) if name in maps_np]
     figures = []
     for i, image in enumerate(images):
         maps_grid = compose_grid([[
             (image, label or 'image'),
-            (heatmap(maps_np['amt'][i], panel, image), 'AMT map'),
-            (heatmap(maps_np['famt'][i], panel, image), 'FAMT map'),
-            (heatmap(maps_np['frequency'][i], panel, image, cmap='magma'), 'frequency factor'),
+            *((heatmap(maps_np[name][i], panel, image, cmap=cmap), caption)
+              for name, caption, cmap in map_panels),
             (plan_overlay(image, labels[i], panel), plan_caption(labels[i])),
         ]], panel)
         figure = dict(maps=maps_grid, reconstruction=None)

@@ -6,7 +6,7 @@ from mmpretrain.structures import DataSample
 
 from famt_mm.core import MaskPlan, sample_plan
 from famt_mm.models import beit_last_block_attention, score_images
-from famt_mm.models.beit import kept_rel_pos_bias
+from famt_mm.models.selfsup.beit import kept_rel_pos_bias
 from famt_mm.testing.beit_cae import tiny_beit_cfg, tiny_beitv2_cfg, tiny_cae_cfg
 from famt_mm.testing.equivalence import (
     assert_gradient_by_role,

@@ -123,7 +123,7 @@ def test_preprocessor_plan_drives_the_loss(clip_path):
 
 @pytest.mark.parametrize('change, error, match', [
     (dict(backbone=dict(type='MILANViT')), TypeError,
-     'needs a backbone that takes a mask_plan: FAMTMILANViT'),
+     r'needs a backbone that takes a mask plan \(FAMTMILANViT\)'),
     (dict(neck=dict(type='MILANPretrainDecoder')), TypeError, "neck=dict\\(type='FAMTMILANPretrainDecoder'"),
     (dict(target_generator=None), TypeError, "target_generator=dict\\(type='CLIPGenerator'"),
 ])

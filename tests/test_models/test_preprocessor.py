@@ -123,7 +123,7 @@ def test_unit_size_must_be_a_multiple_of_patch_size():
 
 def test_the_training_plan_is_the_caches_view_weights_through_plan_from_weights():
     from famt_mm.core import plan_from_weights
-    from famt_mm.models.data_preprocessor import _view_metainfo
+    from famt_mm.models.masking.data_preprocessor import _view_metainfo
     preprocessor = _preprocessor(dict(type='FAMTMaskGenerator', mask_ratio=0.5, throw_ratio=0.25),
                                  unit_size=8)
     preprocessor.importance_cache.set(torch.rand(4, 3, 3))

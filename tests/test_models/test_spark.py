@@ -106,9 +106,9 @@ def test_cnn_scoring_is_the_frequency_factor_of_the_last_feature_map(backbone):
 
 #: CNN models: the config builder and the error for a patch size other than the output stride
 CNN_MODELS = {
-    'spark-resnet': (tiny_spark_cfg, "must be SparK's downsample_raito=32"),
-    'spark-convnext': (tiny_spark_convnext_cfg, "must be SparK's downsample_raito=32"),
-    'a2mim': (tiny_a2mim_cfg, "must be the backbone's output stride 32"),
+    'spark-resnet': (tiny_spark_cfg, "differs from FAMTSparK's plan patch of 32 px"),
+    'spark-convnext': (tiny_spark_convnext_cfg, "differs from FAMTSparK's plan patch of 32 px"),
+    'a2mim': (tiny_a2mim_cfg, "differs from FAMTA2MIM's plan patch of 32 px"),
 }
 
 

@@ -4,7 +4,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from famt_mm.benchmark.accuracy_for_time import (
+from famt_benchmarks.accuracy_for_time import (
     VARIANT_GROUPS,
     VARIANTS,
     Variant,

@@ -5,7 +5,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from famt_mm.benchmark.accuracy_for_time import VARIANTS, famt_mae, plain_mae, set_epochs
+from famt_benchmarks.accuracy_for_time import VARIANTS, famt_mae, plain_mae, set_epochs
 from famt_mm.checkpoint import load_mmengine_checkpoint
 from famt_mm.engine import CHECKPOINT_KEY
 from famt_mm.testing import DEMO_CONFIG, load_script

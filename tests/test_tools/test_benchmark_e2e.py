@@ -12,11 +12,11 @@ import sys
 import pytest
 from PIL import Image
 
-from famt_mm.benchmark.e2e import E2EOptions, loader_figures, prepare_cfg
-from famt_mm.benchmark.images import list_images, make_image_folder
-from famt_mm.benchmark.loader import workers_needed
-from famt_mm.benchmark.report import kit_markdown, merge_results
-from famt_mm.benchmark.step import PAIRS, configure_optim_wrapper
+from famt_benchmarks.e2e import E2EOptions, loader_figures, prepare_cfg
+from famt_benchmarks.images import list_images, make_image_folder
+from famt_benchmarks.loader import workers_needed
+from famt_benchmarks.report import kit_markdown, merge_results
+from famt_benchmarks.step import PAIRS, configure_optim_wrapper
 from famt_mm.testing import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout

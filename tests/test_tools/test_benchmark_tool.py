@@ -1,4 +1,4 @@
-"""tools/benchmark.py and famt_mm.benchmark: measuring helpers, option checks, one tiny end-to-end run.
+"""tools/benchmark.py and famt_benchmarks: measuring helpers, option checks, one tiny end-to-end run.
 
 Only mechanics are tested here; speed is reported by running the tool, never asserted.
 """
@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from famt_mm.benchmark.measure import count_flops, peak_memory
-from famt_mm.benchmark.step import shrink_model_cfg
+from famt_benchmarks.measure import count_flops, peak_memory
+from famt_benchmarks.step import shrink_model_cfg
 from famt_mm.testing import load_script
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout

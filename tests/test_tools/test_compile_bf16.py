@@ -12,7 +12,7 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
-from famt_mm.benchmark.measure import compile_counts
+from famt_benchmarks.measure import compile_counts
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ import os.path as osp
 
 import pytest
 
-from famt_mm.benchmark.accuracy_for_time import SPARK_DEMO_CONFIG, VARIANT_GROUPS, VARIANTS
+from famt_benchmarks.accuracy_for_time import SPARK_DEMO_CONFIG, VARIANT_GROUPS, VARIANTS
 from famt_mm.checkpoint import load_mmengine_checkpoint
 from famt_mm.engine import CHECKPOINT_KEY
 from famt_mm.testing import load_script

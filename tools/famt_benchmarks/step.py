@@ -37,7 +37,8 @@ from typing import Callable, Dict, List, Tuple
 import numpy as np
 import torch
 
-from ..utils.configs import find_config
+from famt_mm.utils.configs import find_config
+
 from .measure import (
     compile_counts,
     count_flops,

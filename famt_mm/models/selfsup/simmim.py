@@ -16,8 +16,14 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from ..core import MaskPlan, gather_tokens
-from .planned import MaskPlanMixin, check_plain_call, keep_cls_and, with_mask_tokens
+from ...core import MaskPlan, gather_tokens
+from ..masking.plan_taking import (
+    MaskPlanMixin,
+    PlanTakingBackbone,
+    check_plain_call,
+    keep_cls_and,
+    with_mask_tokens,
+)
 
 
 def patchify_chw(images: torch.Tensor, patch_size: int) -> torch.Tensor:
@@ -30,7 +36,7 @@ def patchify_chw(images: torch.Tensor, patch_size: int) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class FAMTSimMIMViT(VisionTransformer):
+class FAMTSimMIMViT(PlanTakingBackbone, VisionTransformer):
     """VisionTransformer for SimMIM with a [MASK] token and thrown patches removed.
 
     ``forward(x, mask_plan)`` returns the final-normed tokens ``[CLS, visible..., masked...]`` in
@@ -38,9 +44,6 @@ class FAMTSimMIMViT(VisionTransformer):
     the call SimMIM's ``extract_feat`` makes) is the plain ViT (``out_type='raw'`` by default, for
     scoring and probing). Arguments are VisionTransformer's.
     """
-    #: thrown patches leave the token sequence
-    can_throw = True
-
     def __init__(self, *args, out_type: str = 'raw', **kwargs):
         super().__init__(*args, out_type=out_type, with_cls_token=True, **kwargs)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
@@ -54,6 +57,8 @@ class FAMTSimMIMViT(VisionTransformer):
 
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 mask: Optional[torch.Tensor] = None):
+        # follows VisionTransformer.forward of mmpretrain 1.2.0, with the plan's masked patches as
+        # [MASK] tokens and its thrown patches removed after the position embedding
         if mask_plan is None:
             check_plain_call(self, mask)
             return super().forward(x)
@@ -85,7 +90,7 @@ class FAMTSimMIMLinearDecoder(SimMIMLinearDecoder):
 
 
 @MODELS.register_module()
-class FAMTSimMIMSwin(SimMIMSwinTransformer):
+class FAMTSimMIMSwin(PlanTakingBackbone, SimMIMSwinTransformer):
     """mmpretrain's SimMIMSwinTransformer taking a :class:`MaskPlan` (masking only, no throwing).
 
     Window attention needs every position of the grid, so a plan that throws is an error.
@@ -95,6 +100,7 @@ class FAMTSimMIMSwin(SimMIMSwinTransformer):
     """
     #: every position stays in the window grid
     can_throw = False
+    throw_refusal = 'window attention needs every patch position'
 
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 mask: Optional[torch.Tensor] = None) -> Sequence[torch.Tensor]:
@@ -105,12 +111,8 @@ class FAMTSimMIMSwin(SimMIMSwinTransformer):
 
     def patch_mask(self, x: torch.Tensor, mask_plan: MaskPlan) -> torch.Tensor:
         """(B, h, w) 0/1 mask of the plan's masked patches on the patch grid of images ``x``."""
-        if mask_plan.thrown.shape[1]:
-            raise ValueError(f'{type(self).__name__} needs every patch position (window attention): '
-                             'throw_ratio must be 0 for this backbone')
-        stride: Sequence[int] = self.patch_embed.projection.stride
-        grid = (x.shape[-2] // stride[0], x.shape[-1] // stride[1])
-        return mask_plan.masked_indicator(x.dtype).reshape(-1, *grid)
+        patch = self.plan_patch_size
+        return mask_plan.dense((x.shape[-2] // patch, x.shape[-1] // patch), dtype=x.dtype)
 
 
 @MODELS.register_module()
@@ -126,14 +128,9 @@ class FAMTSimMIM(MaskPlanMixin, SimMIM):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        can_throw = self.backbone.can_throw
-        throw_ratio = self.data_preprocessor.mask_generator.throw_ratio
-        if not can_throw and throw_ratio > 0:
-            raise ValueError(f'{type(self.backbone).__name__} needs every patch position (window '
-                             f'attention): throw_ratio must be 0 for this backbone, got {throw_ratio}')
         # chosen once: thrown tokens are gone from a throwing backbone's output, so its loss is
         # computed on the masked tokens; the others decode the whole image as stock SimMIM
-        self._plan_loss = self._masked_token_loss if can_throw else self._dense_loss
+        self._plan_loss = self._masked_token_loss if self.backbone.can_throw else self._dense_loss
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
@@ -142,8 +139,7 @@ class FAMTSimMIM(MaskPlanMixin, SimMIM):
     def _masked_token_loss(self, inputs: torch.Tensor, mask_plan: MaskPlan) -> torch.Tensor:
         tokens = self.backbone(inputs, mask_plan)
         pred = self.neck.forward_tokens(tokens[:, -mask_plan.masked.shape[1]:])
-        patch_size = self.backbone.patch_embed.projection.stride[0]
-        target = gather_tokens(patchify_chw(inputs, patch_size), mask_plan.masked)
+        target = gather_tokens(patchify_chw(inputs, self.backbone.plan_patch_size), mask_plan.masked)
         return self.head.loss_module(pred, target)
 
     def _dense_loss(self, inputs: torch.Tensor, mask_plan: MaskPlan) -> torch.Tensor:

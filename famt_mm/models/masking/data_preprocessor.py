@@ -5,7 +5,7 @@ import torch
 from mmpretrain.models import SelfSupDataPreprocessor
 from mmpretrain.registry import MODELS
 
-from ..core import MaskPlan, plan_from_weights
+from ...core import MaskPlan, plan_from_weights
 from .importance_cache import ImportanceCache
 from .mask_generators import BaseMaskGenerator
 
@@ -29,7 +29,9 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
 
     Args:
         mask_generator (dict | BaseMaskGenerator): e.g. ``dict(type='FAMTMaskGenerator')``.
-        patch_size (int): the backbone's patch size in pixels.
+        patch_size (int, optional): pixels of one plan patch. Defaults to None: the model sets it to
+            its plan taker's (the backbone's patch size, SparK's and A²MIM's output stride) when it is
+            built; a value that differs from the taker's is an error.
         unit_size (int, optional): masking unit in pixels (SimMIM uses 32); a multiple of
             ``patch_size``. Defaults to one patch.
         eps (float): added to every warped weight so that no patch has zero probability.
@@ -38,7 +40,7 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
 
     def __init__(self,
                  mask_generator: dict,
-                 patch_size: int = 16,
+                 patch_size: Optional[int] = None,
                  unit_size: Optional[int] = None,
                  eps: float = 1e-6,
                  **kwargs):
@@ -48,17 +50,37 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         if not isinstance(mask_generator, BaseMaskGenerator):
             raise TypeError(f'mask_generator must be a config dict or a BaseMaskGenerator, '
                             f'got {type(mask_generator).__name__}')
-        unit_size = unit_size or patch_size
-        if not (isinstance(patch_size, int) and patch_size >= 1):
-            raise ValueError(f'patch_size must be a positive integer, got {patch_size!r}')
-        if not (isinstance(unit_size, int) and unit_size % patch_size == 0):
-            raise ValueError(f'unit_size must be a positive multiple of patch_size={patch_size}, '
-                             f'got {unit_size!r}')
+        for name, value in (('patch_size', patch_size), ('unit_size', unit_size)):
+            if value is not None and not (isinstance(value, int) and value >= 1):
+                raise ValueError(f'{name} must be a positive integer (pixels) or None, got {value!r}')
         self.mask_generator = mask_generator
-        self.patch_size = patch_size
-        self.unit_size = unit_size
+        self.patch_size: Optional[int] = None
+        self.unit_size: Optional[int] = unit_size
+        if patch_size is not None:
+            self.adopt_patch_size(patch_size)
+        #: the algorithm that takes this preprocessor's plans, set when that model is built
+        self.plan_model: Optional[str] = None
         #: the refresh hook's maps; it saves and restores them through the cache's own interface
         self.importance_cache = ImportanceCache(eps)
+
+    def adopt_patch_size(self, patch_size: int, source: Optional[str] = None) -> None:
+        """Set the plan patch (pixels), or check it against the one already set.
+
+        Args:
+            patch_size (int): pixels of one plan patch.
+            source (str, optional): the plan taker it comes from, named in the error; None when the
+                config gives it.
+        """
+        if self.patch_size is not None and source is not None and patch_size != self.patch_size:
+            raise ValueError(f'data_preprocessor.patch_size={self.patch_size} differs from '
+                             f"{source}'s plan patch of {patch_size} px: leave patch_size out of the "
+                             'config (the model sets it)')
+        unit_size = self.unit_size or patch_size
+        if unit_size % patch_size:
+            raise ValueError(f'unit_size must be a positive multiple of patch_size={patch_size}, '
+                             f'got {unit_size!r}')
+        self.patch_size = patch_size
+        self.unit_size = unit_size
 
     @property
     def eps(self) -> float:
@@ -79,8 +101,16 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
             data['mask_plan'] = self.sample_mask_plan(data['inputs'], data['data_samples'])
         return data
 
+    @property
+    def unit(self) -> int:
+        """Patches per side of a masking unit."""
+        return self.unit_size // self.patch_size
+
     def grid_size(self, inputs: torch.Tensor) -> Tuple[int, int]:
         """The view's grid of masking units, checking that the image tiles into patches and units."""
+        if self.patch_size is None:
+            raise RuntimeError('FAMTDataPreprocessor has no patch_size: the FAMT model sets it when it '
+                               'is built (or give data_preprocessor.patch_size)')
         height, width = inputs.shape[-2:]
         for name, size in (('patch_size', self.patch_size), ('unit_size', self.unit_size)):
             if height % size or width % size:
@@ -91,8 +121,7 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
     def patch_grid(self, inputs: torch.Tensor) -> Tuple[int, int]:
         """The view's patch grid (after the checks of :meth:`grid_size`)."""
         units = self.grid_size(inputs)
-        unit = self.unit_size // self.patch_size
-        return units[0] * unit, units[1] * unit
+        return units[0] * self.unit, units[1] * self.unit
 
     def plan_settings(self, guided: bool) -> dict:
         """Ratios (and sampling options) of :func:`plan_from_weights` for the mask generator.
@@ -116,7 +145,7 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
             indices, boxes, hflip, vflip = _view_metainfo(data_samples, inputs.shape[0])
             weights = self.importance_cache.view_weights(indices, boxes, hflip, vflip, patch_grid,
                                                          device=inputs.device)
-        return plan_from_weights(weights, patch_grid, self.unit_size // self.patch_size,
+        return plan_from_weights(weights, patch_grid, self.unit,
                                  batch_size=inputs.shape[0], device=inputs.device,
                                  **self.plan_settings(guided))
 

@@ -15,13 +15,19 @@ from mmpretrain.models.selfsup.cae import CAE, CAEPretrainViT
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..core import MaskPlan, gather_tokens
-from .beit import NoPerLayerRelPosBias, check_token_count, two_pictures
-from .planned import MaskPlanMixin, check_plain_call
+from ...core import MaskPlan, gather_tokens
+from ..masking.plan_taking import (
+    MaskPlanMixin,
+    NoPerLayerRelPosBias,
+    PlanTakingBackbone,
+    check_plain_call,
+    check_token_count,
+    two_pictures,
+)
 
 
 @MODELS.register_module()
-class FAMTCAEPretrainViT(NoPerLayerRelPosBias, CAEPretrainViT):
+class FAMTCAEPretrainViT(PlanTakingBackbone, NoPerLayerRelPosBias, CAEPretrainViT):
     """CAEPretrainViT taking a :class:`MaskPlan`: it encodes CLS and the visible patches only.
 
     ``forward(x, mask_plan)`` returns the final-normed tokens ``[CLS, visible...]`` in the plan's
@@ -30,8 +36,6 @@ class FAMTCAEPretrainViT(NoPerLayerRelPosBias, CAEPretrainViT):
     ``extract_feat``) is the plain ViT. Arguments are CAEPretrainViT's; a per-layer relative
     position bias (``use_rel_pos_bias``) is refused: it covers the whole grid in grid order.
     """
-    #: thrown patches reach no module
-    can_throw = True
     rel_pos_bias_remedy = 'the encoder sees the visible patches only (CAE uses absolute positions)'
 
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
@@ -42,7 +46,10 @@ class FAMTCAEPretrainViT(NoPerLayerRelPosBias, CAEPretrainViT):
         return self.encode_patches(x, mask_plan.visible)
 
     def encode_patches(self, x: torch.Tensor, patches: torch.Tensor) -> torch.Tensor:
-        """Encode CLS and ``patches`` (B, K) of images ``x``: (B, 1 + K, D) tokens in that order."""
+        """Encode CLS and ``patches`` (B, K) of images ``x``: (B, 1 + K, D) tokens in that order.
+
+        Follows CAEPretrainViT.forward of mmpretrain 1.2.0, with ``patches`` in place of the unmasked
+        ones."""
         x = self.patch_embed(x)[0]
         pos_embed = self.pos_embed.expand(x.shape[0], -1, -1)
         x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1) + pos_embed[:, :1],

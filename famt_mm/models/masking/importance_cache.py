@@ -3,7 +3,7 @@ from typing import Optional, Tuple
 
 import torch
 
-from ..core import warp_to_views
+from ...core import warp_to_views
 
 
 class ImportanceCache:

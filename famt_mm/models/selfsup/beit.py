@@ -18,23 +18,17 @@ from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..core import MaskPlan, gather_tokens
-from .planned import MaskPlanMixin, check_plain_call, keep_cls_and, with_mask_tokens
-
-
-class NoPerLayerRelPosBias:
-    """Mixin of BEiT-style plan-taking backbones: refuses, when built, a layer with its own relative
-    position bias table (``use_rel_pos_bias=True``). It covers the whole grid in grid order, which a
-    token sequence without the thrown (or masked) patches is not."""
-    #: what to use instead, named in the error
-    rel_pos_bias_remedy = ''
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if any(layer.attn.relative_position_bias_table is not None for layer in self.layers):
-            raise ValueError(f'{type(self).__name__} takes use_rel_pos_bias=False: a per-layer '
-                             f'relative position bias covers the whole grid in grid order; '
-                             f'{self.rel_pos_bias_remedy}')
+from ...core import MaskPlan, gather_tokens
+from ..masking.plan_taking import (
+    MaskPlanMixin,
+    NoPerLayerRelPosBias,
+    PlanTakingBackbone,
+    check_plain_call,
+    check_token_count,
+    keep_cls_and,
+    two_pictures,
+    with_mask_tokens,
+)
 
 
 def kept_rel_pos_bias(bias: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
@@ -52,7 +46,7 @@ def kept_rel_pos_bias(bias: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class FAMTBEiTPretrainViT(NoPerLayerRelPosBias, BEiTPretrainViT):
+class FAMTBEiTPretrainViT(PlanTakingBackbone, NoPerLayerRelPosBias, BEiTPretrainViT):
     """BEiTPretrainViT taking a :class:`MaskPlan`: [MASK] tokens at the masked patches, thrown ones
     removed, the shared relative position bias gathered at the kept positions.
 
@@ -63,12 +57,12 @@ class FAMTBEiTPretrainViT(NoPerLayerRelPosBias, BEiTPretrainViT):
     Arguments are BEiTPretrainViT's; a per-layer relative position bias (``use_rel_pos_bias``) is
     refused: each layer adds it over the whole grid in grid order.
     """
-    #: thrown patches leave the token sequence
-    can_throw = True
     rel_pos_bias_remedy = "use the shared one (use_shared_rel_pos_bias=True, BEiT's pretraining setting)"
 
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, ...]:
+        # follows BEiTPretrainViT.forward of mmpretrain 1.2.0, with the plan's masked patches as
+        # [MASK] tokens and its thrown patches (and their rows of the bias) removed
         if mask_plan is None:
             check_plain_call(self, mask)
             return super().forward(x, None)
@@ -127,20 +121,3 @@ class FAMTBEiT(MaskPlanMixin, BEiT):
         loss_2 = head.loss_module(head.cls_head(feats_cls_pt[:, -n_masked:].flatten(0, 1)), target)
         return dict(loss_1=loss_1, loss_2=loss_2)
 
-
-def two_pictures(inputs, algorithm: str) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The backbone's and the tokenizer's pictures of a batch, with a clear error otherwise."""
-    if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
-        raise ValueError(f'{algorithm} takes two pictures per image (the backbone\'s and the '
-                         'tokenizer\'s): pack them with RandomResizedCropAndInterpolationWithTwoPicAndBox '
-                         'and normalise them with FAMTTwoNormDataPreprocessor')
-    return inputs[0], inputs[1]
-
-
-def check_token_count(num_tokens: int, num_patches: int) -> None:
-    """Refuse a tokenizer whose token grid is not the backbone's patch grid."""
-    if num_tokens != num_patches:
-        raise ValueError(f'the tokenizer gives {num_tokens} tokens per image but the plan covers '
-                         f'{num_patches} patches: the second picture (second_size of the two-picture '
-                         'crop) must give the tokenizer the backbone\'s patch grid (VQKD: the same '
-                         'size and patch size; DALL-E: 8 px per patch)')

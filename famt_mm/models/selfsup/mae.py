@@ -7,16 +7,23 @@ With ``throw_ratio=0`` and the same index sets this is stock MAE.
 from typing import Dict, List, Optional
 
 import torch
+from mmengine.logging import print_log
 from mmpretrain.models import MAE, MAEPretrainDecoder, MAEViT
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..core import MaskPlan, gather_tokens
-from .planned import MaskPlanMixin, check_plain_call
+from ...core import MaskPlan, gather_tokens
+from ..masking.plan_taking import (
+    GridFromBackbone,
+    MaskPlanMixin,
+    PlanTakingBackbone,
+    check_plain_call,
+    plan_decoder_tokens,
+)
 
 
 @MODELS.register_module()
-class FAMTMAEViT(MAEViT):
+class FAMTMAEViT(PlanTakingBackbone, MAEViT):
     """MAEViT whose masking comes from a :class:`MaskPlan` instead of its own random draw.
 
     ``forward(x, mask_plan)`` encodes CLS + the plan's visible patches only; ``forward(x)`` (or
@@ -27,6 +34,8 @@ class FAMTMAEViT(MAEViT):
 
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 mask: Optional[bool] = None):
+        # follows MAEViT.forward of mmpretrain 1.2.0, with the plan's visible patches in place of
+        # its random_masking
         if mask_plan is None:
             check_plain_call(self, mask)
             return super().forward(x, mask=None)
@@ -39,38 +48,23 @@ class FAMTMAEViT(MAEViT):
         return self.norm1(x)
 
 
-def plan_decoder_tokens(decoder: MAEPretrainDecoder, x: torch.Tensor, visible_ids: torch.Tensor,
-                        masked_ids: torch.Tensor) -> torch.Tensor:
-    """The decoder's input over the plan: ``[CLS, visible..., mask tokens...]`` (B, 1 + n_visible +
-    n_masked, D), each with its decoder position embedding gathered per sample (no thrown position).
-
-    Args:
-        decoder (MAEPretrainDecoder): An MAE-style decoder (``decoder_embed``, ``decoder_pos_embed``,
-            ``mask_token``).
-        x (torch.Tensor): The encoder's tokens, CLS and the visible patches (B, 1 + n_visible, C).
-        visible_ids (torch.Tensor): The visible patches (B, n_visible), in ``x``'s order.
-        masked_ids (torch.Tensor): The masked patches (B, n_masked).
-    """
-    x = decoder.decoder_embed(x)
-    pos_embed = decoder.decoder_pos_embed.expand(x.shape[0], -1, -1)
-    patch_pos = pos_embed[:, 1:, :]
-    return torch.cat([
-        x[:, :1, :] + pos_embed[:, :1, :],
-        x[:, 1:, :] + gather_tokens(patch_pos, visible_ids),
-        decoder.mask_token + gather_tokens(patch_pos, masked_ids),
-    ], dim=1)
-
-
 @MODELS.register_module()
-class FAMTMAEPretrainDecoder(MAEPretrainDecoder):
+class FAMTMAEPretrainDecoder(GridFromBackbone, MAEPretrainDecoder):
     """MAE decoder over CLS + visible tokens + mask tokens at the masked positions only.
 
     Position embeddings are gathered per sample, so thrown positions cost nothing. Returns the pixel
     predictions of the masked patches (B, n_masked, patch_size**2 * in_chans), in ``masked_ids`` order.
+    Arguments are MAEPretrainDecoder's; ``num_patches`` and ``patch_size`` follow the backbone and
+    may be left out.
     """
+
+    def __init__(self, *args, predict_feature_dim: Optional[int] = None, **kwargs):
+        super().__init__(*args, predict_feature_dim=predict_feature_dim, **kwargs)
+        self.predicts_pixels = predict_feature_dim is None
 
     def forward(self, x: torch.Tensor, visible_ids: torch.Tensor,
                 masked_ids: torch.Tensor) -> torch.Tensor:
+        # follows MAEPretrainDecoder.forward of mmpretrain 1.2.0, without the un-shuffle to the full grid
         x = plan_decoder_tokens(self, x, visible_ids, masked_ids)
         for block in self.decoder_blocks:
             x = block(x)
@@ -83,8 +77,25 @@ class FAMTMAE(MaskPlanMixin, MAE):
     """MAE trained on the preprocessor's mask plan: masked and thrown patches as FAMT defines them.
 
     Use with ``FAMTMAEViT``, ``FAMTMAEPretrainDecoder``, mmpretrain's ``MAEPretrainHead`` and
-    ``FAMTDataPreprocessor``; the refresh hook scores images with the backbone's last block.
+    ``FAMTDataPreprocessor``; the refresh hook scores images with the backbone's last block. The
+    decoder's patch count and patch size and the head's patch size follow the backbone.
     """
+    plan_backbones = ('FAMTMAEViT', )
+    #: the decoders whose inputs follow the plan, named in the refusal of any other neck
+    plan_necks = ('FAMTMAEPretrainDecoder', )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not isinstance(self.neck, GridFromBackbone):
+            raise TypeError(f'{type(self).__name__} needs a decoder that takes the plan\'s positions: '
+                            f"neck=dict(type='{' or '.join(self.plan_necks)}', ...), got "
+                            f'{type(self.neck).__name__}')
+        patch_size = self.backbone.plan_patch_size
+        self.neck.follow_backbone(self.backbone.num_patches, patch_size)
+        if getattr(self.head, 'patch_size', patch_size) != patch_size:
+            print_log(f"FAMT: head.patch_size={self.head.patch_size} from the config differs from the "
+                      f"backbone's {patch_size}; the head uses {patch_size}", logger='current', level=30)
+            self.head.patch_size = patch_size
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:

@@ -96,6 +96,7 @@ class A2MIMResNet(ResNet):
         return x + self.mask_token.to(x.dtype) * stage_mask
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor]:
+        # follows ResNet.forward of mmpretrain 1.2.0, with the mean-colour filling and the mask token
         if mask is None:
             return super().forward(x)
         x = fill_mean_colour(x, mask)

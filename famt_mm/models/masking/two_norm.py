@@ -20,7 +20,7 @@ class FAMTTwoNormDataPreprocessor(FAMTDataPreprocessor):
         mask_generator (dict | BaseMaskGenerator): e.g. ``dict(type='FAMTMaskGenerator')``.
         second_mean (Sequence[float]): mean of the tokenizer's picture, per channel (1 or 3).
         second_std (Sequence[float]): std of the tokenizer's picture, per channel (1 or 3).
-        patch_size (int): the backbone's patch size in pixels.
+        patch_size (int, optional): pixels of one plan patch; the model sets it. Defaults to None.
         unit_size (int, optional): masking unit in pixels. Defaults to one patch.
         eps (float): added to every warped weight.
         **kwargs: the arguments of ``SelfSupDataPreprocessor`` (mean, std, to_rgb, ...).
@@ -30,7 +30,7 @@ class FAMTTwoNormDataPreprocessor(FAMTDataPreprocessor):
                  mask_generator: dict,
                  second_mean: Sequence[float],
                  second_std: Sequence[float],
-                 patch_size: int = 16,
+                 patch_size: Optional[int] = None,
                  unit_size: Optional[int] = None,
                  eps: float = 1e-6,
                  **kwargs):

@@ -17,50 +17,38 @@ from mmpretrain.models.utils.sparse_modules import SparseHelper
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..core import MaskPlan
-from .mask_generators import FAMTMaskGenerator
-from .planned import MaskPlanMixin
-
-
-def check_feature_map_generator(generator, model_name: str) -> None:
-    """Refuse what a CNN cannot serve: throwing, and generators that need attention.
-
-    Convolutions need every position of the grid, so a thrown unit would save nothing. A CNN's
-    importance comes from its last feature map alone: ``FAMTMaskGenerator`` with
-    ``weight_source='frequency'``, or uniform ``RandomMaskGenerator`` (needs no maps).
-    """
-    if generator.throw_ratio > 0:
-        raise ValueError(f'{model_name} cannot throw: convolutions need every position of the grid, '
-                         f'so a thrown unit saves nothing; set throw_ratio=0, got '
-                         f'{generator.throw_ratio}')
-    if not generator.needs_importance:
-        return
-    if not (isinstance(generator, FAMTMaskGenerator) and generator.weight_source == 'frequency'):
-        raise ValueError(f"{model_name} scores a CNN, which has no attention: use "
-                         "mask_generator=dict(type='FAMTMaskGenerator', weight_source='frequency', ...) "
-                         f"or dict(type='RandomMaskGenerator', ...), got {generator!r}")
+from ...core import MaskPlan
+from ..masking.plan_taking import CNN_THROW_REFUSAL, MaskPlanMixin, check_cnn_generator
 
 
 @MODELS.register_module()
 class FAMTSparK(MaskPlanMixin, SparK):
     """SparK whose active (visible) units come from the preprocessor's :class:`MaskPlan`.
 
-    The preprocessor's ``patch_size`` (and unit) must be SparK's ``downsample_raito``: one masking unit
-    is one position of the last feature map. ``extract_feat`` runs the sparse backbone on whole images
-    (every position active), which is also how the refresh hook scores them. Arguments are SparK's.
+    The model itself takes the plan (SparK's sparse CNN has no plan-taking forward): one plan patch is
+    one position of the last feature map, SparK's ``downsample_raito`` (the preprocessor's
+    ``patch_size``, derived, and ``unit_size``, which must equal it). ``extract_feat`` runs the sparse
+    backbone on whole images (every position active), which is also how the refresh hook scores them.
+    Arguments are SparK's.
     """
+    plan_taker = 'model'
+    takes_mask_plan = True
+    can_throw = False
+    throw_refusal = CNN_THROW_REFUSAL
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         preprocessor = self.data_preprocessor
-        if preprocessor.patch_size != self.downsample_raito or \
-                preprocessor.unit_size != self.downsample_raito:
-            raise ValueError(f'data_preprocessor.patch_size and unit_size must be SparK\'s '
-                             f'downsample_raito={self.downsample_raito} (one unit per position of the '
-                             f'last feature map), got {preprocessor.patch_size} / '
-                             f'{preprocessor.unit_size}')
-        check_feature_map_generator(preprocessor.mask_generator, 'FAMTSparK')
+        if preprocessor.unit_size != self.downsample_raito:
+            raise ValueError(f"data_preprocessor.unit_size must be SparK's downsample_raito="
+                             f'{self.downsample_raito} (one unit per position of the last feature '
+                             f'map), got {preprocessor.unit_size}: leave unit_size out')
+        check_cnn_generator(preprocessor.mask_generator, 'FAMTSparK')
         self._plan_active: Optional[torch.Tensor] = None
+
+    @property
+    def plan_patch_size(self) -> int:
+        return self.downsample_raito
 
     def mask(self, shape: torch.Size, device: Union[torch.device, str],
              generator: Optional[torch.Generator] = None) -> torch.Tensor:
@@ -73,10 +61,7 @@ class FAMTSparK(MaskPlanMixin, SparK):
     def active_map(inputs: torch.Tensor, mask_plan: MaskPlan, unit: int) -> torch.Tensor:
         """(B, 1, h, w) bool map of the plan's visible units on the ``unit``-px grid of ``inputs``."""
         grid = (inputs.shape[-2] // unit, inputs.shape[-1] // unit)
-        active = torch.zeros(inputs.shape[0], grid[0] * grid[1], dtype=torch.bool,
-                             device=inputs.device)
-        active.scatter_(1, mask_plan.visible, True)
-        return active.view(-1, 1, *grid)
+        return mask_plan.dense(grid, 'visible', torch.bool)[:, None]
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:

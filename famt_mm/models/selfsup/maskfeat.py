@@ -13,23 +13,28 @@ from mmpretrain.models.selfsup.maskfeat import MaskFeat, MaskFeatViT
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..core import MaskPlan, gather_tokens
-from .planned import MaskPlanMixin, check_plain_call, keep_cls_and, with_mask_tokens
+from ...core import MaskPlan, gather_tokens
+from ..masking.plan_taking import (
+    MaskPlanMixin,
+    PlanTakingBackbone,
+    check_plain_call,
+    keep_cls_and,
+    with_mask_tokens,
+)
 
 
 @MODELS.register_module()
-class FAMTMaskFeatViT(MaskFeatViT):
+class FAMTMaskFeatViT(PlanTakingBackbone, MaskFeatViT):
     """MaskFeatViT taking a :class:`MaskPlan`: [MASK] tokens at the masked patches, thrown ones removed.
 
     ``forward(x, mask_plan)`` returns the final-normed tokens ``[CLS, visible..., masked...]`` in the
     plan's order (B, 1 + n_visible + n_masked, D); ``forward(x)`` (or ``forward(x, mask=None)``, the
     call of MaskFeat's ``extract_feat``) is the plain ViT. Arguments are MaskFeatViT's.
     """
-    #: thrown patches leave the token sequence
-    can_throw = True
-
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        # follows MaskFeatViT.forward of mmpretrain 1.2.0, with the plan's masked patches as [MASK]
+        # tokens and its thrown patches removed after the position embedding
         if mask_plan is None:
             check_plain_call(self, mask)
             return super().forward(x, None)

@@ -1,6 +1,6 @@
 """Importance scoring of whole images with the last block of an mmpretrain ViT or Swin backbone, or
 with the last stage of a CNN (ResNet, ConvNeXt)."""
-from typing import Callable, Optional, Tuple
+from typing import Callable, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -8,7 +8,7 @@ from mmpretrain.models import ConvNeXt, ResNet, SwinTransformer
 from mmpretrain.models.utils.attention import BEiTAttention
 from torch import nn
 
-from ..core import softmax_attention
+from ...core import softmax_attention
 
 
 def _run_capturing_last_block(vit: nn.Module, images: torch.Tensor,
@@ -107,33 +107,66 @@ def cnn_last_stage_tokens(model: nn.Module, images: torch.Tensor
     return feature_map.flatten(2).transpose(1, 2), tuple(feature_map.shape[-2:])
 
 
-def score_images(model: nn.Module, images: torch.Tensor, mask_generator) -> torch.Tensor:
-    """(B, h, w) importance maps of whole images from the model's backbone and the generator.
+class LastBlock(NamedTuple):
+    """What the importance formulas read from a backbone run on whole images.
 
-    ViT backbones give one weight per patch (their CLS token in the formulas); Swin backbones one
-    per token of the last stage (no CLS token: ``cls_token=False`` formulas); CNNs (ResNet,
-    ConvNeXt) one per position of the last stage's map, with no attention at all: only a
-    frequency-only generator (``weight_source='frequency'``) can score them.
+    Attributes:
+        attn: (B, H, N, N) softmax attention of the last block, or ``None`` for a CNN (no attention).
+        tokens: (B, N, D) output tokens of the last block (a CNN's last feature map, one token per
+            position).
+        grid: (h, w) of the patch tokens, ``h * w`` of them.
+        cls_token: whether token 0 of ``attn`` and ``tokens`` is a CLS token.
+        backbone: the backbone's class name, for messages.
+    """
+    attn: Optional[torch.Tensor]
+    tokens: torch.Tensor
+    grid: Tuple[int, int]
+    cls_token: bool
+    backbone: str
+
+
+def read_last_block(model: nn.Module, images: torch.Tensor) -> LastBlock:
+    """Run the model's backbone on whole images and read its last block (one pass).
+
+    ViT backbones give one weight per patch and have a CLS token; Swin backbones one per token of the
+    last stage (no CLS token); CNNs (ResNet, ConvNeXt) one per position of the last stage's map, with
+    no attention at all.
     """
     backbone = model.backbone
+    name = type(backbone).__name__
     if isinstance(backbone, (ResNet, ConvNeXt)):
-        if getattr(mask_generator, 'weight_source', None) != 'frequency':
-            raise ValueError(f'{type(backbone).__name__} has no attention: score it with '
-                             "FAMTMaskGenerator(weight_source='frequency'), got "
-                             f'{mask_generator!r}')
         tokens, grid = cnn_last_stage_tokens(model, images)
-        weights = mask_generator.importance(None, tokens, cls_token=False)
-    elif isinstance(backbone, SwinTransformer):
+        return LastBlock(None, tokens, grid, False, name)
+    if isinstance(backbone, SwinTransformer):
         attn, tokens, grid = swin_last_block_attention(backbone, images, model.extract_feat)
-        weights = mask_generator.importance(attn, tokens, cls_token=False)
-    else:
-        attention = beit_last_block_attention if isinstance(backbone.layers[-1].attn, BEiTAttention) \
-            else last_block_attention
-        attn, tokens = attention(backbone, images, model.extract_feat)
-        stride = backbone.patch_embed.projection.stride
-        grid = (images.shape[-2] // stride[0], images.shape[-1] // stride[1])
-        weights = mask_generator.importance(attn, tokens)
-    return weights.float().reshape(images.shape[0], *grid)
+        return LastBlock(attn, tokens, grid, False, name)
+    attention = beit_last_block_attention if isinstance(backbone.layers[-1].attn, BEiTAttention) \
+        else last_block_attention
+    attn, tokens = attention(backbone, images, model.extract_feat)
+    stride = backbone.patch_embed.projection.stride
+    grid = (images.shape[-2] // stride[0], images.shape[-1] // stride[1])
+    return LastBlock(attn, tokens, grid, True, name)
+
+
+def needs_attention(mask_generator) -> bool:
+    """Whether the generator's weights read attention (all but FAMT's frequency-only weights)."""
+    return getattr(mask_generator, 'weight_source', None) != 'frequency'
+
+
+def weights_of(block: LastBlock, mask_generator) -> torch.Tensor:
+    """(B, h, w) importance maps of the generator's formula on a :class:`LastBlock`."""
+    if block.attn is None and needs_attention(mask_generator):
+        raise ValueError(f'{block.backbone} has no attention: score it with '
+                         "FAMTMaskGenerator(weight_source='frequency'), got "
+                         f'{mask_generator!r}')
+    weights = mask_generator.importance(block.attn, block.tokens, cls_token=block.cls_token)
+    return weights.float().reshape(block.tokens.shape[0], *block.grid)
+
+
+def score_images(model: nn.Module, images: torch.Tensor, mask_generator) -> torch.Tensor:
+    """(B, h, w) importance maps of whole images from the model's backbone and the generator: the
+    refresh hook's scoring, and the figures'. See :func:`read_last_block`."""
+    return weights_of(read_last_block(model, images), mask_generator)
 
 
 def beit_last_block_attention(vit: nn.Module,

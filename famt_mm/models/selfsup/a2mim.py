@@ -18,9 +18,8 @@ from mmpretrain.models import BaseSelfSupervisor
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..core import MaskPlan
-from .planned import MaskPlanMixin
-from .spark import check_feature_map_generator
+from ...core import MaskPlan
+from ..masking.plan_taking import CNN_THROW_REFUSAL, MaskPlanMixin, check_cnn_generator
 
 
 @MODELS.register_module()
@@ -57,30 +56,30 @@ class A2MIM(BaseSelfSupervisor):
 class FAMTA2MIM(MaskPlanMixin, A2MIM):
     """A²MIM whose masked units come from the preprocessor's :class:`MaskPlan`.
 
-    The preprocessor's ``patch_size`` must be the backbone's output stride (32 for ResNet): one plan
-    patch is one position of the last feature map, where the refresh hook scores the CNN (with
+    The model itself takes the plan (the ResNet has no plan-taking forward): one plan patch is one
+    position of the last feature map, the backbone's output stride (32 for ResNet; the
+    preprocessor's ``patch_size`` is derived from it), where the refresh hook scores the CNN (with
     ``FAMTMaskGenerator(weight_source='frequency')``; random masking needs no maps). ``unit_size``
     (a multiple of it) is the masking unit. Throwing and attention-based weights are refused when
     the model is built. Arguments are ``BaseSelfSupervisor``'s.
     """
+    plan_taker = 'model'
+    takes_mask_plan = True
+    can_throw = False
+    throw_refusal = CNN_THROW_REFUSAL
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        preprocessor = self.data_preprocessor
-        stride = self.backbone.out_stride
-        if preprocessor.patch_size != stride:
-            raise ValueError(f"data_preprocessor.patch_size must be the backbone's output stride "
-                             f'{stride} (one plan patch per position of the last feature map), got '
-                             f'{preprocessor.patch_size}')
-        check_feature_map_generator(preprocessor.mask_generator, 'FAMTA2MIM')
+        check_cnn_generator(self.data_preprocessor.mask_generator, 'FAMTA2MIM')
+
+    @property
+    def plan_patch_size(self) -> int:
+        return self.backbone.out_stride
 
     def plan_mask(self, inputs: torch.Tensor, mask_plan: MaskPlan) -> torch.Tensor:
         """(B, h, w) 0/1 mask of the plan's masked patches on the patch grid of ``inputs``."""
-        if mask_plan.thrown.shape[1]:
-            raise ValueError('FAMTA2MIM needs every position of the grid: the plan must throw nothing')
-        patch = self.data_preprocessor.patch_size
-        grid = (inputs.shape[-2] // patch, inputs.shape[-1] // patch)
-        return mask_plan.masked_indicator(inputs.dtype).view(-1, *grid)
+        patch = self.plan_patch_size
+        return mask_plan.dense((inputs.shape[-2] // patch, inputs.shape[-1] // patch), dtype=inputs.dtype)
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:

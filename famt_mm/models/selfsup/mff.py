@@ -14,13 +14,13 @@ from mmpretrain.models.selfsup.mff import MFFViT
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..core import MaskPlan, gather_tokens
+from ...core import MaskPlan, gather_tokens
+from ..masking.plan_taking import PlanTakingBackbone, check_plain_call
 from .mae import FAMTMAE
-from .planned import check_plain_call
 
 
 @MODELS.register_module()
-class FAMTMFFViT(MFFViT):
+class FAMTMFFViT(PlanTakingBackbone, MFFViT):
     """MFFViT whose masking comes from a :class:`MaskPlan` instead of its own random draw.
 
     ``forward(x, mask_plan)`` returns the fused, final-normed tokens of CLS + the visible patches
@@ -31,6 +31,8 @@ class FAMTMFFViT(MFFViT):
 
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 mask: Optional[bool] = None):
+        # follows MFFViT.forward of mmpretrain 1.2.0, with the plan's visible patches in place of its
+        # random_masking
         if mask_plan is None:
             check_plain_call(self, mask)
             # not super().forward(x): MFFViT passes that on to MAEViT.forward, whose default
@@ -63,6 +65,7 @@ class FAMTMFF(FAMTMAE):
     ``FAMTDataPreprocessor``. Importance maps are scored from the last block's attention and output
     (before the fusion), as for FAMT-MAE. The fusion weights are logged as ``weight_{i}``, as MFF.
     """
+    plan_backbones = ('FAMTMFFViT', )
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:

@@ -11,10 +11,11 @@ from typing import Optional, Sequence
 import torch
 from mmpretrain.registry import MODELS
 
-from ..core import (
+from ...core import (
     ATTENTION_TERMS,
     COUNT_ROUNDINGS,
     FREQUENCY_FILTERS,
+    SIGMA_RATIO,
     WEIGHT_SOURCES,
     amt_weights,
     check_attention_terms,
@@ -26,7 +27,6 @@ from ..core import (
 #: which patches are thrown: none (guided masking only), the group drawn right after the masked ones
 #: (the public code), or the lowest-weight ones
 THROW_MODES = ('off', 'middle', 'lowest')
-_DEFAULT_SIGMA_RATIO = 0.075
 
 
 class BaseMaskGenerator:
@@ -153,14 +153,14 @@ class FAMTMaskGenerator(BaseMaskGenerator):
             ``'lowpass_symmetric'`` (centred at ``L / 2``, a real filter) or ``'none'`` (no filter:
             each token's activation magnitude). Defaults to ``'lowpass'``.
         sigma_ratio (float): width of the Gaussian low-pass kernel as a share of the token count.
-            Defaults to 0.075 as in the paper.
+            Defaults to :data:`famt_mm.core.SIGMA_RATIO` (0.075), as published.
     """
 
     def __init__(self,
                  mask_ratio: float = 0.45,
                  throw_ratio: float = 0.40,
                  warmup_mask_ratio: float = 0.75,
-                 sigma_ratio: float = _DEFAULT_SIGMA_RATIO,
+                 sigma_ratio: float = SIGMA_RATIO,
                  count_rounding: str = 'floor_cumulative',
                  throw_mode: str = 'middle',
                  weight_source: str = 'fused',
@@ -174,16 +174,16 @@ class FAMTMaskGenerator(BaseMaskGenerator):
             raise ValueError(f'sigma_ratio must be positive, got {sigma_ratio!r}')
         # settings that cannot act on the weights are refused, so an ablation never runs unchanged
         if weight_source == 'attention' and (frequency_filter != 'lowpass'
-                                             or sigma_ratio != _DEFAULT_SIGMA_RATIO):
+                                             or sigma_ratio != SIGMA_RATIO):
             raise ValueError(f"weight_source='attention' uses no frequency factor: leave "
-                             f"frequency_filter='lowpass' and sigma_ratio={_DEFAULT_SIGMA_RATIO} "
+                             f"frequency_filter='lowpass' and sigma_ratio={SIGMA_RATIO} "
                              f'(got {frequency_filter!r}, {sigma_ratio})')
         if weight_source == 'frequency' and attention_terms != ATTENTION_TERMS:
             raise ValueError(f"weight_source='frequency' uses no attention: leave attention_terms="
                              f'{ATTENTION_TERMS!r} (got {attention_terms!r})')
-        if frequency_filter == 'none' and sigma_ratio != _DEFAULT_SIGMA_RATIO:
+        if frequency_filter == 'none' and sigma_ratio != SIGMA_RATIO:
             raise ValueError(f"frequency_filter='none' has no kernel: leave sigma_ratio="
-                             f'{_DEFAULT_SIGMA_RATIO} (got {sigma_ratio})')
+                             f'{SIGMA_RATIO} (got {sigma_ratio})')
         self.sigma_ratio = float(sigma_ratio)
         self.weight_source = weight_source
         self.attention_terms = attention_terms

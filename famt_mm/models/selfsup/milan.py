@@ -18,9 +18,15 @@ from mmpretrain.models.selfsup.milan import MILAN
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from ..core import MaskPlan
-from .mae import FAMTMAEViT, plan_decoder_tokens
-from .planned import MaskPlanMixin, check_plain_call, keep_cls_and
+from ...core import MaskPlan
+from ..masking.plan_taking import (
+    GridFromBackbone,
+    MaskPlanMixin,
+    check_plain_call,
+    keep_cls_and,
+    plan_decoder_tokens,
+)
+from .mae import FAMTMAEViT
 
 
 @MODELS.register_module()
@@ -33,9 +39,6 @@ class FAMTMILANViT(FAMTMAEViT):
     (the call of MILAN's ``extract_feat``) is the plain ViT on whole images, for feature extraction
     and importance scoring. Arguments are MAEViT's; ``mask_ratio`` is unused.
     """
-    #: thrown patches reach no module
-    can_throw = True
-
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 importance: Optional[torch.Tensor] = None):
         check_plain_call(self, importance, 'importance')
@@ -43,18 +46,19 @@ class FAMTMILANViT(FAMTMAEViT):
 
 
 @MODELS.register_module()
-class FAMTMILANPretrainDecoder(MILANPretrainDecoder):
+class FAMTMILANPretrainDecoder(GridFromBackbone, MILANPretrainDecoder):
     """MILAN's prompting decoder over CLS + the visible patches + mask tokens at the masked ones.
 
     Each prompt block updates the mask tokens only, attending to all tokens it holds; stock MILAN
     puts them in grid order with ``ids_restore``, here that order is the one of the kept (visible and
     masked) patches, so thrown positions are never created. Returns the predicted features
     (B, 1 + n_visible + n_masked, predict_feature_dim) in the order ``[CLS, visible..., masked...]``.
-    Arguments are MILANPretrainDecoder's.
+    Arguments are MILANPretrainDecoder's; ``num_patches`` follows the backbone and may be left out.
     """
 
     def forward(self, x: torch.Tensor, visible_ids: torch.Tensor,
                 masked_ids: torch.Tensor) -> torch.Tensor:
+        # follows MILANPretrainDecoder.forward of mmpretrain 1.2.0 over the kept patches only
         x = plan_decoder_tokens(self, x, visible_ids, masked_ids)
         n_context = 1 + visible_ids.shape[1]
         context, masked = x[:, :n_context], x[:, n_context:]
@@ -82,6 +86,7 @@ class FAMTMILAN(MaskPlanMixin, MILAN):
         if not isinstance(self.neck, FAMTMILANPretrainDecoder):
             raise TypeError(f"FAMTMILAN needs neck=dict(type='FAMTMILANPretrainDecoder', ...), got "
                             f'{type(self.neck).__name__}')
+        self.neck.follow_backbone(self.backbone.num_patches, self.backbone.plan_patch_size)
         if getattr(self, 'target_generator', None) is None:
             raise TypeError("FAMTMILAN needs target_generator=dict(type='CLIPGenerator', ...): the "
                             'CLIP teacher gives its targets')

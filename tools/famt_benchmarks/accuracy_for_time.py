@@ -28,7 +28,7 @@ import time
 import uuid
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
-from ..utils.configs import find_config
+from famt_mm.utils.configs import find_config
 
 DEMO_CONFIG = 'famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py'
 #: the CNN demo: SparK on a tiny sparse ConvNeXt, the same digits at 32 px in 8-px masking units
