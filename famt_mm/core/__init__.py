@@ -23,6 +23,6 @@ __all__ = [
     'ATTENTION_TERMS', 'FREQUENCY_FILTERS', 'KERNEL_CENTRES', 'SIGMA_RATIO', 'WEIGHT_SOURCES', 'amt_weights',
     'check_attention_terms', 'check_choice', 'famt_attention', 'famt_weights', 'frequency_factor',
     'lowpass_kernel', 'softmax_attention', 'mean_one', 'plan_from_weights', 'COUNT_ROUNDINGS',
-    'THROW_FROM', 'MaskPlan', 'PLAN_GROUPS', 'check_ratios', 'expand_unit_ids', 'gather_tokens', 'plan_counts',
-    'sample_plan', 'sanitize_weights', 'pool_to_units', 'warp_to_views'
+    'THROW_FROM', 'MaskPlan', 'PLAN_GROUPS', 'check_ratios', 'expand_unit_ids', 'gather_tokens',
+    'plan_counts', 'sample_plan', 'sanitize_weights', 'pool_to_units', 'warp_to_views'
 ]
