@@ -40,14 +40,17 @@ def _history_buffer_getattr(owner, name: str):
         f'methods are allowed. Load it with torch.load(..., weights_only=False) if you trust it.')
 
 
-def allow_mmengine_checkpoints() -> None:
-    """Allow-list the types of mmengine checkpoints for ``torch.load(weights_only=True)``."""
+def allow_mmengine_checkpoints() -> bool:
+    """Allow-list the types of mmengine checkpoints for ``torch.load(weights_only=True)``.
+
+    Returns whether it did: torch < 2.4 has no allow-list (and does not check by default)."""
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
-    if add_safe_globals is None:  # torch < 2.4 does not check by default
-        return
+    if add_safe_globals is None:
+        return False
     from mmengine.logging import HistoryBuffer
     add_safe_globals([HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
                       *_numpy_globals()])
+    return True
 
 
 #: whether ``torch.load(weights_only=True)`` can read mmengine checkpoints: only with the allow-list

@@ -19,14 +19,21 @@ THROW_FROM: Tuple[str, ...] = ('middle', 'lowest')
 _COUNT_DECIMALS = 9
 
 
-def check_ratios(mask_ratio: float, throw_ratio: float) -> None:
-    """Raise ValueError unless both ratios lie in [0, 1) and leave room for visible patches."""
-    for name, value in (('mask_ratio', mask_ratio), ('throw_ratio', throw_ratio)):
-        if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+def check_ratios(mask_ratio: float, throw_ratio: float,
+                 names: Tuple[str, str] = ('mask_ratio', 'throw_ratio')) -> None:
+    """Raise ValueError unless both ratios lie in [0, 1) and leave room for visible patches.
+
+    Args:
+        mask_ratio: share to mask.
+        throw_ratio: share to throw.
+        names: the settings the two ratios come from, named in the error.
+    """
+    for name, value in zip(names, (mask_ratio, throw_ratio)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
             raise ValueError(f'{name} must lie in [0, 1), got {value!r}')
     if mask_ratio + throw_ratio >= 1.0:
         raise ValueError(
-            f'mask_ratio + throw_ratio must be below 1 so that some patches stay visible, '
+            f'{names[0]} + {names[1]} must be below 1 so that some patches stay visible, '
             f'got {mask_ratio} + {throw_ratio} = {mask_ratio + throw_ratio}')
 
 

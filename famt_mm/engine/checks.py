@@ -1,13 +1,41 @@
-"""Checks the refresh hook makes before the first step, each naming its remedy; and epoch wording."""
-from typing import Optional
+"""What the refresh hook derives and checks before the first step, each check naming its remedy."""
+from typing import List, Sequence, Tuple, Union
 
-import torch
+#: crop transforms whose box the preprocessor reads; a scoring pipeline can be derived around the first
+CROPS_WITH_BOX = ('RandomResizedCropWithBox', 'RandomResizedCropAndInterpolationWithTwoPicAndBox')
+#: keys of a crop transform that the derived whole-image Resize takes over
+_RESIZE_KEYS = ('interpolation', 'backend')
+#: transforms before the crop that change nothing at random, so the scoring pipeline may keep them
+_DETERMINISTIC_PREFIXES = ('Load', 'Resize', 'ToTensor', 'Convert', 'Decode')
 
 
 def train_log_epoch(epoch: int) -> str:
     """Words for the epoch that follows ``epoch`` completed epochs (``runner.epoch``), numbered as
     mmengine's train log numbers it (``Epoch(train) [N]`` is 1-based)."""
     return f'epoch {epoch + 1} (1-based, as the train log)'
+
+
+def resolve_epochs(value: Union[int, float], max_epochs: int, name: str, low: int) -> int:
+    """An epoch count given as an integer, or as a fraction of the schedule (``0.1`` of 400 = 40).
+
+    Args:
+        value: an integer >= ``low``, or a float in (0, 1) (a share of ``max_epochs``).
+        max_epochs: epochs of the training schedule.
+        name: the setting, named in the error.
+        low: the smallest allowed count (0 for a warm-up, 1 for an interval).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f'{name} must be an integer >= {low} or a fraction of the schedule in (0, 1), '
+                         f'got {value!r}')
+    if isinstance(value, float):
+        if not 0.0 < value < 1.0:
+            raise ValueError(f'{name} as a fraction of the schedule must lie in (0, 1), got {value!r}; '
+                             'give a whole number of epochs as an integer')
+        return max(low, round(value * max_epochs))
+    if value < low:
+        raise ValueError(f'{name} must be an integer >= {low} or a fraction of the schedule in (0, 1), '
+                         f'got {value!r}')
+    return value
 
 
 def check_view_metainfo(metainfo: dict) -> None:
@@ -28,27 +56,55 @@ def check_view_metainfo(metainfo: dict) -> None:
             "image's map: use an mmengine BaseDataset and pack with dict(type='PackFAMTInputs')")
 
 
-def check_scoring_size(train_inputs: Optional[torch.Tensor],
-                       score_inputs: Optional[torch.Tensor]) -> Optional[str]:
-    """A warning if the scoring pipeline's images differ in size from the training views.
+def is_random_transform(name: str) -> bool:
+    """Whether a transform type draws at random (by mmpretrain's and mmcv's naming, plus the colour
+    and blur augmentations that do not say so in their name)."""
+    return name.startswith('Random') or name in CROPS_WITH_BOX or name in (
+        'ColorJitter', 'GaussianBlur', 'Solarize', 'RandAugment', 'AutoAugment', 'Lighting')
 
-    Maps are scored on whole images at the training input size (the views' patch grid); another
-    size scores with another patch grid and positional scale than training sees.
+
+def transform_type(transform) -> str:
+    """The type name of a transform given as a config dict or as a built transform."""
+    return str(transform.get('type')) if isinstance(transform, dict) else type(transform).__name__
+
+
+def derive_scoring_pipeline(train_pipeline: Sequence, train_size: Tuple[int, int]) -> List:
+    """The scoring pipeline of a training pipeline: its loading, a resize to the view's size, a packer.
+
+    Maps are scored on whole images at the training input size (no crop, no flip), so the scoring
+    pipeline keeps the transforms before the crop (loading, a fixed resize), resizes the whole image
+    to the crop's output size with the crop's interpolation and backend, and packs with
+    ``PackInputs``.
 
     Args:
-        train_inputs: (C, H, W) input of the training pipeline's first sample.
-        score_inputs: (C, h, w) input of the scoring pipeline's first sample.
+        train_pipeline: the training dataset's pipeline: config dicts, or built transforms (an mmengine
+            ``Compose``'s ``transforms``), which the scoring pipeline then shares.
+        train_size: ``(height, width)`` of the training views (the crop's output).
 
-    Returns:
-        The warning, or ``None`` when the sizes agree (or either input is not an image tensor).
+    Raises:
+        ValueError: where the rule does not fit (no crop that records its box, a two-picture crop, or
+            a random transform before the crop): the hook then needs ``pipeline=[...]``.
     """
-    if not (isinstance(train_inputs, torch.Tensor) and isinstance(score_inputs, torch.Tensor)):
-        return None
-    train_size, score_size = tuple(train_inputs.shape[-2:]), tuple(score_inputs.shape[-2:])
-    if train_size == score_size:
-        return None
-    height, width = train_size
-    return (f'the refresh pipeline gives {score_size[0]}x{score_size[1]} images but the training '
-            f'views are {height}x{width}: maps are meant to be scored on the whole image at the '
-            f"training size; resize it with dict(type='Resize', scale=({width}, {height})) "
-            '(scale is width, height) in FAMTRefreshHook(pipeline=...)')
+    types = [transform_type(t) for t in train_pipeline]
+    crops = [i for i, name in enumerate(types) if name in CROPS_WITH_BOX]
+    remedy = ('give FAMTRefreshHook(pipeline=[...]) explicitly: loading, a Resize to the training '
+              f'size ({train_size[1]}, {train_size[0]}) (width, height), PackInputs')
+    if not crops:
+        raise ValueError(f'the scoring pipeline is derived from the training pipeline\'s crop, but it '
+                         f'has none of {CROPS_WITH_BOX} (types: {types}); {remedy}')
+    crop_at = crops[0]
+    crop = train_pipeline[crop_at]
+    if types[crop_at] != CROPS_WITH_BOX[0]:
+        raise ValueError(f'no scoring pipeline is derived around {types[crop_at]} (two pictures per '
+                         f'crop); {remedy}')
+    random_before = [name for name in types[:crop_at]
+                     if is_random_transform(name) or not name.startswith(_DETERMINISTIC_PREFIXES)]
+    if random_before:
+        raise ValueError(f'the training pipeline has {random_before} before its crop, which the scoring '
+                         f'pass must not apply at random; {remedy}')
+    resize = dict(type='Resize', scale=(train_size[1], train_size[0]))
+    for key in _RESIZE_KEYS:
+        value = crop.get(key) if isinstance(crop, dict) else getattr(crop, key, None)
+        if value is not None:
+            resize[key] = value
+    return list(train_pipeline[:crop_at]) + [resize, dict(type='PackInputs')]

@@ -6,8 +6,8 @@ Why (measured in docs/speed.md):
 - The optimizer step does not shrink with the token count, so it weighs more in FAMT's cheaper step.
   torch's fused AdamW (``fused=True``) updates all parameters in one kernel. torch 2.1, the classic
   OpenMMLab environment, has it for CUDA parameters only and refuses it on a CPU when the optimizer
-  is built; the configs ask for it, and this constructor falls back to torch's default
-  implementation, with a warning, where the parameters' device has none.
+  is built; this constructor uses it wherever the parameters' device has one and torch's default
+  implementation elsewhere.
 - mmengine's Runner with ``compile=True`` compiles ``train_step``, which includes the optimizer
   step. Traced, it fails on the ``ConfigDict`` parameter groups that mmengine's constructor makes
   from a ``paramwise_cfg`` (every MAE / SimMIM config has one), and it would guard on the learning
@@ -42,27 +42,33 @@ def fused_is_supported(optimizer_type, params: Iterable[torch.Tensor]) -> bool:
 class FAMTOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     """mmengine's ``DefaultOptimWrapperConstructor`` (same arguments, same ``paramwise_cfg``), with:
 
-    - ``optimizer=dict(..., fused=True)`` honoured where torch has a fused implementation for the
-      parameters' device, and dropped with a warning where it does not (torch 2.1 on a CPU);
+    - torch's fused implementation of the optimizer where torch has one for the parameters' device:
+      by default (no ``fused`` key) it is used where available and silently not elsewhere;
+      ``optimizer=dict(fused=True)`` asks for it and warns, naming the setting and device, where it
+      is missing (torch 2.1 on a CPU); ``fused=False`` keeps torch's default implementation;
     - the optimizer wrapper's ``step`` wrapped in ``torch.compiler.disable``, so that a Runner with
       ``compile=True`` compiles the model's forward and backward and runs the update eagerly.
 
-    Use it through the config: ``optim_wrapper = dict(constructor='FAMTOptimWrapperConstructor',
-    optimizer=dict(fused=True))``.
+    ``FAMTRunner`` (the FAMT base config's ``runner_type``) uses it for every ``optim_wrapper`` that
+    names no constructor; elsewhere: ``optim_wrapper = dict(constructor='FAMTOptimWrapperConstructor')``.
     """
 
     def __call__(self, model: torch.nn.Module) -> OptimWrapper:
-        if self.optimizer_cfg.get('fused'):
+        asked = self.optimizer_cfg.get('fused')
+        if asked is None or asked:
             optimizer_type = self.optimizer_cfg['type']
             if isinstance(optimizer_type, str):
                 optimizer_type = OPTIMIZERS.get(optimizer_type)
             params = [p for p in model.parameters() if p.requires_grad]
-            if params and not fused_is_supported(optimizer_type, params):
+            supported = bool(params) and fused_is_supported(optimizer_type, params)
+            if asked and not supported and params:
                 warnings.warn(
                     f'optim_wrapper.optimizer.fused=True: torch {torch.__version__} has no fused '
                     f'{optimizer_type.__name__} for {params[0].device.type} parameters; using its '
                     'default implementation', stacklevel=2)
-                self.optimizer_cfg = {k: v for k, v in self.optimizer_cfg.items() if k != 'fused'}
+            self.optimizer_cfg = {k: v for k, v in self.optimizer_cfg.items() if k != 'fused'}
+            if supported:
+                self.optimizer_cfg['fused'] = True
         optim_wrapper = super().__call__(model)
         # a bound method still: mmengine's parameter schedulers wrap it and need its __self__
         optim_wrapper.step = types.MethodType(torch.compiler.disable(type(optim_wrapper).step),

@@ -2,9 +2,10 @@
 import time
 import warnings
 from contextlib import nullcontext
-from typing import List, Optional
+from typing import List, Optional, Union
 
 import torch
+from mmengine.dataset import default_collate
 from mmengine.dist import all_gather, get_world_size, is_main_process
 from mmengine.hooks import Hook
 from mmengine.optim import AmpOptimWrapper
@@ -15,9 +16,25 @@ from mmpretrain.registry import HOOKS
 
 from ..core import mean_one, sanitize_weights
 from ..models.masking.data_preprocessor import FAMTDataPreprocessor
+from ..models.masking.plan_taking import check_takes_plans
 from ..models.masking.scoring import score_images
-from .checks import check_scoring_size, check_view_metainfo, train_log_epoch
-from .utils import first_sample, unwrap_model, whole_image_dataset
+from .checks import (
+    check_view_metainfo,
+    derive_scoring_pipeline,
+    is_random_transform,
+    resolve_epochs,
+    train_log_epoch,
+    transform_type,
+)
+from .utils import (
+    dataset_fingerprint,
+    first_sample,
+    indexed_dataset,
+    kept_random_state,
+    train_transforms,
+    unwrap_model,
+    whole_image_dataset,
+)
 
 #: where the importance cache travels inside an mmengine checkpoint (outside ``state_dict``, so
 #: downstream loaders and exported backbones never see it)
@@ -26,7 +43,7 @@ CHECKPOINT_KEY = 'famt_importance'
 
 @HOOKS.register_module()
 class FAMTRefreshHook(Hook):
-    """Refreshes the per-image importance maps at ``start_epoch`` and every ``interval`` epochs after.
+    """Refreshes the per-image importance maps after a warm-up and then every ``interval`` epochs.
 
     A refresh scores every training image once with the current model (eval mode, no gradient, AMP
     when training uses an ``AmpOptimWrapper``) on the whole image resized to the training size, using
@@ -38,39 +55,54 @@ class FAMTRefreshHook(Hook):
     Epochs: ``start_epoch`` counts warm-up epochs, so the first refresh runs before epoch
     ``start_epoch + 1`` as mmengine's train log numbers them (``Epoch(train) [N]``, 1-based), and the
     hook's log lines use that numbering too. ``refreshed_epoch`` holds the 0-based
-    ``runner.epoch`` (epochs completed) of the last refresh.
+    ``runner.epoch`` (epochs completed) of the last refresh. Both settings may be given as fractions of
+    the schedule (the published runs refresh after 10 % of the epochs and every 10 % after: 40 and 40
+    of 400, 80 of 800), which is the default, so one setting serves every schedule.
 
-    Before the first step it checks what would otherwise fail or mislead only after the warm-up:
-    the training pipeline must record ``crop_box`` and ``sample_idx`` (an error), and the scoring
-    pipeline should produce images of the training view's size (a warning). A cache restored by
-    ``load_from`` (a fresh schedule) whose size differs from the training set is dropped with a
-    warning and scored again; on resume the same mismatch is an error.
+    Before the first step it derives or checks what would otherwise fail or mislead only after the
+    warm-up: the training pipeline must record ``crop_box`` and ``sample_idx``; the scoring pipeline
+    (derived from the training pipeline when not given) runs one real scoring step on the first
+    image (pipeline, preprocessor, scoring), which must give maps on the training views' patch grid.
+
+    Checkpoints carry the cache and a digest of the training set's annotations. ``--resume``
+    restores the cache only for the same training set (same images, same order; anything else is an
+    error); ``load_from`` without resuming starts a fresh schedule, so it takes the weights and leaves
+    the checkpoint's maps unused: the run warms up and scores with the loaded weights at its first
+    refresh. (mmpretrain's MAE configs set ``resume = True``, which makes ``load_from`` resume.)
+    ``RepeatDataset`` and ``ClassBalancedDataset`` keep one map per image of the wrapped dataset.
 
     Args:
-        pipeline (list[dict]): scoring transforms, e.g. load, ``Resize`` to the training size,
-            ``PackInputs``. No crop, no flip.
-        start_epoch (int): epochs of warm-up before the first refresh, >= 0. Defaults to 40.
-        interval (int): epochs between refreshes, >= 1. Defaults to 40.
+        pipeline (list[dict], optional): scoring transforms: loading, a ``Resize`` to the training
+            size, ``PackInputs``; no crop, no flip. Defaults to None: derived from the training
+            pipeline (its transforms before ``RandomResizedCropWithBox``, a resize to the crop's output
+            size with the crop's interpolation and backend, ``PackInputs``). Two-picture crops (BEiT,
+            CAE) need it given.
+        start_epoch (int | float): warm-up epochs before the first refresh, an integer >= 0 or a
+            fraction of the schedule in (0, 1). Defaults to 0.1.
+        interval (int | float): epochs between refreshes, an integer >= 1 or a fraction of the
+            schedule in (0, 1). Defaults to 0.1.
         batch_size (int, optional): scoring batch size; defaults to the training batch size.
         num_workers (int, optional): scoring workers; defaults to the training dataloader's.
     """
     priority = 'NORMAL'
 
     def __init__(self,
-                 pipeline: List[dict],
-                 start_epoch: int = 40,
-                 interval: int = 40,
+                 pipeline: Optional[List[dict]] = None,
+                 start_epoch: Union[int, float] = 0.1,
+                 interval: Union[int, float] = 0.1,
                  batch_size: Optional[int] = None,
                  num_workers: Optional[int] = None):
-        if not isinstance(start_epoch, int) or start_epoch < 0:
-            raise ValueError(f'start_epoch must be an integer >= 0, got {start_epoch!r}')
-        if not isinstance(interval, int) or interval < 1:
-            raise ValueError(f'interval must be an integer >= 1, got {interval!r}')
+        # checked now (a fraction is resolved against the schedule before training)
+        resolve_epochs(start_epoch, 1, 'start_epoch', 0)
+        resolve_epochs(interval, 1, 'interval', 1)
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f'batch_size must be an integer >= 1, got {batch_size!r}')
-        if not pipeline:
-            raise ValueError('pipeline must list the scoring transforms (load, resize, pack)')
+        if pipeline is not None and not pipeline:
+            raise ValueError('pipeline must list the scoring transforms (load, resize, pack), or be '
+                             'None to derive them from the training pipeline')
         self.pipeline = pipeline
+        #: the settings as given; start_epoch and interval are whole epochs once training starts
+        self.schedule = (start_epoch, interval)
         self.start_epoch = start_epoch
         self.interval = interval
         self.batch_size = batch_size
@@ -83,15 +115,43 @@ class FAMTRefreshHook(Hook):
         """Whether a refresh runs before training epoch ``epoch`` (0-based, = epochs completed)."""
         return epoch >= self.start_epoch and (epoch - self.start_epoch) % self.interval == 0
 
+    def before_run(self, runner) -> None:
+        check_takes_plans(unwrap_model(runner))
+
     def before_train(self, runner) -> None:
         if not isinstance(runner.train_loop, EpochBasedTrainLoop):
             raise TypeError('FAMTRefreshHook counts epochs: use an epoch-based train loop '
                             "(train_cfg=dict(type='EpochBasedTrainLoop', ...))")
         preprocessor = self._preprocessor(runner)
+        train_inputs, metainfo = first_sample(runner.train_dataloader.dataset)
+        train_size = tuple(train_inputs.shape[-2:])
+        taker = unwrap_model(runner).plan_taking_module()
+        if hasattr(taker, 'check_view_grid'):
+            taker.check_view_grid(preprocessor.patch_grid(train_inputs[None]))
+        plans = preprocessor.describe_plans(train_inputs[None])
         if not preprocessor.mask_generator.needs_importance:
+            runner.logger.info(f'FAMT: {preprocessor.mask_generator!r} masks at random, no importance '
+                               f'refresh: {plans}')
             return
-        self.check_pipelines(runner)
-        self._drop_cache_of_another_dataset(runner, preprocessor)
+        max_epochs = runner.train_loop.max_epochs
+        self.start_epoch = resolve_epochs(self.schedule[0], max_epochs, 'start_epoch', 0)
+        self.interval = resolve_epochs(self.schedule[1], max_epochs, 'interval', 1)
+        if self.start_epoch >= max_epochs:
+            raise ValueError(f'FAMTRefreshHook(start_epoch={self.schedule[0]}) is {self.start_epoch} '
+                             f'warm-up epochs, not fewer than the schedule\'s {max_epochs}: the whole run '
+                             'would mask at random and never refresh; lower start_epoch (e.g. a '
+                             'fraction such as 0.1) or use RandomMaskGenerator for plain random masking')
+        check_view_metainfo(metainfo)
+        if self.pipeline is None:
+            self.pipeline = derive_scoring_pipeline(
+                train_transforms(runner.train_dataloader.dataset, 'FAMTRefreshHook'), train_size)
+        self.score_first_image(runner, train_size)
+        refreshes = list(range(self.start_epoch, max_epochs, self.interval))
+        shown = ', '.join(str(e + 1) for e in refreshes[:4]) + (', ...' if len(refreshes) > 4 else '')
+        runner.logger.info(
+            f'FAMT: {preprocessor.mask_generator!r}: {plans}; refreshes before epochs {shown} '
+            f'(1-based; start_epoch={self.schedule[0]}, interval={self.schedule[1]} of {max_epochs} '
+            f'epochs), scoring with {[transform_type(t) for t in self.pipeline]}')
         if not preprocessor.guided and runner.epoch > self.start_epoch and \
                 not self.is_refresh_epoch(runner.epoch):
             # past the warm-up without maps (resumed from a checkpoint without them, or a dropped
@@ -102,36 +162,44 @@ class FAMTRefreshHook(Hook):
                 'now')
             self.refresh(runner)
 
-    def check_pipelines(self, runner) -> None:
-        """Run the training and scoring pipelines on the first image once and check their output:
-        the view's metainfo (an error) and the scoring size (a warning)."""
-        dataset = runner.train_dataloader.dataset
-        train_inputs, metainfo = first_sample(dataset)
-        check_view_metainfo(metainfo)
-        score_inputs, _ = first_sample(whole_image_dataset(dataset, self.pipeline, 'FAMTRefreshHook'))
-        message = check_scoring_size(train_inputs, score_inputs)
-        if message:
-            runner.logger.warning(f'FAMT: {message}')
-
-    def _drop_cache_of_another_dataset(self, runner, preprocessor: FAMTDataPreprocessor) -> None:
-        """A cache whose size is not the training set's: an error on resume, dropped on load_from."""
-        num_images = len(runner.train_dataloader.dataset)
-        cache = preprocessor.importance_cache
-        if not cache.ready or len(cache) == num_images:
-            return
-        mismatch = (f'the importance cache holds {len(cache)} maps but the training set has '
-                    f'{num_images} images')
-        # mmengine resumes when cfg.resume is set (Runner.load_or_resume); a resumed loop has run
-        if getattr(runner, '_resume', False) or runner.iter > 0:
-            raise ValueError(f'{mismatch}: it belongs to another dataset. Resume needs the same '
-                             'training set; to continue on a changed dataset use load_from=CKPT '
-                             'without --resume (resume=False), which scores the new set afresh')
-        cache.clear()
-        self.refreshed_epoch = None
-        runner.logger.warning(
-            f'FAMT: {mismatch}: the checkpoint of load_from was trained on another dataset, so its '
-            'cache is dropped and the training set is scored afresh (at the first refresh, or now '
-            'if the warm-up is over)')
+    @torch.no_grad()
+    def score_first_image(self, runner, train_size) -> None:
+        """One real scoring step (pipeline, collate, preprocessor, scoring) on the first image."""
+        types = [transform_type(t) for t in self.pipeline]
+        random = [name for name in types if is_random_transform(name)]
+        if random:
+            raise ValueError(f'the scoring pipeline {types} has random transforms {random}: maps are '
+                             'stored for the whole image and warped to each view, so the scoring '
+                             'pass takes the whole image (loading, a Resize, PackInputs), no crop, no flip')
+        advice = ('it needs the training pipeline\'s loading (e.g. LoadImageFromFile), a Resize to the '
+                  f'training size ({train_size[1]}, {train_size[0]}) (width, height) and PackInputs')
+        dataset = whole_image_dataset(runner.train_dataloader.dataset, self.pipeline, 'FAMTRefreshHook')
+        try:
+            with kept_random_state():
+                item = dataset[0]
+        except Exception as e:  # noqa: BLE001  (any failure of a user pipeline is named, with its cause)
+            raise ValueError(f'the scoring pipeline {types} fails on the first training image '
+                             f'({type(e).__name__}: {e}); {advice}') from e
+        if not isinstance(item, dict) or 'inputs' not in item or 'data_samples' not in item:
+            raise ValueError(f'the scoring pipeline {types} does not pack its output; {advice}')
+        score_size = tuple(item['inputs'].shape[-2:])
+        if score_size != train_size:
+            raise ValueError(f'the scoring pipeline gives {score_size[0]}x{score_size[1]} images but the '
+                             f'training views are {train_size[0]}x{train_size[1]}: maps are scored on '
+                             f'the whole image at the training size; {advice}')
+        model = unwrap_model(runner)
+        preprocessor = self._preprocessor(runner)
+        was_training = model.training
+        model.eval()
+        try:
+            data = preprocessor(default_collate([item]), training=False)
+            score_images(model, data['inputs'], preprocessor.mask_generator)
+        except Exception as e:  # noqa: BLE001
+            raise ValueError(f'one scoring step on the first training image failed '
+                             f'({type(e).__name__}: {e}): the scoring pipeline {types}, the data '
+                             'preprocessor and the backbone must agree') from e
+        finally:
+            model.train(was_training)
 
     def before_train_epoch(self, runner) -> None:
         if self._preprocessor(runner).mask_generator.needs_importance and \
@@ -142,12 +210,36 @@ class FAMTRefreshHook(Hook):
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         state = self._preprocessor(runner).importance_cache.state_dict()
         if state:
-            checkpoint[CHECKPOINT_KEY] = dict(state, epoch=self.refreshed_epoch)
+            checkpoint[CHECKPOINT_KEY] = dict(state, epoch=self.refreshed_epoch,
+                                              dataset=dataset_fingerprint(runner.train_dataloader.dataset))
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get(CHECKPOINT_KEY)
         if state is None:
             return
+        if not getattr(runner, '_resume', False):  # load_from: a fresh schedule (mmengine's flag)
+            runner.logger.info(
+                f'FAMT: load_from starts a fresh schedule: the checkpoint\'s {len(state["maps"])} '
+                'importance maps are not used; the training set is scored with the loaded weights at '
+                'the first refresh')
+            return
+        loaded = checkpoint.get('state_dict', {})
+        ours = unwrap_model(runner).state_dict()
+        unloaded = [k for k, v in ours.items() if k not in loaded or tuple(loaded[k].shape) != tuple(v.shape)]
+        if unloaded:  # mmengine loads non-strictly: the maps would belong to weights that did not load
+            runner.logger.warning(
+                f'FAMT: the checkpoint does not hold {len(unloaded)} of the model\'s weights (e.g. '
+                f'{unloaded[0]}): its importance maps are not used; the training set is scored again')
+            return
+        dataset = runner.train_dataloader.dataset
+        num_images = len(indexed_dataset(dataset))
+        if len(state['maps']) != num_images or \
+                state.get('dataset', dataset_fingerprint(dataset)) != dataset_fingerprint(dataset):
+            raise ValueError(
+                f'the checkpoint\'s importance cache ({len(state["maps"])} maps) was scored on another '
+                f'training set than this one ({num_images} images, other annotations): resume needs '
+                'the same training set. To continue on a changed dataset, load the weights without '
+                'resuming (load_from=CKPT, resume=False): a fresh schedule scores the new set')
         cache = self._preprocessor(runner).importance_cache
         cache.load_state_dict(state)
         self.refreshed_epoch = state.get('epoch')
@@ -164,7 +256,7 @@ class FAMTRefreshHook(Hook):
         preprocessor = self._preprocessor(runner)
         generator = preprocessor.mask_generator
         loader = self._scoring_loader(runner)
-        num_images = len(runner.train_dataloader.dataset)
+        num_images = len(indexed_dataset(runner.train_dataloader.dataset))
         progress = ProgressBar(len(loader)) if is_main_process() else None
         amp = runner.optim_wrapper if isinstance(runner.optim_wrapper, AmpOptimWrapper) else None
         was_training = model.training
@@ -192,6 +284,7 @@ class FAMTRefreshHook(Hook):
             local_indices = torch.cat(all_gather(local_indices))
         elapsed = time.perf_counter() - start
         cache = self._assemble(local_maps.cpu(), local_indices.cpu(), num_images)
+        first = not preprocessor.guided
         preprocessor.importance_cache.set(cache)
         self.refreshed_epoch = runner.epoch
         if progress is not None:
@@ -200,7 +293,7 @@ class FAMTRefreshHook(Hook):
             f'FAMT: refreshed {num_images} importance maps {tuple(cache.shape[1:])} before '
             f'{train_log_epoch(runner.epoch)} with {type(generator).__name__} in {elapsed:.1f} s '
             f'({len(local_indices) / max(elapsed, 1e-9):.1f} images/s over '
-            f'{get_world_size()} process(es))')
+            f'{get_world_size()} process(es))' + ('; masking is guided from now on' if first else ''))
 
     @staticmethod
     def _assemble(maps: torch.Tensor, indices: torch.Tensor, num_images: int) -> torch.Tensor:

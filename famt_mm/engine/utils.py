@@ -1,5 +1,7 @@
 """Small helpers the FAMT hooks share: the bare model, whole-image datasets, one sample's view."""
 import copy
+import hashlib
+import pickle
 import random
 from contextlib import contextmanager
 from typing import List, Optional, Tuple
@@ -16,6 +18,38 @@ def unwrap_model(runner) -> nn.Module:
     return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
 
+#: dataset wrappers whose samples keep the wrapped dataset's sample_idx (the maps' index space)
+INDEX_KEEPING_WRAPPERS = ('RepeatDataset', 'ClassBalancedDataset')
+
+
+def indexed_dataset(dataset, owner: str = 'FAMTRefreshHook'):
+    """The dataset whose ``sample_idx`` the training samples carry: ``dataset`` itself, or the dataset
+    inside a ``RepeatDataset`` / ``ClassBalancedDataset`` (their samples keep its indices, so one map
+    per image serves every repetition)."""
+    while type(dataset).__name__ in INDEX_KEEPING_WRAPPERS:
+        dataset = dataset.dataset
+    if type(dataset).__name__ == 'ConcatDataset':
+        raise TypeError(f'{owner}: the samples of a ConcatDataset carry the sample_idx of their own '
+                        'dataset, so two images would share one importance map; merge the parts into '
+                        'one dataset instead (one annotation file, or a dataset class reading all '
+                        'parts). RepeatDataset and ClassBalancedDataset are supported')
+    return dataset
+
+
+def dataset_fingerprint(dataset) -> str:
+    """A digest of the annotations of the dataset the maps index (:func:`indexed_dataset`): the same
+    images in the same order give the same digest. mmengine's serialised ``data_bytes`` are hashed where
+    the dataset has them, else its pickled ``data_list``."""
+    dataset = indexed_dataset(dataset)
+    digest = hashlib.sha1(str(len(dataset)).encode())
+    data_bytes = getattr(dataset, 'data_bytes', None)
+    if isinstance(data_bytes, np.ndarray):
+        digest.update(data_bytes.tobytes())
+    else:
+        digest.update(pickle.dumps(getattr(dataset, 'data_list', None)))
+    return digest.hexdigest()
+
+
 def whole_image_dataset(dataset, pipeline: List[dict], owner: str):
     """A shallow copy of ``dataset`` (sharing its annotations) whose pipeline is ``pipeline``.
 
@@ -24,12 +58,22 @@ def whole_image_dataset(dataset, pipeline: List[dict], owner: str):
         pipeline: the whole-image transforms (load, resize, pack: no crop, no flip).
         owner: who asks, named in the error for datasets without a pipeline.
     """
+    dataset = indexed_dataset(dataset, owner)
     if not hasattr(dataset, 'pipeline'):
         raise TypeError(f"{owner} replaces the training dataset's pipeline, but "
-                        f'{type(dataset).__name__} has none; wrapped datasets are not supported')
+                        f'{type(dataset).__name__} has none')
     dataset = copy.copy(dataset)
     dataset.pipeline = Compose(pipeline)
     return dataset
+
+
+def train_transforms(dataset, owner: str) -> list:
+    """The built transforms of a training dataset, from which whole-image pipelines are derived."""
+    pipeline = getattr(indexed_dataset(dataset, owner), 'pipeline', None)
+    if pipeline is None or not hasattr(pipeline, 'transforms'):
+        raise TypeError(f'{owner} derives its whole-image pipeline from the training dataset\'s, but '
+                        f'{type(dataset).__name__} has none: give {owner}(pipeline=[...])')
+    return list(pipeline.transforms)
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """Draws FAMT's map and reconstruction grids of a few training images to the visualizer backends."""
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 from mmengine.dataset import default_collate
 from mmengine.dist import is_main_process
@@ -7,7 +7,8 @@ from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
 from ..visualization import famt_figures
-from .utils import unwrap_model, whole_image_dataset
+from .checks import derive_scoring_pipeline
+from .utils import first_sample, train_transforms, unwrap_model, whole_image_dataset
 
 
 @HOOKS.register_module()
@@ -15,14 +16,16 @@ class FAMTVisualizationHook(Hook):
     """Every ``interval`` epochs, the grids of ``tools/visualize.py`` for fixed training images.
 
     The images of ``indices`` go through ``pipeline`` (the whole image, as the refresh hook scores
-    it); the grids go to ``runner.visualizer.add_image`` as ``famt_maps_<idx>`` and
+    it, and derived from the training pipeline the same way when not given); the grids go to
+    ``runner.visualizer.add_image`` as ``famt_maps_<idx>`` and
     ``famt_reconstruction_<idx>`` with the number of epochs done as step, so every configured
     backend gets them (``LocalVisBackend`` writes PNGs under the work dir's ``vis_data/vis_image``).
     Plans are drawn with a fixed seed in a forked random state, so training's own draws are
     untouched.
 
     Args:
-        pipeline (list[dict]): whole-image transforms, e.g. the refresh hook's.
+        pipeline (list[dict], optional): whole-image transforms. Defaults to None: the refresh hook's
+            rule, the training pipeline's loading, a resize to the view's size and ``PackInputs``.
         indices (Sequence[int]): training-set indices of the images to draw. Defaults to (0, 1).
         interval (int): epochs between drawings, >= 1. Defaults to 10.
         panel (int): side of each panel in pixels, >= 16. Defaults to 128.
@@ -30,14 +33,15 @@ class FAMTVisualizationHook(Hook):
     """
     priority = 'LOW'
 
-    def __init__(self, pipeline: List[dict], indices: Sequence[int] = (0, 1), interval: int = 10,
-                 panel: int = 128, seed: int = 0):
+    def __init__(self, pipeline: Optional[List[dict]] = None, indices: Sequence[int] = (0, 1),
+                 interval: int = 10, panel: int = 128, seed: int = 0):
         if not isinstance(interval, int) or interval < 1:
             raise ValueError(f'interval must be an integer >= 1, got {interval!r}')
         if not isinstance(panel, int) or panel < 16:
             raise ValueError(f'panel must be an integer >= 16 (pixels), got {panel!r}')
-        if not pipeline:
-            raise ValueError('pipeline must list the whole-image transforms (load, resize, pack)')
+        if pipeline is not None and not pipeline:
+            raise ValueError('pipeline must list the whole-image transforms (load, resize, pack), or be '
+                             'None to derive them from the training pipeline')
         if not indices or any(not isinstance(i, int) or i < 0 for i in indices):
             raise ValueError(f'indices must be non-negative integers, got {indices!r}')
         self.pipeline = pipeline
@@ -56,6 +60,10 @@ class FAMTVisualizationHook(Hook):
         if max(self.indices) >= len(dataset):
             raise ValueError(f'indices {self.indices} reach beyond the training set of '
                              f'{len(dataset)} images')
+        if self.pipeline is None:
+            train_inputs, _ = first_sample(dataset)
+            self.pipeline = derive_scoring_pipeline(train_transforms(dataset, 'FAMTVisualizationHook'),
+                                                    tuple(train_inputs.shape[-2:]))
         dataset = whole_image_dataset(dataset, self.pipeline, 'FAMTVisualizationHook')
         batch = default_collate([dataset[i] for i in self.indices])
         inputs = model.data_preprocessor(batch, training=False)['inputs']

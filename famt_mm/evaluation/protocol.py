@@ -205,8 +205,8 @@ def build_protocol_cfg(protocol: str,
 
 def run_protocol(cfg: Config) -> Dict[str, float]:
     """Train with mmengine's Runner, then test the final weights; returns epochs and top-1."""
-    from mmengine.runner import Runner
-    runner = Runner.from_cfg(cfg)
+    from mmpretrain.registry import RUNNERS  # the config's runner_type (FAMTRunner), as tools/train.py
+    runner = RUNNERS.build(cfg)
     runner.train()
     metrics = runner.test()
     top1 = metrics.get('accuracy/top1')

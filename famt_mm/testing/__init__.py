@@ -2,7 +2,6 @@
 
 Importable from test modules, helper scripts and spawned DDP workers alike (no pytest needed).
 """
-import copy
 import importlib.util
 import uuid
 
@@ -67,22 +66,21 @@ def swin_simmim_cfg(mask_generator: dict = None) -> dict:
 
 def demo_cfg(work_dir, max_epochs: int = 3, start_epoch: int = 1, interval: int = 2,
              num_images: int = 48, img_size: int = 16):
-    """The demo config shrunk to a tiny model and a few digits, for Runner tests."""
+    """The demo config shrunk to a tiny model and a few digits, for Runner tests (the scoring pipeline
+    is derived from the training pipeline, as in the demo; no probe)."""
     from mmengine.config import Config
     cfg = Config.fromfile(find_config(DEMO_CONFIG))
     cfg.work_dir = str(work_dir)
     cfg.experiment_name = f'famt_test_{uuid.uuid4().hex[:8]}'  # runners in one second stay apart
     cfg.model = tiny_mae_cfg(img_size=img_size, patch_size=4,
                              mask_generator=cfg.data_preprocessor.mask_generator)
-    for pipeline in (cfg.train_dataloader.dataset.pipeline, cfg.whole_image_pipeline):
-        for t in pipeline:
-            if 'scale' in t:
-                t.scale = img_size if isinstance(t.scale, int) else (img_size, img_size)
+    for t in cfg.train_dataloader.dataset.pipeline:
+        if 'scale' in t:
+            t.scale = img_size if isinstance(t.scale, int) else (img_size, img_size)
     cfg.train_dataloader.dataset.indices = num_images
     cfg.train_dataloader.batch_size = 16
     cfg.custom_hooks = [
-        dict(type='FAMTRefreshHook', pipeline=copy.deepcopy(cfg.whole_image_pipeline),
-             start_epoch=start_epoch, interval=interval, batch_size=16)
+        dict(type='FAMTRefreshHook', start_epoch=start_epoch, interval=interval, batch_size=16)
     ]
     cfg.train_cfg.max_epochs = max_epochs
     cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
@@ -90,6 +88,11 @@ def demo_cfg(work_dir, max_epochs: int = 3, start_epoch: int = 1, interval: int 
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.log_level = 'WARNING'
     return cfg
+
+
+def whole_image_pipeline(img_size: int = 16) -> list:
+    """The demo's whole-image transforms at ``img_size`` (what its scoring pipeline derives to)."""
+    return [dict(type='Resize', scale=(img_size, img_size), interpolation='bicubic'), dict(type='PackInputs')]
 
 
 def tiny_mff_cfg(img_size: int = 16, patch_size: int = 4, mask_generator: dict = None) -> dict:
@@ -149,6 +152,12 @@ def tiny_spark_convnext_cfg(img_size: int = 128, mask_generator: dict = None) ->
                                                               channels=[8, 16, 32, 64]),
                              out_indices=(0, 1, 2, 3), gap_before_output=False))
     return cfg
+
+
+def build_runner(cfg):
+    """The runner a config asks for (``runner_type``, as mmpretrain's ``tools/train.py`` builds it)."""
+    from mmpretrain.registry import RUNNERS
+    return RUNNERS.build(cfg)
 
 
 def load_script(path: str, name: str):

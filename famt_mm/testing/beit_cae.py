@@ -7,7 +7,7 @@ second picture is 64 px).
 """
 import copy
 
-from . import demo_cfg
+from . import demo_cfg, whole_image_pipeline
 
 IMG_SIZE = 32
 PATCH_SIZE = 4
@@ -92,5 +92,7 @@ def two_picture_demo_cfg(work_dir, model: dict, second_size: int, num_images: in
              scale=(0.4, 1.0)),
         dict(type='PackFAMTInputs'),
     ]
+    # the two-picture crop: no scoring pipeline is derived around it
+    cfg.custom_hooks[0].pipeline = whole_image_pipeline(IMG_SIZE)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=3)
     return cfg

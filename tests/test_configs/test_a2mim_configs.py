@@ -10,6 +10,7 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 
 from famt_mm.core import plan_counts
+from famt_mm.engine.checks import resolve_epochs
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PRETRAIN = osp.join(ROOT, 'configs', 'famt', 'pretrain')
@@ -21,20 +22,26 @@ def _load(name: str) -> Config:
     return Config.fromfile(osp.join(PRETRAIN, f'{name}_resnet50_8xb256-amp-coslr-300e_in1k.py'))
 
 
-def test_famt_masks_as_many_units_as_the_random_baseline():
-    baseline, famt = _load('a2mim'), _load('famt-a2mim')
-    block = next(t for t in baseline.train_dataloader.dataset.pipeline
-                 if t.type == 'SimMIMMaskGenerator')
+def test_the_baseline_masks_as_a2mim_and_famt_as_many_units():
+    """A²MIM draws SimMIM's mask: a uniform subset of ceil(0.6 x 49) = 30 of the 32-px units; the
+    baseline draws the same through the plan, and FAMT as many, guided."""
+    baseline, famt = _load('baseline-a2mim'), _load('famt-a2mim')
     init_default_scope('mmpretrain')
-    mask = TRANSFORMS.build(block)(dict())['mask']
-    gen = famt.data_preprocessor.mask_generator
-    masked, thrown, _ = plan_counts(49, gen.mask_ratio, gen.throw_ratio, gen.count_rounding)
-    assert mask.shape == (7, 7) and int(mask.sum()) == masked == 30 and thrown == 0
-    assert famt.model.type == 'FAMTA2MIM' and famt.model.backbone == baseline.model.backbone
-    assert (baseline.model.head.fft_weight, baseline.model.backbone.mask_layer) == (0.5, 3)
+    stock = TRANSFORMS.build(dict(type='SimMIMMaskGenerator', input_size=224, mask_patch_size=32,
+                                  model_patch_size=32, mask_ratio=0.6))(dict())['mask']
+    for cfg in (baseline, famt):
+        gen = cfg.data_preprocessor.mask_generator
+        masked, thrown, _ = plan_counts(49, gen.mask_ratio, gen.get('throw_ratio', 0.0),
+                                        gen.count_rounding)
+        assert (masked, thrown) == (int(stock.sum()), 0) == (30, 0)
+    assert baseline.data_preprocessor.mask_generator.type == 'RandomMaskGenerator'
+    assert famt.model.type == baseline.model.type == 'FAMTA2MIM'
+    assert (famt.model.head.fft_weight, famt.model.backbone.mask_layer) == (0.5, 3)
     hook = next(h for h in famt.custom_hooks if h.type == 'FAMTRefreshHook')
-    assert (hook.start_epoch, hook.interval, famt.train_cfg.max_epochs) == (30, 30, 300)
-    assert baseline.optim_wrapper.optimizer.lr == pytest.approx(1.2e-3)
+    epochs = famt.train_cfg.max_epochs
+    assert (resolve_epochs(hook.start_epoch, epochs, 'start_epoch', 0),
+            resolve_epochs(hook.interval, epochs, 'interval', 1), epochs) == (30, 30, 300)
+    assert famt.optim_wrapper.optimizer.lr == pytest.approx(1.2e-3)
 
 
 def test_a_guided_resnet50_step_masks_30_units_and_trains_the_mask_token():

@@ -3,15 +3,14 @@ ViT-B) run one guided training step. The other datasets' configs: tests/test_eva
 import glob
 import os.path as osp
 
-import numpy as np
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from mmpretrain.registry import HOOKS, MODELS, TRANSFORMS
-from mmpretrain.structures import DataSample
+from mmpretrain.registry import HOOKS, TRANSFORMS
 
-from famt_mm.testing.milan import with_tiny_clip
+from famt_mm.engine import FAMTRunner
+from famt_mm.engine.checks import resolve_epochs
+from famt_mm.testing.configs import build_config_model, guided_step
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the checkout
 
@@ -26,47 +25,45 @@ CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'famt', '*.py')) +
                  glob.glob(osp.join(ROOT, 'configs', 'famt', 'pretrain', '*_digits.py')))
 
 
-def _model(cfg):
-    model_cfg = cfg.model.copy()
-    model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-    # MILAN's CLIPGenerator loads its weights when built: a random tiny CLIP of the same shapes
-    return MODELS.build(with_tiny_clip(model_cfg))
+def _schedule(cfg) -> tuple:
+    """The refresh hook's (start_epoch, interval) in whole epochs, and the schedule's epochs."""
+    hook = next(h for h in cfg.custom_hooks if h.type == 'FAMTRefreshHook')
+    epochs = cfg.train_cfg.max_epochs
+    return (resolve_epochs(hook.get('start_epoch', 0.1), epochs, 'start_epoch', 0),
+            resolve_epochs(hook.get('interval', 0.1), epochs, 'interval', 1), epochs)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_config_builds(path):
     cfg = Config.fromfile(path)
     init_default_scope(cfg.default_scope)
-    assert cfg.custom_imports['imports'] == ['famt_mm']
-    model = _model(cfg)
+    assert cfg.custom_imports['imports'] == ['famt_mm'] and cfg.runner_type == 'FAMTRunner'
+    model = build_config_model(cfg)
     assert type(model).__name__ in ('FAMTMAE', 'FAMTSimMIM', 'FAMTMFF', 'FAMTMaskFeat', 'FAMTSparK',
-                                    'FAMTBEiT', 'FAMTCAE', 'A2MIM', 'FAMTA2MIM', 'FAMTMILAN')
+                                    'FAMTBEiT', 'FAMTCAE', 'FAMTA2MIM', 'FAMTMILAN')
+    assert model.data_preprocessor.patch_size == model.plan_taking_module().plan_patch_size
     for t in cfg.train_dataloader.dataset.pipeline:
         TRANSFORMS.build(t)
-    hooks = [HOOKS.build(h) for h in cfg.get('custom_hooks', [])]
-    refresh = [h for h in hooks if type(h).__name__ == 'FAMTRefreshHook']
-    generator = cfg.data_preprocessor.get('mask_generator')  # none: the pipeline masks (A2MIM)
-    if generator is None or generator.type == 'RandomMaskGenerator':
-        assert not refresh  # plain MAE: random masking needs no importance maps
-        return
-    assert len(refresh) == 1
-    for t in refresh[0].pipeline:
+    refresh = [HOOKS.build(h) for h in cfg.custom_hooks if h.type == 'FAMTRefreshHook']
+    assert len(refresh) == 1  # a no-op for random masking
+    for t in refresh[0].pipeline or ():
         TRANSFORMS.build(t)
 
 
-def test_the_knobs_of_the_published_runs():
+def test_the_settings_of_the_published_runs():
     famt = Config.fromfile(osp.join(PRETRAIN, 'famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'))
     gen = famt.data_preprocessor.mask_generator
     assert (gen.type, gen.mask_ratio, gen.throw_ratio) == ('FAMTMaskGenerator', 0.45, 0.40)
-    hook = next(h for h in famt.custom_hooks if h.type == 'FAMTRefreshHook')
-    assert (hook.start_epoch, hook.interval, famt.train_cfg.max_epochs) == (40, 40, 400)
+    assert _schedule(famt) == (40, 40, 400)
     assert famt.optim_wrapper.optimizer.betas == (0.9, 0.95)
     long = Config.fromfile(osp.join(PRETRAIN, 'famt-mae_vit-base-p16_8xb512-amp-coslr-800e_in1k.py'))
-    hook = next(h for h in long.custom_hooks if h.type == 'FAMTRefreshHook')
-    assert (hook.start_epoch, hook.interval, long.train_cfg.max_epochs) == (40, 80, 800)
+    assert _schedule(long) == (40, 80, 800)
     assert long.param_scheduler[1].T_max == 760
     amt = Config.fromfile(osp.join(PRETRAIN, 'amt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'))
-    assert amt.data_preprocessor.mask_generator.type == 'AMTMaskGenerator'
+    gen = amt.data_preprocessor.mask_generator
+    assert (gen.type, gen.mask_ratio, gen.throw_ratio) == ('AMTMaskGenerator', 0.45, 0.40)
+    baseline = Config.fromfile(osp.join(PRETRAIN, 'baseline-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'))
+    assert baseline.data_preprocessor.mask_generator == dict(type='RandomMaskGenerator', mask_ratio=0.75)
     simmim = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py'))
     gen = simmim.data_preprocessor.mask_generator
     assert (gen.mask_ratio, gen.throw_ratio, simmim.data_preprocessor.unit_size) == (0.44, 0.26, 32)
@@ -76,49 +73,26 @@ def test_the_knobs_of_the_published_runs():
     gen = amt_simmim.data_preprocessor.mask_generator
     assert (gen.type, gen.count_rounding, gen.warmup_mask_ratio) == ('AMTMaskGenerator', 'ceil_each',
                                                                      0.44)
-    hook = next(h for h in simmim.custom_hooks if h.type == 'FAMTRefreshHook')
-    assert (hook.start_epoch, hook.interval, simmim.train_cfg.max_epochs) == (40, 40, 200)
+    assert _schedule(simmim) == (40, 40, 200)
     assert simmim.optim_wrapper.optimizer.lr == 1e-4 * 2048 / 512
     assert simmim.param_scheduler[0].end == 10
     swin = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.py'))
     assert swin.data_preprocessor.mask_generator.throw_ratio == 0.0
     assert swin.data_preprocessor.mask_generator.count_rounding == 'ceil_each'
     assert swin.model.backbone.type == 'FAMTSimMIMSwin'
-
-
-def _guided_step(cfg, img_size, map_grid, batch=2, record_lengths=None):
-    """One guided training step of a config's model on random images; returns the plan and the
-    input lengths of the modules ``record_lengths(model)`` names."""
-    init_default_scope(cfg.default_scope)
-    torch.manual_seed(0)
-    model = _model(cfg)
-    lengths = {}
-    for key, module in (record_lengths(model) if record_lengths else {}).items():
-        module.register_forward_pre_hook(
-            lambda m, a, key=key: lengths.__setitem__(key, a[0].shape[1]))
-    model.data_preprocessor.importance_cache.set(torch.rand(batch, *map_grid))
-    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=np.array([0.1, 0.2, 0.9, 0.7]),
-                                        flip=bool(i), flip_direction='horizontal'))
-               for i in range(batch)]
-    data = model.data_preprocessor(
-        dict(inputs=torch.randint(0, 255, (batch, 3, img_size, img_size), dtype=torch.uint8),
-             data_samples=samples), training=True)
-    loss = model(**data, mode='loss')['loss']
-    loss.backward()
-    assert torch.isfinite(loss)
-    return data['mask_plan'], lengths
+    assert _schedule(swin) == (10, 10, 100)
 
 
 def test_vit_b_mae_guided_step_has_the_published_token_counts():
     cfg = Config.fromfile(osp.join(PRETRAIN, 'famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'))
-    _, lengths = _guided_step(cfg, 224, (14, 14), record_lengths=lambda m: dict(
+    _, lengths = guided_step(cfg, 224, (14, 14), record_lengths=lambda m: dict(
         encoder=m.backbone.layers[0], decoder=m.neck.decoder_blocks[0]))
     assert lengths == {'encoder': 1 + 30, 'decoder': 1 + 30 + 88}
 
 
 def test_vit_b_simmim_guided_step_throws_52_patches():
     cfg = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py'))
-    plan, lengths = _guided_step(cfg, 224, (14, 14),
+    plan, lengths = guided_step(cfg, 224, (14, 14),
                                  record_lengths=lambda m: dict(encoder=m.backbone.layers[0]))
     # 22 / 13 / 14 units of 2x2 patches: ceil(49 * 0.44), ceil(49 * 0.26), the rest
     assert (plan.masked.shape[1], plan.thrown.shape[1], plan.visible.shape[1]) == (88, 52, 56)
@@ -127,7 +101,7 @@ def test_vit_b_simmim_guided_step_throws_52_patches():
 
 def test_swin_b_simmim_guided_step_masks_units_without_throwing():
     cfg = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.py'))
-    plan, _ = _guided_step(cfg, 192, (6, 6), batch=1)
+    plan, _ = guided_step(cfg, 192, (6, 6), batch=1)
     # 6x6 units of 8x8 patches: ceil(36 * 0.6) = 22 units masked
     assert (plan.masked.shape[1], plan.thrown.shape[1]) == (22 * 64, 0)
 
@@ -135,7 +109,6 @@ def test_swin_b_simmim_guided_step_masks_units_without_throwing():
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_train_dataloader_feeds_the_preprocessor(path):
     """The config's own loader settings (collate, sampler) and pipeline, on a few in-memory digits."""
-    from mmengine.runner import Runner
     cfg = Config.fromfile(path)
     init_default_scope(cfg.default_scope)
     loader_cfg = cfg.train_dataloader.copy()
@@ -143,13 +116,10 @@ def test_train_dataloader_feeds_the_preprocessor(path):
     loader_cfg.update(batch_size=2, num_workers=0, persistent_workers=False)
     # replaced, not merged: a base's ann_file / data_prefix (MaskFeat's) would reach DigitsDataset
     loader_cfg['dataset'] = dict(type='DigitsDataset', indices=4, pipeline=pipeline)
-    batch = next(iter(Runner.build_dataloader(loader_cfg)))
-    model = _model(cfg)
+    batch = next(iter(FAMTRunner.build_dataloader(loader_cfg)))
+    model = build_config_model(cfg)
     data = model.data_preprocessor(batch, training=True)
     inputs = data['inputs']
     size = (inputs[0] if isinstance(inputs, list) else inputs).shape[-1]  # BEiT, CAE: two pictures
-    if 'mask_generator' not in cfg.data_preprocessor:  # A2MIM: SimMIMMaskGenerator's mask, 32-px units
-        assert all(s.mask.shape == (size // 32, size // 32) for s in data['data_samples'])
-        return
     assert data['mask_plan'].num_patches == (size // model.data_preprocessor.patch_size)**2
     assert all(s.crop_box is not None for s in data['data_samples'])

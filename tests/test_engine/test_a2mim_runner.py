@@ -3,10 +3,10 @@ CNN itself, and the random baseline with the pipeline's block mask."""
 import pytest
 import torch
 from mmengine.runner import Runner
-from test_refresh_runner import _hook, _record_plans
 
 from famt_mm.testing import demo_cfg
 from famt_mm.testing.a2mim import tiny_a2mim_cfg
+from famt_mm.testing.runs import record_plans, refresh_hook_of
 
 pytestmark = pytest.mark.slow
 
@@ -21,10 +21,10 @@ def _cfg(tmp_path, model: dict, max_epochs: int = 3):
 
 def test_famt_a2mim_training_crosses_a_refresh_with_maps_scored_from_the_cnn(tmp_path):
     runner = Runner.from_cfg(_cfg(tmp_path, tiny_a2mim_cfg()))
-    plans = _record_plans(runner)
+    plans = record_plans(runner)
     token = runner.model.backbone.mask_token.detach().clone()
     runner.train()
-    assert _hook(runner).refreshed_epoch == 1
+    assert refresh_hook_of(runner).refreshed_epoch == 1
     maps = runner.model.data_preprocessor.importance_cache.maps
     assert maps.shape == (16, 3, 3)  # one weight per 32-px unit: the last stage's 3 x 3 map
     assert maps.float().std() > 0  # frequency weights, not uniform

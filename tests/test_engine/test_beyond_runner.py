@@ -1,9 +1,9 @@
 """Tiny Runner trainings across a refresh of the algorithms beyond MAE and SimMIM (docs/algorithms.md)."""
 import pytest
 from mmengine.runner import Runner
-from test_refresh_runner import _hook, _record_plans
 
 from famt_mm.testing import demo_cfg, tiny_maskfeat_cfg, tiny_mff_cfg, tiny_spark_cfg
+from famt_mm.testing.runs import record_plans, refresh_hook_of
 
 pytestmark = pytest.mark.slow
 
@@ -14,9 +14,9 @@ def _train(tmp_path, model: dict, img_size: int = 16, num_images: int = 32):
     cfg.model = model
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=3)
     runner = Runner.from_cfg(cfg)
-    plans = _record_plans(runner)
+    plans = record_plans(runner)
     runner.train()
-    assert _hook(runner).refreshed_epoch == 1
+    assert refresh_hook_of(runner).refreshed_epoch == 1
     warm_up = {(v, t) for e, v, t in plans if e == 0}
     guided = {(v, t) for e, v, t in plans if e >= 1}
     return runner, warm_up, guided

@@ -7,7 +7,12 @@ import torch
 from mmengine.dataset import BaseDataset
 
 from famt_mm.engine import FAMTRefreshHook, FAMTVisualizationHook
-from famt_mm.engine.checks import check_scoring_size, check_view_metainfo, train_log_epoch
+from famt_mm.engine.checks import (
+    check_view_metainfo,
+    derive_scoring_pipeline,
+    resolve_epochs,
+    train_log_epoch,
+)
 from famt_mm.engine.utils import first_sample, kept_random_state, unwrap_model, whole_image_dataset
 
 
@@ -25,12 +30,40 @@ def test_a_view_without_crop_box_names_both_transforms():
     check_view_metainfo(dict(sample_idx=0, crop_box=np.zeros(4)))  # nothing to say
 
 
-def test_scoring_size_warning_names_the_resize_scale_as_width_height():
-    message = check_scoring_size(torch.zeros(3, 16, 24), torch.zeros(3, 32, 32))
-    assert 'gives 32x32 images but the training views are 16x24' in message
-    assert "dict(type='Resize', scale=(24, 16))" in message
-    assert check_scoring_size(torch.zeros(3, 16, 24), torch.zeros(3, 16, 24)) is None
-    assert check_scoring_size(None, torch.zeros(3, 16, 24)) is None
+def test_the_scoring_pipeline_is_the_loading_a_resize_to_the_view_and_the_packer():
+    train = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(40, 40)),
+             dict(type='RandomResizedCropWithBox', scale=24, backend='pillow', interpolation='bicubic'),
+             dict(type='RandomFlip', prob=0.5), dict(type='PackFAMTInputs')]
+    derived = derive_scoring_pipeline(train, (16, 24))
+    assert derived == [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(40, 40)),
+                       dict(type='Resize', scale=(24, 16), backend='pillow', interpolation='bicubic'),
+                       dict(type='PackInputs')]  # scale is (width, height)
+
+
+@pytest.mark.parametrize('pipeline,match', [
+    ([dict(type='LoadImageFromFile'), dict(type='RandomResizedCrop', scale=8), dict(type='PackInputs')],
+     'has none of'),
+    ([dict(type='LoadImageFromFile'), dict(type='ColorJitter', brightness=0.4),
+      dict(type='RandomResizedCropWithBox', scale=8), dict(type='PackFAMTInputs')],
+     r"has \['ColorJitter'\] before its crop"),
+    ([dict(type='RandomFlip'), dict(type='RandomResizedCropAndInterpolationWithTwoPicAndBox', size=8)],
+     'two pictures per crop'),
+])
+def test_where_the_rule_does_not_fit_the_pipeline_must_be_given(pipeline, match):
+    with pytest.raises(ValueError, match=match + r'.*give FAMTRefreshHook\(pipeline=\[...\]\) explicitly'):
+        derive_scoring_pipeline(pipeline, (8, 8))
+
+
+def test_epoch_settings_are_whole_epochs_or_fractions_of_the_schedule():
+    assert resolve_epochs(40, 400, 'start_epoch', 0) == 40
+    assert resolve_epochs(0.1, 400, 'start_epoch', 0) == 40
+    assert resolve_epochs(0.1, 800, 'interval', 1) == 80
+    assert resolve_epochs(0.01, 20, 'interval', 1) == 1  # never below the smallest count
+    assert resolve_epochs(0, 20, 'start_epoch', 0) == 0
+    for value, match in ((1.0, r'in \(0, 1\)'), (-1, 'integer >= 0'), ('0.1', 'integer >= 0'),
+                         (True, 'integer >= 0')):
+        with pytest.raises(ValueError, match=f'start_epoch.*{match}'):
+            resolve_epochs(value, 20, 'start_epoch', 0)
 
 
 class _Numbers(BaseDataset):
@@ -81,6 +114,7 @@ def test_unwrap_model_takes_the_module_out_of_a_wrapper():
 
 @pytest.mark.parametrize('hook,kwargs,match', [
     (FAMTRefreshHook, dict(start_epoch=-1), 'start_epoch must be an integer >= 0'),
+    (FAMTRefreshHook, dict(start_epoch=1.5), r'start_epoch as a fraction of the schedule.*\(0, 1\)'),
     (FAMTRefreshHook, dict(interval=0), 'interval must be an integer >= 1'),
     (FAMTRefreshHook, dict(pipeline=[]), 'pipeline must list'),
     (FAMTVisualizationHook, dict(interval=0), 'interval must be an integer >= 1'),

@@ -52,5 +52,6 @@ def test_two_rank_refresh_gathers_identical_full_caches(tmp_path):
     assert rank0['maps'].shape == (45, 4, 4)
     assert torch.equal(rank0['maps'], rank1['maps'])
     assert torch.isfinite(rank0['maps'].float()).all()
-    # each rank scored its own padded shard: ceil(45 / 2) = 23 images
-    assert rank0['scored'] == rank1['scored'] == 23
+    # each rank scored its own padded shard, ceil(45 / 2) = 23 images, and the first image in the
+    # check before training
+    assert rank0['scored'] == rank1['scored'] == 23 + 1

@@ -1,22 +1,22 @@
 """Tiny Runner training of FAMT-MILAN across a refresh (docs/algorithms.md): a random tiny CLIP teacher
 gives the targets, the maps are scored from the student encoder."""
 import pytest
-from mmengine.runner import Runner
-from test_refresh_runner import _hook, _record_plans
 
+from famt_mm.testing import build_runner
 from famt_mm.testing.milan import milan_demo_cfg
+from famt_mm.testing.runs import record_plans, refresh_hook_of
 
 pytestmark = pytest.mark.slow
 
 
 def test_milan_training_crosses_a_refresh(tmp_path):
-    runner = Runner.from_cfg(milan_demo_cfg(tmp_path))
-    plans = _record_plans(runner)
+    runner = build_runner(milan_demo_cfg(tmp_path))
+    plans = record_plans(runner)
     scored = []
     runner.model.backbone.register_forward_pre_hook(
         lambda m, args, kwargs: scored.append(kwargs.get('importance', 'no keyword')), with_kwargs=True)
     runner.train()
-    assert _hook(runner).refreshed_epoch == 1
+    assert refresh_hook_of(runner).refreshed_epoch == 1
     maps = runner.model.data_preprocessor.importance_cache.maps
     assert maps.shape == (32, 4, 4)
     assert maps.float().std() > 0  # scored from the student's attention, not uniform

@@ -1,4 +1,5 @@
 """Short mmengine Runner trainings of a tiny FAMT-MAE on a few digits: refresh, checkpoints, resume."""
+import glob
 import os.path as osp
 
 import pytest
@@ -7,27 +8,10 @@ from mmengine.runner import Runner
 
 from famt_mm.checkpoint import load_mmengine_checkpoint
 from famt_mm.engine import CHECKPOINT_KEY, FAMTRefreshHook
-from famt_mm.testing import demo_cfg
+from famt_mm.testing import demo_cfg, whole_image_pipeline
+from famt_mm.testing.runs import record_plans, refresh_hook_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.classic]
-
-
-def _hook(runner):
-    return next(h for h in runner.hooks if isinstance(h, FAMTRefreshHook))
-
-
-def _record_plans(runner):
-    """Record (epoch, n_visible, n_thrown) of every training batch's plan."""
-    preprocessor = runner.model.data_preprocessor
-    seen, original = [], preprocessor.sample_mask_plan
-
-    def recording(inputs, data_samples):
-        plan = original(inputs, data_samples)
-        seen.append((runner.epoch, plan.visible.shape[1], plan.thrown.shape[1]))
-        return plan
-
-    preprocessor.sample_mask_plan = recording
-    return seen
 
 
 @pytest.fixture(scope='module')
@@ -35,7 +19,7 @@ def trained(tmp_path_factory):
     """3 epochs; refresh before epoch 1 (start 1, interval 2); checkpoints every epoch."""
     work_dir = tmp_path_factory.mktemp('famt_run')
     runner = Runner.from_cfg(demo_cfg(work_dir, max_epochs=3, start_epoch=1, interval=2))
-    plans = _record_plans(runner)
+    plans = record_plans(runner)
     runner.train()
     return runner, plans, work_dir
 
@@ -46,7 +30,7 @@ def test_training_crosses_the_refresh_into_guided_masking_and_throwing(trained):
     assert preprocessor.importance_cache.maps.shape == (48, 4, 4)
     assert preprocessor.importance_cache.maps.dtype == torch.float16
     assert torch.isfinite(preprocessor.importance_cache.maps.float()).all()
-    assert _hook(runner).refreshed_epoch == 1
+    assert refresh_hook_of(runner).refreshed_epoch == 1
     warm_up = {(v, t) for e, v, t in plans if e == 0}
     guided = {(v, t) for e, v, t in plans if e >= 1}
     assert warm_up == {(4, 0)}  # 16 patches: 12 masked, 4 visible, none thrown
@@ -68,9 +52,9 @@ def test_resume_restores_the_cache_without_rescoring(trained, tmp_path):
     cfg = demo_cfg(tmp_path, max_epochs=3, start_epoch=1, interval=2)
     cfg.resume, cfg.load_from = True, osp.join(work_dir, 'epoch_2.pth')
     runner = Runner.from_cfg(cfg)
-    plans = _record_plans(runner)
+    plans = record_plans(runner)
     refreshes = []
-    hook = _hook(runner)
+    hook = refresh_hook_of(runner)
     hook.refresh = lambda r: refreshes.append(r.epoch)
     runner.train()
     assert refreshes == []
@@ -84,9 +68,9 @@ def test_resume_past_warm_up_without_a_cache_rescores_before_training(trained, t
     cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=0, interval=5)
     cfg.resume, cfg.load_from = True, osp.join(work_dir, 'epoch_1.pth')  # no cache in it
     runner = Runner.from_cfg(cfg)
-    plans = _record_plans(runner)
+    plans = record_plans(runner)
     runner.train()
-    assert _hook(runner).refreshed_epoch == 1
+    assert refresh_hook_of(runner).refreshed_epoch == 1
     assert {(v, t) for _, v, t in plans} == {(3, 6)}
 
 
@@ -95,7 +79,7 @@ def test_resume_onto_a_refresh_epoch_without_a_cache_scores_once(trained, tmp_pa
     cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=0, interval=1)
     cfg.resume, cfg.load_from = True, osp.join(work_dir, 'epoch_1.pth')  # no cache in it
     runner = Runner.from_cfg(cfg)
-    hook, refreshes = _hook(runner), []
+    hook, refreshes = refresh_hook_of(runner), []
     original = hook.refresh
     hook.refresh = lambda r: refreshes.append(r.epoch) or original(r)
     runner.train()
@@ -129,17 +113,17 @@ def test_load_from_onto_another_dataset_drops_the_cache_and_scores_afresh(traine
     cfg.load_from = osp.join(work_dir, 'epoch_2.pth')  # a cache of 48 maps, no resume
     runner = Runner.from_cfg(cfg)
     warnings = _record_logs(runner, 'warning')
-    plans = _record_plans(runner)
+    plans = record_plans(runner)
     runner.train()
     dropped = [w for w in warnings if 'holds 48 maps but the training set has 32 images' in w]
     assert len(dropped) == 1 and 'cache is dropped' in dropped[0]
     assert {(v, t) for e, v, t in plans if e == 0} == {(4, 0)}  # warm-up again, not guided
     assert runner.model.data_preprocessor.importance_cache.maps.shape == (32, 4, 4)
-    assert _hook(runner).refreshed_epoch == 1
+    assert refresh_hook_of(runner).refreshed_epoch == 1
 
 
 def test_a_pipeline_without_crop_box_is_an_error_before_the_first_step(tmp_path):
-    cfg = demo_cfg(tmp_path, max_epochs=1, start_epoch=5)
+    cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1)
     pipeline = cfg.train_dataloader.dataset.pipeline
     for t in pipeline:
         if t.type == 'RandomResizedCropWithBox':
@@ -151,19 +135,50 @@ def test_a_pipeline_without_crop_box_is_an_error_before_the_first_step(tmp_path)
     assert runner.iter == 0
 
 
-def test_scoring_size_warning_and_epochs_in_the_train_logs_numbering(tmp_path):
-    cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1, interval=5, num_images=16)
-    hook_cfg = cfg.custom_hooks[0]
-    for t in hook_cfg.pipeline:
-        if 'scale' in t:
-            t.scale = (32, 32)  # training views are 16x16
+@pytest.mark.parametrize('change,match', [
+    (dict(start_epoch=3), r'start_epoch=3\) is 3 warm-up epochs, not fewer than the schedule\'s 3: '
+                          'the whole run would mask at random and never refresh'),
+    (dict(pipeline=whole_image_pipeline(32)), 'the scoring pipeline gives 32x32 images but the '
+                                              'training views are 16x16.*Resize to the training size '
+                                              r'\(16, 16\)'),
+    (dict(pipeline=[dict(type='Resize', scale=(16, 16))]), 'does not pack its output.*PackInputs'),
+    (dict(pipeline=[dict(type='LoadImageFromFile'), *whole_image_pipeline(16)]),
+     r"fails on the first training image \(KeyError: 'img_path'\).*LoadImageFromFile"),
+], ids=['warm-up-past-the-schedule', 'scoring-size', 'no-packer', 'loading-fails'])
+def test_scoring_mistakes_fail_before_the_first_step(tmp_path, change, match):
+    """One real scoring step runs before training: a mistake fails now, naming its cause, not after the
+    warm-up."""
+    cfg = demo_cfg(tmp_path, max_epochs=3, start_epoch=1, num_images=16)
+    cfg.custom_hooks[0].update(change)
     runner = Runner.from_cfg(cfg)
-    warnings, infos = _record_logs(runner, 'warning'), _record_logs(runner, 'info')
+    with pytest.raises(ValueError, match=match):
+        runner.train()
+    assert runner.iter == 0 and not glob.glob(osp.join(runner.work_dir, '*.pth'))
+
+
+def test_a_backbone_built_for_another_size_is_refused_before_the_first_step(tmp_path):
+    cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1, num_images=16)
+    cfg.model.backbone.img_size = 32  # the crop gives 16 px
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(ValueError, match=r'the training views are 16x16 px \(4x4 patches\) but FAMTMAEViT '
+                                         r"was built for 32x32 px: set model.backbone.img_size to the "
+                                         "training crop's scale"):
+        runner.train()
+    assert runner.iter == 0
+
+
+def test_the_derived_scoring_pipeline_and_epochs_in_the_train_logs_numbering(tmp_path):
+    cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1, interval=5, num_images=16)
+    runner = Runner.from_cfg(cfg)
+    infos = _record_logs(runner, 'info')
     runner.train()
-    assert any("gives 32x32 images but the training views are 16x16" in w and
-               "Resize', scale=(16, 16))" in w for w in warnings), warnings
+    hook = refresh_hook_of(runner)
+    # the demo's loading (a resize of the 8x8 digits), a resize to the 16-px view, the packer
+    assert [t if isinstance(t, dict) else type(t).__name__ for t in hook.pipeline] == \
+        ['Resize', dict(type='Resize', scale=(16, 16), interpolation='bicubic', backend='cv2'),
+         dict(type='PackInputs')]
     # refreshed when runner.epoch == 1, before the train log's 'Epoch(train) [2]'
-    assert _hook(runner).refreshed_epoch == 1
+    assert hook.refreshed_epoch == 1
     assert any('before epoch 2 (1-based, as the train log)' in i for i in infos), infos
 
 

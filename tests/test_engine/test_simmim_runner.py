@@ -1,9 +1,9 @@
 """Tiny Runner trainings of FAMT-SimMIM (ViT with throwing, Swin with masking) across a refresh."""
 import pytest
 from mmengine.runner import Runner
-from test_refresh_runner import _hook, _record_plans
 
 from famt_mm.testing import demo_cfg, swin_simmim_cfg, vit_simmim_cfg
+from famt_mm.testing.runs import record_plans, refresh_hook_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.classic]
 
@@ -16,10 +16,10 @@ def test_simmim_training_crosses_a_refresh(backbone, tmp_path):
     cfg.model = vit_simmim_cfg() if backbone == 'vit' else swin_simmim_cfg()
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=3)
     runner = Runner.from_cfg(cfg)
-    plans = _record_plans(runner)
+    plans = record_plans(runner)
     runner.train()
     maps = runner.model.data_preprocessor.importance_cache.maps
-    assert _hook(runner).refreshed_epoch == 1
+    assert refresh_hook_of(runner).refreshed_epoch == 1
     assert maps.shape == (32, 4, 4)  # ViT: 4x4 patches; Swin: 4x4 tokens of its last stage
     warm_up = {(v, t) for e, v, t in plans if e == 0}
     guided = {(v, t) for e, v, t in plans if e >= 1}

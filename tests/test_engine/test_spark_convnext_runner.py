@@ -1,15 +1,13 @@
 """A tiny Runner training of FAMT-SparK on a sparse ConvNeXt across a refresh: maps scored from the
 CNN, every step's active map is the plan's, and the linear probe reads the CNN's feature maps."""
-import copy
-
 import pytest
 import torch
 from mmengine.runner import Runner
 from mmpretrain.models.utils.sparse_modules import SparseHelper
-from test_refresh_runner import _hook, _record_plans
 
 from famt_mm.engine import LinearProbeHook
-from famt_mm.testing import demo_cfg, tiny_spark_convnext_cfg
+from famt_mm.testing import demo_cfg, tiny_spark_convnext_cfg, whole_image_pipeline
+from famt_mm.testing.runs import record_plans, refresh_hook_of
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +16,7 @@ def _probe_loader(cfg, split: str, num_images: int) -> dict:
     return dict(batch_size=16, num_workers=0, collate_fn=dict(type='default_collate'),
                 sampler=dict(type='DefaultSampler', shuffle=False),
                 dataset=dict(type='DigitsDataset', split=split, indices=num_images,
-                             pipeline=copy.deepcopy(cfg.whole_image_pipeline)))
+                             pipeline=whole_image_pipeline(128)))
 
 
 def test_spark_convnext_training_crosses_a_refresh_with_the_plan_as_active_map(tmp_path):
@@ -29,7 +27,7 @@ def test_spark_convnext_training_crosses_a_refresh_with_the_plan_as_active_map(t
                                  train_dataloader=_probe_loader(cfg, 'train', 40),
                                  test_dataloader=_probe_loader(cfg, 'test', 20)))
     runner = Runner.from_cfg(cfg)
-    plans = _record_plans(runner)
+    plans = record_plans(runner)
     model = runner.model
     steps = []  # (epoch, the plan's visible units, the backbone's active map) of every step
     original_loss = model.loss
@@ -45,7 +43,7 @@ def test_spark_convnext_training_crosses_a_refresh_with_the_plan_as_active_map(t
         if model.training else None)
     runner.train()
 
-    assert _hook(runner).refreshed_epoch == 1
+    assert refresh_hook_of(runner).refreshed_epoch == 1
     maps = model.data_preprocessor.importance_cache.maps
     assert maps.shape == (16, 4, 4)  # one weight per 32-px unit: the last stage's 4 x 4 map
     assert maps.float().std() > 0  # frequency weights of the ConvNeXt, not uniform

@@ -10,7 +10,6 @@ import torch
 from eval_fakes import TINY_ARCH, shrink_pretrain_cfg, write_cifar10
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
-from mmengine.runner import Runner
 from mmpretrain.models import VisionTransformer
 from mmpretrain.registry import MODELS
 
@@ -23,7 +22,7 @@ from famt_mm.evaluation.protocol import (
     render_markdown,
     update_table,
 )
-from famt_mm.testing import load_script
+from famt_mm.testing import build_runner, load_script
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +43,7 @@ def pretrained(tmp_path_factory):
                               batch_size=4, refresh_start_epoch=1)
     cfg.train_dataloader.dataset.indices = 8
     cfg.train_cfg.max_epochs = 2
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
     return dict(work_dir=str(work_dir), data_root=data_root,
                 checkpoint=find_checkpoint(str(work_dir)))
 
@@ -215,7 +214,7 @@ def test_evaluate_tool_probes_fine_tunes_and_writes_the_row(pretrained, tmp_path
 @pytest.mark.parametrize('name,expected', [
     ('famt-mae_vit-base-p6_1xb256-amp-coslr-400e_stl10.py', 'FAMT-MAE (mask 0.45, throw 0.4)'),
     ('amt-mae_vit-base-p2_1xb256-amp-coslr-400e_cifar100.py', 'AMT-MAE (mask 0.45, throw 0.4)'),
-    ('mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py', 'MAE (random, mask 0.75)'),
+    ('baseline-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py', 'MAE (random, mask 0.75)'),
 ])
 def test_the_row_names_the_pretraining(name, expected):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'famt', 'pretrain', name))

@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 import torch
+from mmpretrain.models import VisionTransformer
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from famt_mm.core import expand_unit_ids, plan_counts, sample_plan
-from famt_mm.models import FAMTSimMIMSwin, FAMTSimMIMViT, patchify_chw, score_images
+from famt_mm.core import expand_unit_ids, famt_weights, plan_counts, sample_plan
+from famt_mm.models import FAMTSimMIMSwin, FAMTSimMIMViT, last_block_attention, patchify_chw, score_images
 from famt_mm.testing import swin_simmim_cfg, vit_simmim_cfg
 
 
@@ -119,15 +120,29 @@ def test_swin_scoring_reads_the_last_window_attention():
 def test_vit_simmim_scoring_uses_the_cls_formulas():
     model = _vit_model()
     model.eval()
-    maps = score_images(model, torch.randn(2, 3, 16, 16), model.data_preprocessor.mask_generator)
+    images = torch.randn(2, 3, 16, 16)
+    maps = score_images(model, images, model.data_preprocessor.mask_generator)
     assert maps.shape == (2, 4, 4) and torch.isfinite(maps).all()
+    attn, tokens = last_block_attention(model.backbone, images, model.extract_feat)
+    assert attn.shape == (2, 4, 17, 17)  # the CLS token is there
+    assert torch.allclose(maps.flatten(1), famt_weights(attn, tokens, cls_token=True), atol=1e-6)
+    assert not torch.allclose(maps.flatten(1), famt_weights(attn[:, :, 1:, 1:], tokens[:, 1:],
+                                                            cls_token=False), atol=1e-3)
 
 
 def test_vit_backbone_is_a_plain_vision_transformer_for_transfer():
+    """The pretrained FAMT-SimMIM ViT loads into mmpretrain's VisionTransformer of the same arch:
+    every key but the [MASK] token, and the same features."""
     vit = _vit_model().backbone
     assert isinstance(vit, FAMTSimMIMViT)
-    keys = set(vit.state_dict())
-    assert 'mask_token' in keys and 'cls_token' in keys and 'layers.0.attn.qkv.weight' in keys
+    plain = VisionTransformer(arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
+                              img_size=16, patch_size=4, out_type='raw')
+    result = plain.load_state_dict(vit.state_dict(), strict=False)
+    assert result.missing_keys == [] and result.unexpected_keys == ['mask_token']
+    vit.eval()
+    plain.eval()
+    images = torch.randn(2, 3, 16, 16)
+    assert torch.allclose(plain(images)[0], vit(images)[0])
 
 
 def test_swin_refuses_a_throwing_generator_at_build_time():

@@ -48,20 +48,20 @@ def small_probe_config(tmp_path) -> str:
     config = tmp_path / 'demo_small_probe.py'
     config.write_text(f'''
 _base_ = {find_config(DEMO_CONFIG)!r}
+whole_image = [dict(type='Resize', scale=(32, 32), interpolation='bicubic'), dict(type='PackInputs')]
 custom_hooks = [
-    dict(type='FAMTRefreshHook', pipeline={{{{_base_.whole_image_pipeline}}}}, start_epoch=1,
-         interval=1, batch_size=64),
+    dict(type='FAMTRefreshHook', start_epoch=1, interval=1, batch_size=64),
     dict(type='LinearProbeHook',
          train_dataloader=dict(batch_size=64, num_workers=0,
                                collate_fn=dict(type='default_collate'),
                                sampler=dict(type='DefaultSampler', shuffle=False),
                                dataset=dict(type='DigitsDataset', split='train', indices=120,
-                                            pipeline={{{{_base_.whole_image_pipeline}}}})),
+                                            pipeline=whole_image)),
          test_dataloader=dict(batch_size=64, num_workers=0,
                               collate_fn=dict(type='default_collate'),
                               sampler=dict(type='DefaultSampler', shuffle=False),
                               dataset=dict(type='DigitsDataset', split='test', indices=60,
-                                           pipeline={{{{_base_.whole_image_pipeline}}}}))),
+                                           pipeline=whole_image))),
 ]
 ''')
     return str(config)

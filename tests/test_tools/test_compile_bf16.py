@@ -3,9 +3,10 @@
 Through the warm-up, the refresh and guided steps: losses and scoring maps stay finite, and the
 compiled ``train_step`` is not compiled again step after step (sample indices, crops and flips
 change every batch; only the switch from warm-up masking to guided masking and throwing may add
-code). The config is used as it is: ``FAMTDataPreprocessor.forward`` and the optimizer step of
-``FAMTOptimWrapperConstructor`` run eagerly inside the compiled step (traced, dynamo fails on the
-batch's NumPy crop boxes and on mmengine's ``ConfigDict`` parameter groups).
+code). The config is used as it is, with its runner (``FAMTRunner``): ``FAMTDataPreprocessor.forward``
+and the optimizer step of ``FAMTOptimWrapperConstructor`` run eagerly inside the compiled step
+(traced, dynamo fails on the batch's NumPy crop boxes and on mmengine's ``ConfigDict`` parameter
+groups).
 Mechanics only, no timing.
 """
 import pytest
@@ -28,10 +29,8 @@ class _Recorder(Hook):
 
 
 def _compiled_runner(work_dir, bf16: bool = False):
-    from mmengine.runner import Runner
-
     import famt_mm  # noqa: F401
-    from famt_mm.testing import demo_cfg
+    from famt_mm.testing import build_runner, demo_cfg
 
     torch._dynamo.reset()
     # 3 epochs of 2 batches: warm-up epoch 0, refresh before epoch 1, guided epochs 1 and 2
@@ -39,7 +38,7 @@ def _compiled_runner(work_dir, bf16: bool = False):
     cfg.compile = True
     if bf16:  # the configs' AMP path: autocast in each step's forward and in the refresh's scoring
         cfg.optim_wrapper.update(type='AmpOptimWrapper', dtype='bfloat16', loss_scale='dynamic')
-    return Runner.from_cfg(cfg)
+    return build_runner(cfg)  # FAMTRunner: the FAMT optimizer constructor
 
 
 def test_compiled_bf16_training_through_the_refresh_stays_finite_without_recompiling(

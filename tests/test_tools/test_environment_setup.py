@@ -149,8 +149,13 @@ def test_an_mmcv_outside_the_range_is_named_with_the_range(monkeypatch):
 def test_the_allow_list_is_left_alone_where_torch_has_none(monkeypatch):
     """torch < 2.4 has no add_safe_globals (and loads with weights_only=False by default)."""
     from famt_mm.checkpoint import allow_mmengine_checkpoints
+    calls = []
+    if hasattr(torch.serialization, 'add_safe_globals'):
+        monkeypatch.setattr(torch.serialization, 'add_safe_globals', lambda globals_: calls.append(1))
+        assert allow_mmengine_checkpoints() is True and calls == [1]
     monkeypatch.delattr(torch.serialization, 'add_safe_globals', raising=False)
-    allow_mmengine_checkpoints()  # must neither fail nor touch torch
+    assert allow_mmengine_checkpoints() is False  # neither fails nor installs anything
+    assert not hasattr(torch.serialization, 'add_safe_globals')
 
 
 def test_an_mmengine_checkpoint_loads_through_mmengine_with_this_torchs_defaults(tmp_path):

@@ -241,7 +241,7 @@ def test_visualize_variant_options_are_checked(tmp_path, capsys):
 
 def test_hook_sends_grids_to_the_visualizer_backends(tmp_path):
     cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1, interval=5, num_images=32)
-    cfg.custom_hooks.append(dict(type='FAMTVisualizationHook', pipeline=cfg.whole_image_pipeline,
+    cfg.custom_hooks.append(dict(type='FAMTVisualizationHook',
                                  indices=[0, 3], interval=2, panel=32))
     runner = Runner.from_cfg(cfg)
     runner.train()

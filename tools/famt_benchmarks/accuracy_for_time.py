@@ -233,9 +233,12 @@ def set_refresh(cfg, start_epoch: Optional[int] = None, interval: Optional[int] 
 
 def refresh_schedule(cfg) -> Optional[dict]:
     """The refresh hook's ``start_epoch`` and ``interval``, or ``None`` without one."""
+    from famt_mm.engine.checks import resolve_epochs
+    epochs = cfg.train_cfg.max_epochs
     for hook in cfg.get('custom_hooks', []):
         if hook['type'] == 'FAMTRefreshHook':
-            return dict(start_epoch=hook.get('start_epoch', 40), interval=hook.get('interval', 40))
+            return dict(start_epoch=resolve_epochs(hook.get('start_epoch', 0.1), epochs, 'start_epoch', 0),
+                        interval=resolve_epochs(hook.get('interval', 0.1), epochs, 'interval', 1))
     return None
 
 
@@ -243,7 +246,7 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
     """Pretrain the variant once with ``seed``; its probe's top-1 and the pretraining wall time."""
     from mmengine.config import Config
     from mmengine.hooks import Hook
-    from mmengine.runner import Runner
+    from mmpretrain.registry import RUNNERS  # the config's runner_type (FAMTRunner), as tools/train.py
 
     from famt_mm.engine import LinearProbeHook
 
@@ -271,7 +274,7 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
         def after_train_epoch(self, runner):
             self.end = time.perf_counter()
 
-    runner = Runner.from_cfg(cfg)
+    runner = RUNNERS.build(cfg)
     clock = WallClock()
     runner.register_hook(clock)
     runner.train()

@@ -77,10 +77,14 @@ def set_pipeline_size(pipeline: list, img_size: int) -> None:
 
 def schedule_of(cfg) -> dict:
     """The config's own schedule: epochs, and the refresh hook's start and interval (None if none)."""
+    from famt_mm.engine.checks import resolve_epochs
     hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') == REFRESH_HOOK]
-    return dict(max_epochs=cfg.train_cfg.max_epochs,
-                refresh_start=hooks[0].get('start_epoch', 40) if hooks else None,
-                refresh_interval=hooks[0].get('interval', 40) if hooks else None)
+    epochs = cfg.train_cfg.max_epochs
+    return dict(max_epochs=epochs,
+                refresh_start=resolve_epochs(hooks[0].get('start_epoch', 0.1), epochs, 'start_epoch', 0)
+                if hooks else None,
+                refresh_interval=resolve_epochs(hooks[0].get('interval', 0.1), epochs, 'interval', 1)
+                if hooks else None)
 
 
 def prepare_cfg(method: Method, opts: E2EOptions, tag: str):
@@ -102,7 +106,8 @@ def prepare_cfg(method: Method, opts: E2EOptions, tag: str):
         cfg.model.neck.update(TINY_DECODER)
     for hook in cfg.get('custom_hooks', []):
         if hook.get('type') == REFRESH_HOOK:
-            set_pipeline_size(hook['pipeline'], opts.img_size)
+            if hook.get('pipeline'):  # else derived from the (resized) training pipeline
+                set_pipeline_size(hook['pipeline'], opts.img_size)
             # one refresh in the run: before epoch refresh_start, none after it
             hook.update(start_epoch=opts.refresh_start, interval=opts.epochs)
             if opts.refresh_batch_size:
@@ -223,10 +228,10 @@ class EpochTimer(Hook):
 
 def run_method(method: Method, opts: E2EOptions, tag: str, log: Callable[[str], None]) -> dict:
     """Train ``method`` as set up by ``opts``; its per-epoch and refresh records and the timings."""
-    from mmengine.runner import Runner
+    from mmpretrain.registry import RUNNERS  # the config's runner_type (FAMTRunner), as tools/train.py
     cfg, schedule = prepare_cfg(method, opts, tag)
     start = time.perf_counter()
-    runner = Runner.from_cfg(cfg)
+    runner = RUNNERS.build(cfg)
     if opts.compile:
         runner.register_hook(EagerAroundModel())
     timer = EpochTimer()

@@ -110,7 +110,9 @@ def shrink_model_cfg(model_cfg: dict, arch: str, img_size: int) -> None:
     backbone.update(arch=arch, img_size=img_size)
     neck = model_cfg.get('neck')
     if neck is not None:
-        params = inspect.signature(MODELS.get(neck['type']).__init__).parameters
+        # the keywords of every __init__ in the class's bases (FAMT's decoders pass theirs on as **kwargs)
+        params = {name for cls in MODELS.get(neck['type']).__mro__ if '__init__' in vars(cls)
+                  for name in inspect.signature(cls.__init__).parameters}
         for key in ('embed_dim', 'in_channels'):  # MAE decoder / SimMIM decoder input width
             if key in params:
                 neck[key] = vit_embed_dims(arch)

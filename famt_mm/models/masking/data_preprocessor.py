@@ -5,7 +5,7 @@ import torch
 from mmpretrain.models import SelfSupDataPreprocessor
 from mmpretrain.registry import MODELS
 
-from ...core import MaskPlan, plan_from_weights
+from ...core import MaskPlan, plan_counts, plan_from_weights
 from .importance_cache import ImportanceCache
 from .mask_generators import BaseMaskGenerator
 
@@ -135,6 +135,22 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         if guided or not generator.needs_importance:
             return dict(mask_ratio=generator.mask_ratio, throw_ratio=generator.throw_ratio, **sampling)
         return dict(mask_ratio=generator.warmup_mask_ratio, throw_ratio=0.0, **sampling)
+
+    def describe_plans(self, inputs: torch.Tensor) -> str:
+        """The counts the plans of views like ``inputs`` (B, C, H, W) have, warm-up and guided, in
+        words for the log."""
+        units = self.grid_size(inputs)
+        num_units, unit = units[0] * units[1], f'{self.unit}x{self.unit}-patch units' \
+            if self.unit > 1 else 'patches'
+
+        def counts(guided: bool) -> str:
+            settings = self.plan_settings(guided)
+            masked, thrown, visible = plan_counts(num_units, settings['mask_ratio'],
+                                                  settings['throw_ratio'], settings['rounding'])
+            return f'{masked} masked, {thrown} thrown, {visible} visible of {num_units} {unit}'
+        if not self.mask_generator.needs_importance:
+            return f'random: {counts(False)}'
+        return f'warm-up (random): {counts(False)}; guided: {counts(True)}'
 
     def sample_mask_plan(self, inputs: torch.Tensor, data_samples: Optional[List]) -> MaskPlan:
         """Draw the mask plan of one batch over masking units, returned on the patch grid."""

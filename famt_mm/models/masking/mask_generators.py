@@ -55,7 +55,7 @@ class BaseMaskGenerator:
                  count_rounding: str = 'floor_cumulative',
                  throw_mode: str = 'middle'):
         check_ratios(mask_ratio, throw_ratio)
-        check_ratios(warmup_mask_ratio, 0.0)
+        check_ratios(warmup_mask_ratio, 0.0, ('warmup_mask_ratio', 'throw_ratio'))
         check_choice('count_rounding', count_rounding, COUNT_ROUNDINGS)
         check_choice('throw_mode', throw_mode, THROW_MODES)
         if throw_mode == 'off' and throw_ratio > 0:

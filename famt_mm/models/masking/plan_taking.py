@@ -36,6 +36,8 @@ class PlanTakingBackbone:
     can_throw = True
     #: why a backbone that cannot throw cannot, named in the refusal
     throw_refusal = ''
+    #: whether the position table is used as built (not resized), so views must have the built grid
+    fixed_grid = False
 
     @property
     def plan_patch_size(self) -> int:
@@ -44,6 +46,16 @@ class PlanTakingBackbone:
             raise ValueError(f'{type(self).__name__} has a non-square patch stride {tuple(stride)}; '
                              'masking plans need square patches')
         return int(stride[0])
+
+    def check_view_grid(self, grid: Tuple[int, int]) -> None:
+        """Refuse training views whose patch grid a fixed position table does not cover."""
+        built = tuple(self.patch_resolution)
+        if self.fixed_grid and tuple(grid) != built:
+            patch = self.plan_patch_size
+            raise ValueError(f'the training views are {grid[0] * patch}x{grid[1] * patch} px ({grid[0]}x'
+                             f'{grid[1]} patches) but {type(self).__name__} was built for '
+                             f'{built[0] * patch}x{built[1] * patch} px: set model.backbone.img_size to '
+                             "the training crop's scale")
 
 
 class MaskPlanMixin:
@@ -172,10 +184,11 @@ class GridFromBackbone:
     """Mixin of MAE-style decoders (MAE's, MILAN's): ``num_patches`` and ``patch_size`` follow the
     backbone, so a config need not restate them.
 
-    Left out (None), they are set by :meth:`follow_backbone`, which the algorithm calls when it is
-    built; a configured value that differs from the backbone's is replaced by it, with a warning (a
-    wrong ``num_patches`` would otherwise train with the wrong position table, silently: the plan's
-    positions are gathered, never laid out on the full grid).
+    The algorithm calls :meth:`follow_backbone` when it is built (before ``init_weights``). A value
+    the config gives (or inherits: mmpretrain's MAE configs state ``patch_size=16``) that differs from
+    the backbone's is replaced by it, and the log says so: a wrong ``num_patches`` would otherwise
+    train with the wrong position table, silently, since the plan's positions are gathered, never
+    laid out on the full grid.
     """
     #: whether ``decoder_pred`` predicts the pixels of a patch (then its width follows the patch size)
     predicts_pixels = False
@@ -190,12 +203,13 @@ class GridFromBackbone:
         self.configured_grid = dict(num_patches=num_patches, patch_size=patch_size)
 
     def follow_backbone(self, num_patches: int, patch_size: int) -> None:
-        """Take the backbone's patch count and patch size (before ``init_weights``)."""
-        for name, value in (('num_patches', num_patches), ('patch_size', patch_size)):
-            given = self.configured_grid[name]
-            if given is not None and given != value:
-                print_log(f'FAMT: neck.{name}={given} from the config differs from the backbone\'s '
-                          f'{value}; the decoder uses {value}', logger='current', level=30)
+        """Take the backbone's patch count and patch size."""
+        replaced = {name: given for name, given, value in (
+            ('num_patches', self.configured_grid['num_patches'], num_patches),
+            ('patch_size', self.configured_grid['patch_size'], patch_size)) if given not in (None, value)}
+        if replaced:
+            print_log(f'FAMT: the decoder follows the backbone, {num_patches} patches of {patch_size} px '
+                      f'(the config gave {replaced})', logger='current')
         if num_patches != self.num_patches:
             self.num_patches = num_patches
             width = self.decoder_pos_embed.shape[-1]

@@ -36,6 +36,9 @@ class FAMTCAEPretrainViT(PlanTakingBackbone, NoPerLayerRelPosBias, CAEPretrainVi
     ``extract_feat``) is the plain ViT. Arguments are CAEPretrainViT's; a per-layer relative
     position bias (``use_rel_pos_bias``) is refused: it covers the whole grid in grid order.
     """
+    #: the position table is added as built
+    fixed_grid = True
+
     rel_pos_bias_remedy = 'the encoder sees the visible patches only (CAE uses absolute positions)'
 
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,

@@ -7,7 +7,6 @@ With ``throw_ratio=0`` and the same index sets this is stock MAE.
 from typing import Dict, List, Optional
 
 import torch
-from mmengine.logging import print_log
 from mmpretrain.models import MAE, MAEPretrainDecoder, MAEViT
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -31,6 +30,9 @@ class FAMTMAEViT(PlanTakingBackbone, MAEViT):
     for feature extraction and importance scoring. MAEViT's ``mask_ratio`` argument is accepted but
     unused: the counts come from the preprocessor's mask generator.
     """
+    #: the position table is added as built
+    fixed_grid = True
+
 
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 mask: Optional[bool] = None):
@@ -92,10 +94,7 @@ class FAMTMAE(MaskPlanMixin, MAE):
                             f'{type(self.neck).__name__}')
         patch_size = self.backbone.plan_patch_size
         self.neck.follow_backbone(self.backbone.num_patches, patch_size)
-        if getattr(self.head, 'patch_size', patch_size) != patch_size:
-            print_log(f"FAMT: head.patch_size={self.head.patch_size} from the config differs from the "
-                      f"backbone's {patch_size}; the head uses {patch_size}", logger='current', level=30)
-            self.head.patch_size = patch_size
+        self.head.patch_size = patch_size  # MAEPretrainHead patchifies the target with it
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
              mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:

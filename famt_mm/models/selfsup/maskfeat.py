@@ -31,6 +31,9 @@ class FAMTMaskFeatViT(PlanTakingBackbone, MaskFeatViT):
     plan's order (B, 1 + n_visible + n_masked, D); ``forward(x)`` (or ``forward(x, mask=None)``, the
     call of MaskFeat's ``extract_feat``) is the plain ViT. Arguments are MaskFeatViT's.
     """
+    #: the position table is added as built
+    fixed_grid = True
+
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 mask: Optional[torch.Tensor] = None) -> torch.Tensor:
         # follows MaskFeatViT.forward of mmpretrain 1.2.0, with the plan's masked patches as [MASK]

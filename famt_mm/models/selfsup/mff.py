@@ -28,6 +28,9 @@ class FAMTMFFViT(PlanTakingBackbone, MFFViT):
     ``forward(x, mask=None)``, the call of MAE's ``extract_feat``) is the plain ViT on whole images.
     Arguments are MFFViT's (``out_indices`` the fused blocks); ``mask_ratio`` is unused.
     """
+    #: the position table is added as built
+    fixed_grid = True
+
 
     def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
                 mask: Optional[bool] = None):
