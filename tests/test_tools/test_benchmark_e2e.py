@@ -71,6 +71,8 @@ def test_generated_folder_is_imagenet_style_jpegs_of_several_sizes(folder):
     ('benchmark', ['--amp', '--device', 'cpu'], '--amp needs --device cuda'),
     ('benchmark', ['--pairs', 'nope'], '--pairs must name pairs of'),
     ('benchmark', ['--device', 'tpu'], "--device"),
+    ('benchmark', ['--max-time-ratio', '-1'], '--max-time-ratio must be >= 0'),
+    ('benchmark_e2e', ['--max-epoch-ratio', 'x'], "--max-epoch-ratio: invalid float value"),
 ])
 def test_bad_benchmark_options_are_clear_errors(tool, argv, match, capsys):
     with pytest.raises(SystemExit):
@@ -162,38 +164,66 @@ def test_loader_measurement_times_every_stage(folder, tmp_path):
 
 
 def _step_result(batch):
-    methods = {'MAE': dict(step_time=dict(median_s=2.0)), 'FAMT': dict(step_time=dict(median_s=1.2))}
-    return dict(machine=dict(cpu='test cpu', torch='x', platform='y'),
+    mib = 2**20
+    methods = {'MAE': dict(step_time=dict(median_s=2.0),
+                           memory=dict(peak_bytes=3000 * mib, step_bytes=2000 * mib)),
+               'FAMT': dict(step_time=dict(median_s=1.25),
+                            memory=dict(peak_bytes=2000 * mib, step_bytes=1000 * mib))}
+    refresh = dict(scoring=dict(images_per_s=900.0), plain_inference=dict(images_per_s=1000.0),
+                   ratio=0.9)
+    return dict(machine=dict(gpu='test gpu', torch='x', python='3.12', platform='y'),
+                date='2026-01-02T03:04:05+00:00',
                 settings=dict(batch_size=batch, amp=True, optimizer='fused'),
-                pairs=dict(mae=dict(baseline='MAE', famt='FAMT', methods=methods, time_ratio=0.6,
-                                    flops_ratio=0.604)))
+                pairs=dict(mae=dict(baseline='MAE', famt='FAMT', methods=methods, time_ratio=0.625,
+                                    flops_ratio=0.604, refresh=refresh)))
 
 
-def test_kit_report_merges_into_one_json_and_one_table(tmp_path, capsys):
-    summary = {'MAE': dict(median_epoch_s=10.0, data_share=0.02),
-               'FAMT': dict(median_epoch_s=6.5, data_share=0.3)}
+def _junit(path, failed: bool):
+    failure = '<failure message="boom"/>' if failed else ''
+    path.write_text(
+        '<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="3" failures="'
+        f'{int(failed)}" errors="0" skipped="1"><testcase classname="t.test_a" name="test_ok"/>'
+        f'<testcase classname="t.test_a" name="test_bad">{failure}</testcase>'
+        '<testcase classname="t.test_a" name="test_skip"><skipped/></testcase>'
+        '</testsuite></testsuites>')
+    return path
+
+
+def test_kit_report_merges_into_one_json_and_one_markdown(tmp_path, capsys):
+    summary = {'MAE': dict(median_epoch_s=10.0, data_share=0.02, images_per_s=100.0),
+               'FAMT': dict(median_epoch_s=6.5, data_share=0.3, images_per_s=154.0)}
     e2e = dict(settings=dict(batch_size=128, workers=8, amp=True, optimizer='fused'),
-               pairs=dict(mae=dict(baseline='MAE', famt='FAMT', summary=summary, epoch_ratio=0.65)))
+               pairs=dict(mae=dict(baseline='MAE', famt='FAMT', summary=summary, epoch_ratio=0.65,
+                                   refresh=dict(images_per_s=1234.0))))
     paths = []
-    for name, result in (('step_b128', _step_result(128)), ('step_b256', _step_result(256)),
-                         ('e2e', e2e)):
+    for name, result in (('step_b256', _step_result(256)), ('e2e', e2e)):
         paths.append(tmp_path / f'{name}.json')
         paths[-1].write_text(json.dumps(result))
-    merged = report_tool.main([*map(str, paths), '--json', str(tmp_path / 'kit.json'),
-                               '--md', str(tmp_path / 'kit.md')])
+    junit = _junit(tmp_path / 'tests.xml', failed=True)
+    merged = report_tool.main([*map(str, paths), '--tests', str(junit), '--json',
+                               str(tmp_path / 'kit.json'), '--md', str(tmp_path / 'kit.md')])
     assert json.loads((tmp_path / 'kit.json').read_text()) == merged
-    assert list(merged['runs']) == ['step_b128', 'step_b256', 'e2e']
-    table = (tmp_path / 'kit.md').read_text().splitlines()
-    assert table[0].startswith('| run | pair | batch |')
-    rows = [line for line in table if line.startswith('| step_') or line.startswith('| e2e')]
-    assert len(rows) == 3
-    assert '| step_b256 (step) | mae | 256 | amp, AdamW fused | 2.000 | 1.200 | 0.600 | 0.604 |' \
-        in rows[1]
-    assert '| 10.00 | 6.50 | 0.650 | - | 2% / 30% |' in rows[2]
-    assert kit_markdown(merge_results([], [])).count('\n') == 1  # header only
-    with pytest.raises(SystemExit):
-        report_tool.parse_args([str(tmp_path / 'none.json'), '--json', 'a', '--md', 'b'])
-    assert 'no such file' in capsys.readouterr().err
+    assert list(merged['runs']) == ['step_b256', 'e2e']
+    assert merged['tests'] == dict(passed=1, failed=1, errors=0, skipped=1,
+                                   failed_tests=['t.test_a::test_bad'], file='tests.xml')
+    md = (tmp_path / 'kit.md').read_text().splitlines()
+    assert md[0] == 'test gpu, torch x, Python 3.12, y'
+    assert 'tests: 1 passed, 1 failed, 0 errors, 1 skipped' in md
+    assert '- FAILED t.test_a::test_bad' in md
+    # per device: 256 / 2.0 and 256 / 1.25 images/s; peak memory (of which the step)
+    assert ('| step_b256 | mae | 256 | amp, AdamW fused | 2.000 | 1.250 | 0.625 | 0.604 | 128 | '
+            '205 | 3,000 (2,000) / 2,000 (1,000) | 900 / 1,000 (0.900) |') in md
+    assert ('| e2e | mae | 128 | amp, AdamW fused, 8 workers | 10.00 | 6.50 | 0.650 | 100 | 154 | '
+            '2% / 30% | 1,234 |') in md
+    assert md.index('### Training step') < md.index('### End to end')
+    passing = report_tool.main(['--tests', str(_junit(tmp_path / 'ok.xml', failed=False)),
+                                '--json', str(tmp_path / 'ok.json'), '--md', str(tmp_path / 'ok.md')])
+    assert passing['tests']['failed'] == 0 and passing['tests']['passed'] == 2
+    assert kit_markdown(merge_results([], [])) == ''
+    for argv, message in (([str(tmp_path / 'none.json')], 'no such file'), ([], 'nothing to report')):
+        with pytest.raises(SystemExit):
+            report_tool.parse_args([*argv, '--json', 'a', '--md', 'b'])
+        assert message in capsys.readouterr().err
 
 
 @pytest.mark.slow

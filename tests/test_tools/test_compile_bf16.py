@@ -4,8 +4,7 @@ Through the warm-up, the refresh and guided steps: losses and scoring maps stay 
 compiled ``train_step`` is not compiled again step after step (sample indices, crops and flips
 change every batch; only the switch from warm-up masking to guided masking and throwing may add
 code). The config is used as it is: ``FAMTDataPreprocessor.forward`` and the optimizer step of
-``FAMTOptimWrapperConstructor`` run eagerly inside the compiled step (traced, dynamo fails on the
-batch's NumPy crop boxes and on mmengine's ``ConfigDict`` parameter groups).
+``FAMTOptimWrapperConstructor`` run eagerly inside the compiled step (docs/speed.md, "Compile").
 Mechanics only, no timing.
 """
 import pytest
