@@ -189,12 +189,27 @@ def summary(seconds: List[float]) -> dict:
                 n=len(seconds), all_s=seconds)
 
 
+#: distributions whose versions :func:`machine_info` records, where installed
+STACK = ('mmengine', 'mmcv', 'mmcv-lite', 'mmpretrain', 'numpy', 'torchvision')
+
+
 def machine_info(device: torch.device) -> dict:
+    """Platform, Python, torch and the OpenMMLab stack's versions, cores, and the device's name."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
     info = dict(platform=platform.platform(), python=platform.python_version(),
                 torch=torch.__version__, cpu_count=os.cpu_count(),
-                torch_threads=torch.get_num_threads(), device=str(device))
+                torch_threads=torch.get_num_threads(), device=str(device),
+                packages={name: v for name in STACK if (v := installed(name)) is not None})
     if device.type == 'cuda':
         info['gpu'] = torch.cuda.get_device_name(device)
+        info['cuda'] = torch.version.cuda
     else:
         try:
             with open('/proc/cpuinfo') as f:

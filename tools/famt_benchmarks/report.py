@@ -161,6 +161,10 @@ def _fmt(value: Optional[float], digits: int = 3) -> str:
         else f'{value:.{digits}f}'
 
 
+def _rate(images_per_s: float) -> str:
+    return f'{images_per_s:,.0f}' if images_per_s >= 100 else f'{images_per_s:.2f}'
+
+
 def _flags(settings: dict) -> str:
     flags = ', '.join(k for k in ('amp', 'compile') if settings.get(k)) or 'fp32 eager'
     if settings.get('optimizer', 'default') != 'default':
@@ -175,10 +179,10 @@ def _step_row(name: str, key: str, settings: dict, r: dict) -> str:
     refresh = r['refresh']
     return (f'| {name} | {key} | {batch} | {_flags(settings)} | '
             f'{_fmt(b["step_time"]["median_s"])} | {_fmt(f["step_time"]["median_s"])} | '
-            f'{_fmt(r["time_ratio"])} | {_fmt(r["flops_ratio"])} | {ips[0]:,.0f} | {ips[1]:,.0f} | '
+            f'{_fmt(r["time_ratio"])} | {_fmt(r["flops_ratio"])} | {_rate(ips[0])} | {_rate(ips[1])} | '
             f'{_memory(b["memory"])} / {_memory(f["memory"])} | '
-            f'{refresh["scoring"]["images_per_s"]:,.0f} / '
-            f'{refresh["plain_inference"]["images_per_s"]:,.0f} ({_fmt(refresh["ratio"])}) |')
+            f'{_rate(refresh["scoring"]["images_per_s"])} / '
+            f'{_rate(refresh["plain_inference"]["images_per_s"])} ({_fmt(refresh["ratio"])}) |')
 
 
 def _memory(memory: dict) -> str:
@@ -190,9 +194,9 @@ def _e2e_row(name: str, key: str, settings: dict, r: dict) -> str:
     return (f'| {name} | {key} | {settings.get("batch_size")} | {_flags(settings)}, '
             f'{settings.get("workers")} workers | {_fmt(b["median_epoch_s"], 2)} | '
             f'{_fmt(f["median_epoch_s"], 2)} | {_fmt(r["epoch_ratio"])} | '
-            f'{b["images_per_s"]:,.0f} | {f["images_per_s"]:,.0f} | '
+            f'{_fmt(r["throughput_ratio"])} | {_rate(b["images_per_s"])} | {_rate(f["images_per_s"])} | '
             f'{b["data_share"]:.0%} / {f["data_share"]:.0%} | '
-            f'{r["refresh"]["images_per_s"]:,.0f} |')
+            f'{_rate(r["refresh"]["images_per_s"])} |')
 
 
 STEP_HEADER = ['| run | pair | batch | settings | baseline step s | FAMT step s | FAMT / baseline | '
@@ -201,20 +205,45 @@ STEP_HEADER = ['| run | pair | batch | settings | baseline step s | FAMT step s 
                'refresh scoring / plain inference images/s (ratio) |',
                '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|']
 E2E_HEADER = ['| run | pair | batch | settings | baseline epoch s | FAMT epoch s | FAMT / baseline | '
-              'baseline images/s | FAMT images/s | data wait (baseline / FAMT) | refresh images/s |',
-              '|---|---|---:|---|---:|---:|---:|---:|---:|---|---:|']
+              'time per image, FAMT / baseline | baseline images/s | FAMT images/s | '
+              'data wait (baseline / FAMT) | refresh images/s |',
+              '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|']
+
+
+def read_stages(path: str) -> List[dict]:
+    """The kit's stage log: one ``name<TAB>exit status<TAB>seconds<TAB>time limit`` line a stage."""
+    stages = []
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                name, status, seconds, limit = line.rstrip('\n').split('\t')
+                stages.append(dict(stage=name, exit=int(status), seconds=float(seconds),
+                                   limit_s=float(limit)))
+    return stages
+
+
+def _stage_outcome(stage: dict) -> str:
+    if stage['exit'] == 0:
+        return 'ok'
+    if stage['exit'] in (124, 130, 137):  # timeout's status, or killed by its signal
+        return f'STOPPED at its time limit ({stage["limit_s"]:.0f} s)'
+    return f'FAILED (exit {stage["exit"]})'
 
 
 def kit_markdown(merged: dict) -> str:
-    """The kit's markdown: the machine, the tests' outcome (when ``merged`` has ``tests``), one table
-    of the step comparisons and one of the end-to-end ones, a row per pair and run. Images/s are
-    per device (each benchmark trains on one)."""
-    machine = next((run['machine'] for run in merged['runs'].values() if 'machine' in run), None)
+    """The kit's markdown: the machine, the tests' outcome and the stages' (when ``merged`` has
+    ``tests`` / ``stages``), one table of the step comparisons and one of the end-to-end ones, a row
+    per pair and run. Images/s are per device (each benchmark trains on one)."""
+    machine = merged.get('machine') or next(
+        (run['machine'] for run in merged['runs'].values() if 'machine' in run), None)
     lines = []
     if machine:
         where = machine.get('gpu') or machine.get('cpu')
-        lines.append(f'{where}, torch {machine.get("torch")}, Python {machine.get("python")}, '
-                     f'{machine.get("platform")}')
+        stack = ', '.join(f'{k} {v}' for k, v in machine.get('packages', {}).items())
+        lines.append(f'{where}, torch {machine.get("torch")}'
+                     + (f' (CUDA {machine["cuda"]})' if machine.get('cuda') else '')
+                     + f', Python {machine.get("python")}, {machine.get("platform")}'
+                     + (f'; {stack}' if stack else ''))
     dates = sorted(run['date'] for run in merged['runs'].values() if 'date' in run)
     if dates:
         lines.append(f'runs from {dates[0]} to {dates[-1]}')
@@ -223,6 +252,10 @@ def kit_markdown(merged: dict) -> str:
         lines.append(f'tests: {tests["passed"]} passed, {tests["failed"]} failed, '
                      f'{tests["errors"]} errors, {tests["skipped"]} skipped'
                      + ''.join(f'\n- FAILED {t}' for t in tests['failed_tests']))
+    if merged.get('stages'):
+        lines += ['', '| stage | seconds | outcome |', '|---|---:|---|']
+        lines += [f'| {st["stage"]} | {st["seconds"]:.0f} | {_stage_outcome(st)} |'
+                  for st in merged['stages']]
     step_rows, e2e_rows = [], []
     for name, run in merged['runs'].items():
         settings = run.get('settings', {})
