@@ -28,25 +28,13 @@ import torch
 
 from famt_benchmarks.measure import log, machine_info, start_run, write_results
 from famt_benchmarks.report import (
-    Limit,
     add_limit_options,
     check_limits,
     format_limits,
     format_table,
     given_limits,
 )
-from famt_benchmarks.step import OPTIMIZER_IMPLS, PAIRS, run_pair, vit_arch
-
-#: bounds this tool checks on each pair when given (docs/speed.md names the ones the project uses)
-LIMITS = (
-    Limit('max-time-ratio', 'step time ratio', lambda r: r['time_ratio']),
-    Limit('max-time-flops-gap', '|step time ratio - FLOPs ratio|',
-          lambda r: abs(r['time_ratio'] - r['flops_ratio'])),
-    Limit('min-refresh-ratio', 'refresh scoring / plain inference images/s',
-          lambda r: r['refresh']['ratio'], upper=False),
-    Limit('max-preprocessor-share', "sample_mask_plan's share of the FAMT step",
-          lambda r: r['preprocessor']['share_of_famt_step']),
-)
+from famt_benchmarks.step import LIMITS, OPTIMIZER_IMPLS, PAIRS, run_pair, vit_arch
 
 
 def parse_args(argv: Optional[List[str]] = None):

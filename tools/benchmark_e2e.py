@@ -26,11 +26,10 @@ from typing import List, Optional
 
 import torch
 
-from famt_benchmarks.e2e import TINY, E2EOptions, run_pair_e2e
+from famt_benchmarks.e2e import LIMITS, TINY, E2EOptions, run_pair_e2e
 from famt_benchmarks.images import list_images, make_image_folder
 from famt_benchmarks.measure import log, machine_info, start_run, write_results
 from famt_benchmarks.report import (
-    Limit,
     add_limit_options,
     check_limits,
     format_e2e_table,
@@ -38,13 +37,6 @@ from famt_benchmarks.report import (
     given_limits,
 )
 from famt_benchmarks.step import OPTIMIZER_IMPLS, PAIRS, vit_arch
-
-#: bounds this tool checks on each pair when given (docs/speed.md names the ones the project uses)
-LIMITS = (
-    Limit('max-epoch-ratio', 'FAMT / baseline median epoch time', lambda r: r['epoch_ratio']),
-    Limit('max-refresh-share', "the refresh's share of the FAMT run at the config's interval",
-          lambda r: r['refresh']['share_at_config_interval']),
-)
 
 
 def parse_args(argv: Optional[List[str]] = None):

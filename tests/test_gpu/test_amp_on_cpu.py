@@ -7,6 +7,7 @@ from amp_checks import (
     ALGORITHMS,
     amp_step_and_score,
     check_amp_step,
+    check_no_recompilation,
     check_resume,
     check_run,
     fused_adamw_ops,
@@ -17,6 +18,7 @@ from amp_checks import (
 )
 
 from famt_benchmarks.images import make_image_folder
+from famt_benchmarks.measure import compile_counts
 from famt_mm.engine.optim_constructor import fused_is_supported
 
 
@@ -54,10 +56,15 @@ def test_tiny_peak_memory_helper_measures_both_methods():
     assert len(memory) == 2 and all(m['peak_bytes'] > 0 for m in memory.values())
 
 
-@pytest.mark.slow
-def test_tiny_vit_through_the_entry_config_across_the_refresh_and_resume(tmp_path):
+def _folder(tmp_path) -> str:
     folder = str(tmp_path / 'images')
     make_image_folder(folder, 16, seed=0, min_side=96, max_side=160)
+    return folder
+
+
+@pytest.mark.slow
+def test_tiny_vit_through_the_entry_config_across_the_refresh_and_resume(tmp_path):
+    folder = _folder(tmp_path)
     cfg = vitb_runner_cfg(str(tmp_path / 'run'), folder, 'bf16', batch_size=8,
                           amp_dtype='bfloat16', arch='deit-tiny', img_size=96, workers=0)
     runner, steps, scoring = run_across_refresh(cfg)
@@ -66,3 +73,14 @@ def test_tiny_vit_through_the_entry_config_across_the_refresh_and_resume(tmp_pat
                               amp_dtype='bfloat16', arch='deit-tiny', img_size=96, workers=0,
                               save_checkpoints=False)
     check_resume(resumed, f'{cfg.work_dir}/epoch_2.pth', 'cpu', max_epochs=3)
+
+
+@pytest.mark.slow
+def test_tiny_vit_through_the_entry_config_compiled_does_not_recompile(tmp_path):
+    torch._dynamo.reset()
+    cfg = vitb_runner_cfg(str(tmp_path / 'run'), _folder(tmp_path), 'bf16_compiled', batch_size=4,
+                          amp_dtype='bfloat16', compile=True, arch='deit-tiny', img_size=96,
+                          workers=0, save_checkpoints=False)
+    runner, steps, scoring = run_across_refresh(cfg, compile_counts)
+    check_run(runner, steps, scoring, num_images=16, batch_size=4, cast_dtype=torch.bfloat16)
+    check_no_recompilation(steps)

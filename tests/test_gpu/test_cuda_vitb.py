@@ -63,7 +63,6 @@ def test_bf16_amp_compiled_training_across_the_refresh_does_not_recompile(folder
     cfg = vitb_runner_cfg(str(tmp_path), folder, 'bf16_compiled', batch_size=16,
                           amp_dtype='bfloat16', compile=True, save_checkpoints=False)
     runner, steps, scoring = run_across_refresh(cfg, compile_counts)
-    assert runner.model.train_step is not type(runner.model).train_step  # compiled
     check_run(runner, steps, scoring, num_images=NUM_IMAGES, batch_size=16,
               cast_dtype=torch.bfloat16)
     check_no_recompilation(steps)

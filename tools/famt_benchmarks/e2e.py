@@ -26,6 +26,7 @@ from mmengine.model import is_model_wrapper
 
 from .loader import pipeline_throughput, workers_needed
 from .measure import eager_around_model, synchronize
+from .report import Limit
 from .step import Method, configure_optim_wrapper, load_config, shrink_model_cfg
 
 #: options of ``--tiny``: a small encoder and decoder at 96 px (3 x 3 SimMIM units of 32 px: SimMIM's
@@ -347,3 +348,11 @@ def run_pair_e2e(pair: tuple, opts: E2EOptions, loader_images: int,
     for side, method in zip(('baseline', 'famt'), pair):
         runs[method.name] = run_method(method, opts, side, log)
     return compare_e2e(pair[0].name, pair[1].name, runs, loaders, opts)
+
+#: figures of a pair's result a tool may bound (the bounds come from its command line; docs/speed.md
+#: names the ones the project uses)
+LIMITS = (
+    Limit('max-epoch-ratio', 'FAMT / baseline median epoch time', lambda r: r['epoch_ratio']),
+    Limit('max-refresh-share', "the refresh's share of the FAMT run at the config's interval",
+          lambda r: r['refresh']['share_at_config_interval']),
+)

@@ -48,6 +48,7 @@ from .measure import (
     summary,
     timed,
 )
+from .report import Limit
 
 
 @dataclass
@@ -367,3 +368,14 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
             compiles['after_timed'] != compiles.get('after_warmup', compiles['after_timed'])))
     return result
 
+#: figures of a pair's result a tool may bound (the bounds come from its command line; docs/speed.md
+#: names the ones the project uses)
+LIMITS = (
+    Limit('max-time-ratio', 'step time ratio', lambda r: r['time_ratio']),
+    Limit('max-time-flops-gap', '|step time ratio - FLOPs ratio|',
+          lambda r: abs(r['time_ratio'] - r['flops_ratio'])),
+    Limit('min-refresh-ratio', 'refresh scoring / plain inference images/s',
+          lambda r: r['refresh']['ratio'], upper=False),
+    Limit('max-preprocessor-share', "sample_mask_plan's share of the FAMT step",
+          lambda r: r['preprocessor']['share_of_famt_step']),
+)
