@@ -2,7 +2,8 @@
 
     python tools/benchmark.py [--arch b] [--img-size 224] [--batch-size 8] [--iters 10] [--warmup 2]
         [--device cpu|cuda] [--amp] [--compile] [--optimizer fused|foreach|default] [--pairs mae]
-        [--out benchmark.json]
+        [--out benchmark.json] [--max-time-ratio R] [--max-time-flops-gap G] [--min-refresh-ratio R]
+        [--max-preprocessor-share S]
 
 Both models are built from their configs and take turns on the same batch; what is measured per
 method (FLOPs, step time, peak memory, refresh scoring and plan-sampling cost) is listed in
@@ -16,7 +17,9 @@ kernel over all parameters, on CPU and GPU), ``foreach``, or ``default`` (torch'
 its per-tensor loop on CPU).
 The end-to-end benchmark (real data, loader, hooks, refresh) is ``tools/benchmark_e2e.py``.
 
-A table goes to stdout, everything (with the machine and the date) to ``--out`` as JSON.
+A table goes to stdout, everything (with the machine and the date) to ``--out`` as JSON. The
+``--max-*`` / ``--min-*`` options check the figures they name on each pair and print met or MISSED;
+none is checked by default.
 """
 import argparse
 from typing import List, Optional
@@ -24,8 +27,14 @@ from typing import List, Optional
 import torch
 
 from famt_benchmarks.measure import log, machine_info, start_run, write_results
-from famt_benchmarks.report import format_table
-from famt_benchmarks.step import OPTIMIZER_IMPLS, PAIRS, TARGETS, run_pair, vit_arch
+from famt_benchmarks.report import (
+    add_limit_options,
+    check_limits,
+    format_limits,
+    format_table,
+    given_limits,
+)
+from famt_benchmarks.step import LIMITS, OPTIMIZER_IMPLS, PAIRS, run_pair, vit_arch
 
 
 def parse_args(argv: Optional[List[str]] = None):
@@ -51,7 +60,9 @@ def parse_args(argv: Optional[List[str]] = None):
                         help='also profile one step per method (phases and top ops)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default='benchmark.json', help='JSON file to write')
+    add_limit_options(parser, LIMITS)
     args = parser.parse_args(argv)
+    args.limits = given_limits(parser, args, LIMITS)
     for name in ('img_size', 'batch_size', 'iters'):
         if getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1, got {getattr(args, name)}')
@@ -96,12 +107,15 @@ def main(argv: Optional[List[str]] = None) -> dict:
                       warmup=args.warmup, amp=args.amp, compile=args.compile,
                       optimizer=args.optimizer, seed=args.seed,
                       torch_threads=torch.get_num_threads()),
-        targets=TARGETS,
+        limits=args.limits,
         pairs={})
     for key in args.pairs:
-        results['pairs'][key] = run_pair(key, args, args.device, log)
+        result = results['pairs'][key] = run_pair(key, args, args.device, log)
         log('')
-        log(format_table(key, results['pairs'][key]))
+        log(format_table(key, result))
+        if args.limits:
+            result['limits'] = check_limits(result, LIMITS, args.limits)
+            log(format_limits(result['limits']))
         log('')
     write_results(results, started, args.out)
     log(f'{results["machine"].get("gpu") or results["machine"].get("cpu")}, torch '

@@ -3,6 +3,7 @@
     python tools/benchmark_e2e.py [--pairs mae simmim] [--data-root DIR | --num-images 128]
         [--batch-size 8] [--workers 2] [--epochs 3] [--refresh-start 1] [--amp] [--compile]
         [--optimizer fused|foreach|default] [--tiny] [--out benchmark_e2e.json]
+        [--max-epoch-ratio R] [--max-refresh-share S]
 
 For each pair of ``tools/benchmark.py`` (stock MAE against FAMT-MAE; SimMIM against FAMT-SimMIM)
 both methods train on the same image folder (``--data-root``, or JPEGs generated from images that
@@ -14,6 +15,7 @@ waited for data (mmengine's ``data_time`` against ``time``), ``train_step`` time
 time and images/s, the loader's images/s per worker and the workers that would keep up; and the
 FAMT / baseline epoch, throughput and step ratios. The device is the Runner's (a GPU when there is
 one); ``CUDA_VISIBLE_DEVICES= python tools/benchmark_e2e.py`` keeps a GPU machine on its CPU.
+The ``--max-*`` options check the figures they name on each pair (none by default).
 """
 import argparse
 import os
@@ -24,10 +26,16 @@ from typing import List, Optional
 
 import torch
 
-from famt_benchmarks.e2e import TINY, E2EOptions, run_pair_e2e
+from famt_benchmarks.e2e import LIMITS, TINY, E2EOptions, run_pair_e2e
 from famt_benchmarks.images import list_images, make_image_folder
 from famt_benchmarks.measure import log, machine_info, start_run, write_results
-from famt_benchmarks.report import E2E_TARGETS, format_e2e_table
+from famt_benchmarks.report import (
+    add_limit_options,
+    check_limits,
+    format_e2e_table,
+    format_limits,
+    given_limits,
+)
 from famt_benchmarks.step import OPTIMIZER_IMPLS, PAIRS, vit_arch
 
 
@@ -62,7 +70,9 @@ def parse_args(argv: Optional[List[str]] = None):
                         help='runs and generated images go here; removed afterwards')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default='benchmark_e2e.json', help='JSON file to write')
+    add_limit_options(parser, LIMITS)
     args = parser.parse_args(argv)
+    args.limits = given_limits(parser, args, LIMITS)
     for name in ('num_images', 'batch_size', 'epochs', 'loader_images', 'img_size'):
         if getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1, got {getattr(args, name)}')
@@ -118,15 +128,18 @@ def main(argv: Optional[List[str]] = None) -> dict:
                       num_images=len(list_images(args.data_root)),
                       data=generated or dict(root=args.data_root), seed=args.seed,
                       torch_threads=torch.get_num_threads()),
-        targets=E2E_TARGETS,
+        limits=args.limits,
         pairs={})
     try:
         for key in args.pairs:
             log(f'[{key}] end-to-end, batch {args.batch_size}, {args.workers} workers, '
                 f'{args.epochs} epochs, refresh before epoch {args.refresh_start}')
-            results['pairs'][key] = run_pair_e2e(PAIRS[key], opts, args.loader_images, log)
+            result = results['pairs'][key] = run_pair_e2e(PAIRS[key], opts, args.loader_images, log)
             log('')
-            log(format_e2e_table(key, results['pairs'][key]))
+            log(format_e2e_table(key, result))
+            if args.limits:
+                result['limits'] = check_limits(result, LIMITS, args.limits)
+                log(format_limits(result['limits']))
             log('')
     finally:
         if generated is not None:

@@ -166,6 +166,16 @@ def famt_weights(attn: torch.Tensor,
     return frequency if attention is None else frequency * attention
 
 
-def softmax_attention(q: torch.Tensor, k: torch.Tensor, scale: float) -> torch.Tensor:
-    """Materialised softmax attention (B, H, N, N) from (B, H, N, d) queries and keys, in fp32."""
-    return (q.float() @ k.float().transpose(-2, -1) * scale).softmax(dim=-1)
+def softmax_attention(q: torch.Tensor, k: torch.Tensor, scale: float,
+                      bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Materialised softmax attention (B, H, N, N) from (B, H, N, d) queries and keys, in fp32.
+
+    Also under autocast (the refresh scores with the training's AMP), which would otherwise run the
+    product in fp16 / bf16 whatever the inputs' dtype. ``bias`` (broadcastable to the logits, e.g.
+    BEiT's relative position bias) is added before the softmax.
+    """
+    with torch.autocast(q.device.type, enabled=False):
+        logits = q.float() @ k.float().transpose(-2, -1) * scale
+        if bias is not None:
+            logits = logits + bias.float()
+        return logits.softmax(dim=-1)

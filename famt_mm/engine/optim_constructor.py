@@ -1,18 +1,12 @@
 """The optimizer wrapper constructor of the pretraining configs: mmengine's default one, plus a fused
 AdamW where torch has it and an optimizer step that ``torch.compile`` leaves eager.
 
-Why (measured in docs/speed.md):
-
-- The optimizer step does not shrink with the token count, so it weighs more in FAMT's cheaper step.
-  torch's fused AdamW (``fused=True``) updates all parameters in one kernel. torch 2.1, the classic
-  OpenMMLab environment, has it for CUDA parameters only and refuses it on a CPU when the optimizer
-  is built; this constructor uses it wherever the parameters' device has one and torch's default
-  implementation elsewhere.
-- mmengine's Runner with ``compile=True`` compiles ``train_step``, which includes the optimizer
-  step. Traced, it fails on the ``ConfigDict`` parameter groups that mmengine's constructor makes
-  from a ``paramwise_cfg`` (every MAE / SimMIM config has one), and it would guard on the learning
-  rate, which the schedulers change every iteration. The step runs eagerly instead; the fused step
-  is one kernel anyway.
+The optimizer step does not shrink with the token count, so it weighs more in FAMT's cheaper step;
+torch's fused AdamW (``fused=True``) updates all parameters in one kernel (measured in
+docs/speed.md). torch 2.1, the classic OpenMMLab environment, has it for CUDA parameters only and
+refuses it on a CPU when the optimizer is built; this constructor uses it wherever the parameters'
+device has one and torch's default implementation elsewhere. Why the step stays eager under
+mmengine's ``compile=True``: docs/speed.md, "Compile".
 """
 import types
 import warnings

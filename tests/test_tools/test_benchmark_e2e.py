@@ -71,6 +71,8 @@ def test_generated_folder_is_imagenet_style_jpegs_of_several_sizes(folder):
     ('benchmark', ['--amp', '--device', 'cpu'], '--amp needs --device cuda'),
     ('benchmark', ['--pairs', 'nope'], '--pairs must name pairs of'),
     ('benchmark', ['--device', 'tpu'], "--device"),
+    ('benchmark', ['--max-time-ratio', '-1'], '--max-time-ratio must be >= 0'),
+    ('benchmark_e2e', ['--max-epoch-ratio', 'x'], "--max-epoch-ratio: invalid float value"),
 ])
 def test_bad_benchmark_options_are_clear_errors(tool, argv, match, capsys):
     with pytest.raises(SystemExit):
@@ -162,38 +164,78 @@ def test_loader_measurement_times_every_stage(folder, tmp_path):
 
 
 def _step_result(batch):
-    methods = {'MAE': dict(step_time=dict(median_s=2.0)), 'FAMT': dict(step_time=dict(median_s=1.2))}
-    return dict(machine=dict(cpu='test cpu', torch='x', platform='y'),
+    mib = 2**20
+    methods = {'MAE': dict(step_time=dict(median_s=2.0),
+                           memory=dict(peak_bytes=3000 * mib, step_bytes=2000 * mib)),
+               'FAMT': dict(step_time=dict(median_s=1.25),
+                            memory=dict(peak_bytes=2000 * mib, step_bytes=1000 * mib))}
+    refresh = dict(scoring=dict(images_per_s=900.0), plain_inference=dict(images_per_s=1000.0),
+                   ratio=0.9)
+    return dict(machine=dict(gpu='test gpu', torch='x', python='3.12', platform='y'),
+                date='2026-01-02T03:04:05+00:00',
                 settings=dict(batch_size=batch, amp=True, optimizer='fused'),
-                pairs=dict(mae=dict(baseline='MAE', famt='FAMT', methods=methods, time_ratio=0.6,
-                                    flops_ratio=0.604)))
+                pairs=dict(mae=dict(baseline='MAE', famt='FAMT', methods=methods, time_ratio=0.625,
+                                    flops_ratio=0.604, refresh=refresh)))
 
 
-def test_kit_report_merges_into_one_json_and_one_table(tmp_path, capsys):
-    summary = {'MAE': dict(median_epoch_s=10.0, data_share=0.02),
-               'FAMT': dict(median_epoch_s=6.5, data_share=0.3)}
+def _junit(path, failed: bool):
+    failure = '<failure message="boom"/>' if failed else ''
+    path.write_text(
+        '<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="3" failures="'
+        f'{int(failed)}" errors="0" skipped="1"><testcase classname="t.test_a" name="test_ok"/>'
+        f'<testcase classname="t.test_a" name="test_bad">{failure}</testcase>'
+        '<testcase classname="t.test_a" name="test_skip"><skipped/></testcase>'
+        '</testsuite></testsuites>')
+    return path
+
+
+def test_kit_report_merges_into_one_json_and_one_markdown(tmp_path, capsys):
+    summary = {'MAE': dict(median_epoch_s=10.0, data_share=0.02, images_per_s=100.0),
+               'FAMT': dict(median_epoch_s=6.5, data_share=0.3, images_per_s=154.0)}
     e2e = dict(settings=dict(batch_size=128, workers=8, amp=True, optimizer='fused'),
-               pairs=dict(mae=dict(baseline='MAE', famt='FAMT', summary=summary, epoch_ratio=0.65)))
+               pairs=dict(mae=dict(baseline='MAE', famt='FAMT', summary=summary, epoch_ratio=0.65,
+                                   throughput_ratio=100.0 / 154.0,
+                                   refresh=dict(images_per_s=1234.0))))
     paths = []
-    for name, result in (('step_b128', _step_result(128)), ('step_b256', _step_result(256)),
-                         ('e2e', e2e)):
+    for name, result in (('step_b256', _step_result(256)), ('e2e', e2e)):
         paths.append(tmp_path / f'{name}.json')
         paths[-1].write_text(json.dumps(result))
-    merged = report_tool.main([*map(str, paths), '--json', str(tmp_path / 'kit.json'),
-                               '--md', str(tmp_path / 'kit.md')])
+    junit = _junit(tmp_path / 'tests.xml', failed=True)
+    stages = tmp_path / 'stages.tsv'
+    stages.write_text('install\t0\t3.2\t60\ntests\t124\t200.4\t200\nstep mae\t1\t9.0\t60\n')
+    merged = report_tool.main([*map(str, paths), '--tests', str(junit), '--stages', str(stages),
+                               '--json', str(tmp_path / 'kit.json'), '--md', str(tmp_path / 'kit.md')])
     assert json.loads((tmp_path / 'kit.json').read_text()) == merged
-    assert list(merged['runs']) == ['step_b128', 'step_b256', 'e2e']
-    table = (tmp_path / 'kit.md').read_text().splitlines()
-    assert table[0].startswith('| run | pair | batch |')
-    rows = [line for line in table if line.startswith('| step_') or line.startswith('| e2e')]
-    assert len(rows) == 3
-    assert '| step_b256 (step) | mae | 256 | amp, AdamW fused | 2.000 | 1.200 | 0.600 | 0.604 |' \
-        in rows[1]
-    assert '| 10.00 | 6.50 | 0.650 | - | 2% / 30% |' in rows[2]
-    assert kit_markdown(merge_results([], [])).count('\n') == 1  # header only
-    with pytest.raises(SystemExit):
-        report_tool.parse_args([str(tmp_path / 'none.json'), '--json', 'a', '--md', 'b'])
-    assert 'no such file' in capsys.readouterr().err
+    assert list(merged['runs']) == ['step_b256', 'e2e']
+    assert merged['tests'] == dict(passed=1, failed=1, errors=0, skipped=1,
+                                   failed_tests=['t.test_a::test_bad'], file='tests.xml')
+    md = (tmp_path / 'kit.md').read_text().splitlines()
+    # the machine the report runs on (the kit's), with its OpenMMLab stack
+    here = merged['machine']
+    assert md[0].startswith(f'{here.get("gpu") or here["cpu"]}, torch {here["torch"]}')
+    assert f'mmengine {here["packages"]["mmengine"]}' in md[0]
+    assert kit_markdown(dict(runs=dict(a=_step_result(8)))).startswith('test gpu, torch x, Python 3.12, y')
+    assert merged['stages'][1] == dict(stage='tests', exit=124, seconds=200.4, limit_s=200.0)
+    assert '| install | 3 | ok |' in md
+    assert '| tests | 200 | STOPPED at its time limit (200 s) |' in md
+    assert '| step mae | 9 | FAILED (exit 1) |' in md
+    assert 'tests: 1 passed, 1 failed, 0 errors, 1 skipped' in md
+    assert '- FAILED t.test_a::test_bad' in md
+    # per device: 256 / 2.0 and 256 / 1.25 images/s; peak memory (of which the step)
+    assert ('| step_b256 | mae | 256 | amp, AdamW fused | 2.000 | 1.250 | 0.625 | 0.604 | 128 | '
+            '205 | 3,000 (2,000) / 2,000 (1,000) | 900 / 1,000 (0.900) |') in md
+    assert ('| e2e | mae | 128 | amp, AdamW fused, 8 workers | 10.00 | 6.50 | 0.650 | 0.649 | 100 | 154 | '
+            '2% / 30% | 1,234 |') in md
+    assert md.index('### Training step') < md.index('### End to end')
+    passing = report_tool.main(['--tests', str(_junit(tmp_path / 'ok.xml', failed=False)),
+                                '--json', str(tmp_path / 'ok.json'), '--md', str(tmp_path / 'ok.md')])
+    assert passing['tests']['failed'] == 0 and passing['tests']['passed'] == 2
+    assert kit_markdown(merge_results([], [])) == ''
+    for argv, message in (([str(tmp_path / 'none.json')], 'no such file'), ([], 'nothing to report'),
+                          (['--stages', str(tmp_path / 'none.tsv')], 'no such file')):
+        with pytest.raises(SystemExit):
+            report_tool.parse_args([*argv, '--json', 'a', '--md', 'b'])
+        assert message in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -234,18 +276,39 @@ def test_e2e_tiny_run_crosses_the_refresh_and_reports_every_figure(tmp_path, cap
 @pytest.mark.timeout(1500)
 def test_gpu_kit_runs_on_cpu_at_tiny_sizes(tmp_path):
     # one pair keeps it short; the e2e test above runs both
-    env = dict(os.environ, PYTHON=sys.executable, E2E_IMAGES='8', PAIRS='mae',
-               PYTHONPATH=os.pathsep.join([ROOT, os.environ.get('PYTHONPATH', '')]))
-    proc = subprocess.run(['bash', osp.join(ROOT, 'tools', 'gpu_benchmark.sh'), str(tmp_path),
+    # no wheels to install: this environment has the stack (a checkout's .whl/ is for the GPU machine)
+    env = dict(os.environ, PYTHON=sys.executable, PAIRS='mae', WORK=str(tmp_path / 'work'),
+               WHEELS=str(tmp_path / 'no_wheels'))
+    out = tmp_path / 'out'
+    proc = subprocess.run(['bash', osp.join(ROOT, 'tools', 'gpu_benchmark.sh'), str(out),
                            '--device', 'cpu', '--tiny'], env=env, capture_output=True, text=True,
                           timeout=1400)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    merged = json.loads((tmp_path / 'gpu_benchmark.json').read_text())
-    assert list(merged['runs']) == ['step_b4', 'step_b8', 'e2e']
-    rows = [line for line in (tmp_path / 'gpu_benchmark.md').read_text().splitlines()
-            if line.startswith('| step_') or line.startswith('| e2e')]
-    assert len(rows) == 3  # the pair in each of three runs
-    assert all('| mae |' in row for row in rows)
-    bad = subprocess.run(['bash', osp.join(ROOT, 'tools', 'gpu_benchmark.sh'), str(tmp_path),
-                          '--device', 'tpu'], env=env, capture_output=True, text=True)
-    assert bad.returncode == 2 and '--device must be cuda or cpu' in bad.stderr
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    merged = json.loads((out / 'gpu_benchmark.json').read_text())
+    assert list(merged['runs']) == ['step_mae', 'e2e']
+    assert [(s['stage'], s['exit']) for s in merged['stages']] == [
+        ('tests', 0), ('step mae', 0), ('e2e', 0)]
+    # the CUDA tests ran and skipped themselves here, each of them
+    assert merged['tests']['skipped'] > 10 and merged['tests']['passed'] == 0
+    assert merged['tests']['failed'] == merged['tests']['errors'] == 0
+    md = (out / 'gpu_benchmark.md').read_text().splitlines()
+    assert md.index('### Training step') < md.index('### End to end')
+    rows = [line for line in md if line.startswith(('| step_mae | mae |', '| e2e | mae |'))]
+    assert len(rows) == 2
+    assert not (tmp_path / 'work').exists()  # scratch removed
+
+    # a spent budget skips the stages, and the kit still reports, failing
+    spent = subprocess.run(['bash', osp.join(ROOT, 'tools', 'gpu_benchmark.sh'), str(tmp_path / 'spent'),
+                            '--device', 'cpu', '--tiny'], env=dict(env, KIT_S='25'),
+                           capture_output=True, text=True, timeout=600)
+    assert spent.returncode == 1 and 'skipped, the kit\'s budget of 25 s is spent' in spent.stdout
+    stopped = json.loads((tmp_path / 'spent' / 'gpu_benchmark.json').read_text())['stages']
+    assert {s['exit'] for s in stopped} == {124} and len(stopped) == 3
+    for argv, message in ((['--device', 'tpu'], '--device must be cuda or cpu'),
+                          (['--tiny', '--fast'], 'unknown option --fast')):
+        bad = subprocess.run(['bash', osp.join(ROOT, 'tools', 'gpu_benchmark.sh'), str(tmp_path), *argv],
+                             env=env, capture_output=True, text=True)
+        assert bad.returncode == 2 and message in bad.stderr
+    bad = subprocess.run(['bash', osp.join(ROOT, 'tools', 'gpu_benchmark.sh'), str(tmp_path), '--tiny'],
+                         env=dict(env, KIT_S='ten'), capture_output=True, text=True)
+    assert bad.returncode == 2 and 'KIT_S must be a whole number' in bad.stderr

@@ -5,8 +5,7 @@ compiled ``train_step`` is not compiled again step after step (sample indices, c
 change every batch; only the switch from warm-up masking to guided masking and throwing may add
 code). The config is used as it is, with its runner (``FAMTRunner``): ``FAMTDataPreprocessor.forward``
 and the optimizer step of ``FAMTOptimWrapperConstructor`` run eagerly inside the compiled step
-(traced, dynamo fails on the batch's NumPy crop boxes and on mmengine's ``ConfigDict`` parameter
-groups).
+(docs/speed.md, "Compile").
 Mechanics only, no timing.
 """
 import pytest

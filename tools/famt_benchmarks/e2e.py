@@ -8,6 +8,7 @@ and per iteration the wait for data (mmengine's ``data_time``: from the end of t
 iteration to the batch's arrival), the ``train_step`` and the whole iteration (mmengine's ``time``:
 data, step, hooks and logging); it also times each refresh. Only epochs from ``refresh_start`` on
 are summarised, for both methods alike: epoch 0 also pays worker start-up and first-step costs.
+:func:`compare_e2e` puts the two methods' figures side by side; ``report`` formats them.
 """
 import copy
 import gc
@@ -17,13 +18,15 @@ import statistics
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from .loader import pipeline_throughput, workers_needed
 from .measure import eager_around_model, synchronize
+from .report import Limit
 from .step import Method, configure_optim_wrapper, load_config, shrink_model_cfg
 
 #: options of ``--tiny``: a small encoder and decoder at 96 px (3 x 3 SimMIM units of 32 px: SimMIM's
@@ -31,6 +34,8 @@ from .step import Method, configure_optim_wrapper, load_config, shrink_model_cfg
 TINY = dict(arch='deit-tiny', img_size=96)
 TINY_DECODER = dict(decoder_embed_dim=64, decoder_depth=1, decoder_num_heads=2)
 REFRESH_HOOK = 'FAMTRefreshHook'
+#: the step waited for data longer than this share of the iteration time: the loader sets the pace
+PACE_SHARE = 0.05
 
 
 @dataclass
@@ -275,14 +280,61 @@ def summarise(run: dict, first_epoch: int) -> dict:
     )
 
 
+def _num_refreshes(schedule: dict) -> int:
+    start, interval = schedule['refresh_start'], schedule['refresh_interval']
+    if start is None:
+        return 0
+    return len(range(start, schedule['max_epochs'], interval))
+
+
+def compare_e2e(base_name: str, famt_name: str, runs: Dict[str, dict], loaders: Dict[str, dict],
+                opts) -> dict:
+    """The pair's figures, ratios and loader verdicts: per method the :func:`summarise` figures, the
+    FAMT / baseline ratios, the refresh's share of a run at the config's interval, the whole
+    schedule's ratio, and whether the loader set the pace (waited for data more than
+    :data:`PACE_SHARE` of the time) and how many workers keep up."""
+    first = opts.refresh_start
+    summary = {name: summarise(run, first) for name, run in runs.items()}
+    base, famt = summary[base_name], summary[famt_name]
+    refreshes = runs[famt_name]['refreshes']
+    if not refreshes:
+        raise RuntimeError(f'{famt_name} ran no refresh: is its refresh hook configured?')
+    refresh_s = refreshes[0]['seconds']
+    schedule = runs[famt_name]['schedule']
+    interval = schedule['refresh_interval']
+    # per image, so that a small folder's per-epoch costs (loader start, checkpoint) do not count:
+    # on a full-size data set they vanish against the iterations; the refresh keeps its own
+    t_base, t_famt = 1 / base['images_per_s'], 1 / famt['images_per_s']
+    t_refresh = refresh_s / refreshes[0]['images']
+    # one refresh per `interval` guided epochs, at the config's schedule
+    refresh_share = t_refresh / (t_refresh + interval * t_famt)
+    warm, total = schedule['refresh_start'], schedule['max_epochs']
+    schedule_ratio = ((warm * t_base + (total - warm) * t_famt
+                       + _num_refreshes(schedule) * t_refresh) / (total * t_base))
+    pace = {}
+    for name, s in summary.items():
+        per_worker = loaders[name]['images_per_s']
+        pace[name] = dict(loader_paces=s['data_share'] > PACE_SHARE, workers_used=opts.workers,
+                          worker_images_per_s=per_worker,
+                          workers_needed=workers_needed(s['model_images_per_s'], per_worker))
+    return dict(
+        baseline=base_name, famt=famt_name, methods=runs, summary=summary, loader=loaders,
+        pace=pace,
+        step_ratio=famt['step_s_per_iter'] / base['step_s_per_iter'],
+        epoch_ratio=famt['median_epoch_s'] / base['median_epoch_s'],
+        throughput_ratio=base['images_per_s'] / famt['images_per_s'],
+        refresh=dict(seconds=refresh_s, images_per_s=refreshes[0]['images_per_s'],
+                     maps_finite=refreshes[0]['maps_finite'], config_interval=interval,
+                     share_at_config_interval=refresh_share),
+        schedule_ratio=schedule_ratio, config_schedule=schedule)
+
+
 def loader_figures(method: Method, opts: E2EOptions, num_images: int) -> dict:
     """Images/s of one loader worker running ``method``'s training pipeline on ``opts.data_root``."""
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import DATASETS
 
     import famt_mm  # noqa: F401  (registers the FAMT transforms)
-
-    from .loader import pipeline_throughput
     cfg, _ = prepare_cfg(method, opts, 'loader')
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
@@ -293,7 +345,6 @@ def loader_figures(method: Method, opts: E2EOptions, num_images: int) -> dict:
 def run_pair_e2e(pair: tuple, opts: E2EOptions, loader_images: int,
                  log: Callable[[str], None]) -> dict:
     """Loader throughput, then training runs of both methods of ``pair``; the comparison."""
-    from .report import compare_e2e
     runs, loaders = {}, {}
     for method in pair:
         log(f'  {method.name}: training pipeline alone, {loader_images} images, one worker')
@@ -302,3 +353,11 @@ def run_pair_e2e(pair: tuple, opts: E2EOptions, loader_images: int,
     for side, method in zip(('baseline', 'famt'), pair):
         runs[method.name] = run_method(method, opts, side, log)
     return compare_e2e(pair[0].name, pair[1].name, runs, loaders, opts)
+
+#: figures of a pair's result a tool may bound (the bounds come from its command line; docs/speed.md
+#: names the ones the project uses)
+LIMITS = (
+    Limit('max-epoch-ratio', 'FAMT / baseline median epoch time', lambda r: r['epoch_ratio']),
+    Limit('max-refresh-share', "the refresh's share of the FAMT run at the config's interval",
+          lambda r: r['refresh']['share_at_config_interval']),
+)

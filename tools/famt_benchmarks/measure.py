@@ -72,22 +72,10 @@ def count_flops(fn: Callable[[], object]) -> int:
 
 
 def eager_around_model(model: torch.nn.Module, optim_wrapper) -> None:
-    """Keep the data preprocessor and the optimizer step out of ``torch.compile`` of ``train_step``:
-    they run eagerly (a graph break around each), the model's forward and backward are compiled.
-
-    Why, with torch 2.13 and mmengine 0.10.7:
-
-    - FAMT's batches carry per-sample metainfo that dynamo cannot trace or would specialise on: the
-      crop box is a NumPy array, and mmengine's ``cast_data`` deep-copies each sample's metainfo
-      (``DataSample.to``), which fails under dynamo; the sample indices are Python ints, on which
-      compiled code would guard. The preprocessor's work (normalising, drawing the mask plan) is
-      small.
-    - mmengine's optimizer constructor with a ``paramwise_cfg`` (every MAE / SimMIM config) makes
-      the parameter groups ``ConfigDict`` objects, which dynamo fails on in ``AdamW.step``; and a
-      traced step would guard on the learning rate, which the schedulers change every iteration.
-      Eager, the fused AdamW is one kernel anyway.
-
-    Applied to both methods alike by the benchmarks.
+    """Keep the data preprocessor and the optimizer step out of ``torch.compile`` of ``train_step``
+    (a graph break around each; forward and backward are compiled), as famt_mm's preprocessor and
+    optimizer constructor do for its own configs (why: docs/speed.md, "Compile"). Applied by the
+    benchmarks to both methods alike, mmpretrain's stock MAE included.
     """
     for owner, attr in ((model.data_preprocessor, 'forward'), (optim_wrapper, 'step')):
         fn = getattr(owner, attr)
@@ -196,33 +184,32 @@ def profile_step(fn: Callable[[], object], model, optim_wrapper, device: torch.d
                 top_ops=[dict(op=e.key, self_s=self_time(e) / 1e6, calls=e.count) for e in ops[:top]])
 
 
-def format_profile(r: dict) -> str:
-    """Phase times of the profiled step side by side, then each method's top ops by self time."""
-    base, famt = r['profile'][r['baseline']], r['profile'][r['famt']]
-    lines = [f'| profiled step ({base["clock"]} time) | {r["baseline"]} s | {r["famt"]} s | ratio |',
-             '|---|---:|---:|---:|']
-    for phase, seconds in base['phases_s'].items():
-        other = famt['phases_s'].get(phase, 0.0)
-        ratio = f'{other / seconds:.3f}' if seconds > 0 else ''
-        lines.append(f'| {phase} | {seconds:.3f} | {other:.3f} | {ratio} |')
-    for name in (r['baseline'], r['famt']):
-        ops = r['profile'][name]['top_ops']
-        lines += ['', f'{name}: ops with most self time',
-                  *(f'  {o["self_s"]:8.3f} s  {o["calls"]:6d} x  {o["op"]}' for o in ops)]
-    return '\n'.join(lines)
-
-
 def summary(seconds: List[float]) -> dict:
     return dict(median_s=statistics.median(seconds), min_s=min(seconds), max_s=max(seconds),
                 n=len(seconds), all_s=seconds)
 
 
+#: distributions whose versions :func:`machine_info` records, where installed
+STACK = ('mmengine', 'mmcv', 'mmcv-lite', 'mmpretrain', 'numpy', 'torchvision')
+
+
 def machine_info(device: torch.device) -> dict:
+    """Platform, Python, torch and the OpenMMLab stack's versions, cores, and the device's name."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
     info = dict(platform=platform.platform(), python=platform.python_version(),
                 torch=torch.__version__, cpu_count=os.cpu_count(),
-                torch_threads=torch.get_num_threads(), device=str(device))
+                torch_threads=torch.get_num_threads(), device=str(device),
+                packages={name: v for name in STACK if (v := installed(name)) is not None})
     if device.type == 'cuda':
         info['gpu'] = torch.cuda.get_device_name(device)
+        info['cuda'] = torch.version.cuda
     else:
         try:
             with open('/proc/cpuinfo') as f:

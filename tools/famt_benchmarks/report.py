@@ -1,85 +1,80 @@
-"""Comparisons and tables of the benchmarks: the step benchmark's, the end-to-end one's, and the GPU kit's.
+"""What the benchmark tools print: the tables of the step and end-to-end comparisons, the GPU kit's
+one JSON and one markdown table, and optional bounds a tool checks on its figures.
 
-The end-to-end comparison puts, per method, the median epoch time, images/s, the share of time the
-step waited for data, the refresh, and the loader's images/s per worker side by side, with
-FAMT / baseline ratios; it says when the loader, not the model, sets the pace and how many workers
-would keep up. :func:`merge_results` and :func:`kit_markdown` collect the JSON files of several
-``tools/benchmark.py`` and ``tools/benchmark_e2e.py`` runs into one JSON and one markdown table.
+Formatting only: the figures come from ``step`` and ``e2e``. No bound is built in: a tool checks a
+figure against a bound only when its command line gives one (:class:`Limit`).
 """
 import math
-from typing import Dict, List, Optional
-
-from .loader import workers_needed
-from .measure import format_profile
-
-#: the step waited for data longer than this share of the iteration time: the loader sets the pace
-PACE_SHARE = 0.05
-
-#: the end-to-end targets, checked on measured ViT-B/16 figures
-E2E_TARGETS = dict(max_epoch_ratio=0.70, max_refresh_share=0.05)
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence
 
 
+# ------------------------------------------------------------------------------------ bounds
+@dataclass(frozen=True)
+class Limit:
+    """A bound on one figure of a pair's result, checked when the tool's option ``--<option>`` is given.
+
+    Args:
+        option (str): the option's name without dashes, e.g. ``max-time-ratio``.
+        figure (str): what is bounded, in words (printed with the verdict).
+        read (callable): the figure from one pair's result dict.
+        upper (bool): ``figure <= bound`` when True, ``figure >= bound`` when False.
+    """
+    option: str
+    figure: str
+    read: Callable[[dict], float]
+    upper: bool = True
+
+    @property
+    def dest(self) -> str:
+        return self.option.replace('-', '_')
+
+
+def add_limit_options(parser, limits: Sequence[Limit]) -> None:
+    """One ``--<option> VALUE`` per limit on an argparse parser; none is set by default."""
+    for limit in limits:
+        parser.add_argument(f'--{limit.option}', type=float, default=None, metavar='VALUE',
+                            help=f'check that {limit.figure} is {"at most" if limit.upper else "at least"} '
+                                 'VALUE (printed with each pair; no check by default)')
+
+
+def given_limits(parser, args, limits: Sequence[Limit]) -> Dict[str, float]:
+    """The bounds given on the command line, ``{option: value}``; a negative one is a parser error."""
+    given = {}
+    for limit in limits:
+        value = getattr(args, limit.dest)
+        if value is None:
+            continue
+        if not value >= 0:
+            parser.error(f'--{limit.option} must be >= 0, got {value}')
+        given[limit.option] = value
+    return given
+
+
+def check_limits(result: dict, limits: Sequence[Limit], bounds: Dict[str, float]) -> List[dict]:
+    """Each given bound against the figure it bounds in ``result``: figure, bound, value, met."""
+    checks = []
+    for limit in limits:
+        if limit.option not in bounds:
+            continue
+        value, bound = float(limit.read(result)), bounds[limit.option]
+        checks.append(dict(figure=limit.figure, bound=f'{"<=" if limit.upper else ">="} {bound:g}',
+                           value=value, met=value <= bound if limit.upper else value >= bound))
+    return checks
+
+
+def format_limits(checks: List[dict]) -> str:
+    """One line: each checked figure, its value, its bound, met or MISSED."""
+    return 'limits: ' + '; '.join(f'{c["figure"]} {c["value"]:.3f} {c["bound"]}: '
+                                  f'{"met" if c["met"] else "MISSED"}' for c in checks)
+
+
+# ------------------------------------------------------------------------------------ end to end
 def side_by_side(key: str, base_name: str, famt_name: str, rows) -> List[str]:
     """Markdown lines of a baseline / FAMT table: one row per ``(figure, baseline, FAMT, ratio)``."""
     lines = [f'| {key} | {base_name} | {famt_name} | FAMT / baseline |', '|---|---:|---:|---:|']
     return lines + [f'| {figure} | {base} | {famt} | {ratio} |' for figure, base, famt, ratio in rows]
-
-
-def _num_refreshes(schedule: dict) -> int:
-    start, interval = schedule['refresh_start'], schedule['refresh_interval']
-    if start is None:
-        return 0
-    return len(range(start, schedule['max_epochs'], interval))
-
-
-def compare_e2e(base_name: str, famt_name: str, runs: Dict[str, dict], loaders: Dict[str, dict],
-                opts) -> dict:
-    """The pair's figures, ratios, loader verdicts and targets (see the module docstring)."""
-    from .e2e import summarise
-    first = opts.refresh_start
-    summary = {name: summarise(run, first) for name, run in runs.items()}
-    base, famt = summary[base_name], summary[famt_name]
-    refreshes = runs[famt_name]['refreshes']
-    if not refreshes:
-        raise RuntimeError(f'{famt_name} ran no refresh: is its refresh hook configured?')
-    refresh_s = refreshes[0]['seconds']
-    schedule = runs[famt_name]['schedule']
-    interval = schedule['refresh_interval']
-    # per image, so that a small folder's per-epoch costs (loader start, checkpoint) do not count:
-    # on a full-size data set they vanish against the iterations; the refresh keeps its own
-    t_base, t_famt = 1 / base['images_per_s'], 1 / famt['images_per_s']
-    t_refresh = refresh_s / refreshes[0]['images']
-    # one refresh per `interval` guided epochs, at the config's schedule
-    refresh_share = t_refresh / (t_refresh + interval * t_famt)
-    warm, total = schedule['refresh_start'], schedule['max_epochs']
-    schedule_ratio = ((warm * t_base + (total - warm) * t_famt
-                       + _num_refreshes(schedule) * t_refresh) / (total * t_base))
-    pace = {}
-    for name, s in summary.items():
-        per_worker = loaders[name]['images_per_s']
-        pace[name] = dict(loader_paces=s['data_share'] > PACE_SHARE, workers_used=opts.workers,
-                          worker_images_per_s=per_worker,
-                          workers_needed=workers_needed(s['model_images_per_s'], per_worker))
-    epoch_ratio = famt['median_epoch_s'] / base['median_epoch_s']
-    result = dict(
-        baseline=base_name, famt=famt_name, methods=runs, summary=summary, loader=loaders,
-        pace=pace,
-        step_ratio=famt['step_s_per_iter'] / base['step_s_per_iter'],
-        epoch_ratio=epoch_ratio,
-        throughput_ratio=base['images_per_s'] / famt['images_per_s'],
-        refresh=dict(seconds=refresh_s, images_per_s=refreshes[0]['images_per_s'],
-                     maps_finite=refreshes[0]['maps_finite'], config_interval=interval,
-                     share_at_config_interval=refresh_share),
-        schedule_ratio=schedule_ratio, config_schedule=schedule)
-    loader_free = not any(p['loader_paces'] for p in pace.values())
-    t = E2E_TARGETS
-    result['targets'] = {
-        f'epoch ratio <= {t["max_epoch_ratio"]} (loader not pacing)':
-            bool(loader_free and epoch_ratio <= t['max_epoch_ratio']),
-        f'refresh <= {t["max_refresh_share"]:.0%} of the FAMT run at the config\'s interval':
-            refresh_share <= t['max_refresh_share'],
-    }
-    return result
 
 
 def pace_sentence(name: str, pace: dict, data_share: float, model_ips: float) -> str:
@@ -95,6 +90,7 @@ def pace_sentence(name: str, pace: dict, data_share: float, model_ips: float) ->
 
 
 def format_e2e_table(key: str, r: dict) -> str:
+    """The end-to-end table of one pair (:func:`.e2e.compare_e2e`'s result) and its notes."""
     base_n, famt_n = r['baseline'], r['famt']
     b, f = r['summary'][base_n], r['summary'][famt_n]
     lb, lf = r['loader'][base_n], r['loader'][famt_n]
@@ -134,8 +130,6 @@ def format_e2e_table(key: str, r: dict) -> str:
             f'{k} {v:.2f}' for k, v in lf['stages_ms'].items()),
         pace_sentence(base_n, r['pace'][base_n], b['data_share'], b['model_images_per_s']),
         pace_sentence(famt_n, r['pace'][famt_n], f['data_share'], f['model_images_per_s']),
-        'targets: ' + '; '.join(f'{name}: {"met" if ok else "MISSED"}'
-                                for name, ok in r['targets'].items()),
     ]
     return '\n'.join(lines)
 
@@ -148,43 +142,136 @@ def merge_results(results: List[dict], names: List[str]) -> dict:
     return dict(runs={name: r for name, r in zip(names, results)})
 
 
+def junit_counts(path: str) -> dict:
+    """Passed, failed, errors and skipped tests of a pytest ``--junitxml`` file."""
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == 'testsuite' else list(root.iter('testsuite'))
+    counts = {key: sum(int(s.get(key, 0)) for s in suites)
+              for key in ('tests', 'failures', 'errors', 'skipped')}
+    failed = [f'{case.get("classname")}::{case.get("name")}' for suite in suites
+              for case in suite.iter('testcase')
+              if case.find('failure') is not None or case.find('error') is not None]
+    return dict(passed=counts['tests'] - counts['failures'] - counts['errors'] - counts['skipped'],
+                failed=counts['failures'], errors=counts['errors'], skipped=counts['skipped'],
+                failed_tests=failed)
+
+
 def _fmt(value: Optional[float], digits: int = 3) -> str:
     return '-' if value is None or (isinstance(value, float) and math.isnan(value)) \
         else f'{value:.{digits}f}'
 
 
+def _rate(images_per_s: float) -> str:
+    return f'{images_per_s:,.0f}' if images_per_s >= 100 else f'{images_per_s:.2f}'
+
+
+def _flags(settings: dict) -> str:
+    flags = ', '.join(k for k in ('amp', 'compile') if settings.get(k)) or 'fp32 eager'
+    if settings.get('optimizer', 'default') != 'default':
+        flags += f', AdamW {settings["optimizer"]}'
+    return flags
+
+
+def _step_row(name: str, key: str, settings: dict, r: dict) -> str:
+    b, f = r['methods'][r['baseline']], r['methods'][r['famt']]
+    batch = settings.get('batch_size')
+    ips = [batch / m['step_time']['median_s'] for m in (b, f)]
+    refresh = r['refresh']
+    return (f'| {name} | {key} | {batch} | {_flags(settings)} | '
+            f'{_fmt(b["step_time"]["median_s"])} | {_fmt(f["step_time"]["median_s"])} | '
+            f'{_fmt(r["time_ratio"])} | {_fmt(r["flops_ratio"])} | {_rate(ips[0])} | {_rate(ips[1])} | '
+            f'{_memory(b["memory"])} / {_memory(f["memory"])} | '
+            f'{_rate(refresh["scoring"]["images_per_s"])} / '
+            f'{_rate(refresh["plain_inference"]["images_per_s"])} ({_fmt(refresh["ratio"])}) |')
+
+
+def _memory(memory: dict) -> str:
+    return f'{_mib(memory["peak_bytes"])} ({_mib(memory["step_bytes"])})'
+
+
+def _e2e_row(name: str, key: str, settings: dict, r: dict) -> str:
+    b, f = r['summary'][r['baseline']], r['summary'][r['famt']]
+    return (f'| {name} | {key} | {settings.get("batch_size")} | {_flags(settings)}, '
+            f'{settings.get("workers")} workers | {_fmt(b["median_epoch_s"], 2)} | '
+            f'{_fmt(f["median_epoch_s"], 2)} | {_fmt(r["epoch_ratio"])} | '
+            f'{_fmt(r["throughput_ratio"])} | {_rate(b["images_per_s"])} | {_rate(f["images_per_s"])} | '
+            f'{b["data_share"]:.0%} / {f["data_share"]:.0%} | '
+            f'{_rate(r["refresh"]["images_per_s"])} |')
+
+
+STEP_HEADER = ['| run | pair | batch | settings | baseline step s | FAMT step s | FAMT / baseline | '
+               'FLOPs ratio | baseline images/s | FAMT images/s | peak memory MiB, of which the step '
+               '(baseline / FAMT) | '
+               'refresh scoring / plain inference images/s (ratio) |',
+               '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|']
+E2E_HEADER = ['| run | pair | batch | settings | baseline epoch s | FAMT epoch s | FAMT / baseline | '
+              'time per image, FAMT / baseline | baseline images/s | FAMT images/s | '
+              'data wait (baseline / FAMT) | refresh images/s |',
+              '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|']
+
+
+def read_stages(path: str) -> List[dict]:
+    """The kit's stage log: one ``name<TAB>exit status<TAB>seconds<TAB>time limit`` line a stage."""
+    stages = []
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                name, status, seconds, limit = line.rstrip('\n').split('\t')
+                stages.append(dict(stage=name, exit=int(status), seconds=float(seconds),
+                                   limit_s=float(limit)))
+    return stages
+
+
+def _stage_outcome(stage: dict) -> str:
+    if stage['exit'] == 0:
+        return 'ok'
+    if stage['exit'] in (124, 130, 137):  # timeout's status, or killed by its signal
+        return f'STOPPED at its time limit ({stage["limit_s"]:.0f} s)'
+    return f'FAILED (exit {stage["exit"]})'
+
+
 def kit_markdown(merged: dict) -> str:
-    """One markdown table: every step and end-to-end comparison in ``merged``, one row each."""
-    lines = ['| run | pair | batch | settings | baseline s | FAMT s | FAMT / baseline | '
-             'FLOPs ratio | data wait (base / FAMT) |', '|---|---|---:|---|---:|---:|---:|---:|---|']
-    machine = None
-    for name, run in merged['runs'].items():
-        machine = machine or run.get('machine')
-        s = run.get('settings', {})
-        flags = ', '.join(k for k in ('amp', 'compile') if s.get(k)) or 'fp32 eager'
-        if s.get('optimizer', 'default') not in ('default', 'config'):  # 'config': older runs
-            flags += f', AdamW {s["optimizer"]}'
-        for key, r in run.get('pairs', {}).items():
-            if 'epoch_ratio' in r:  # end-to-end
-                b, f = r['summary'][r['baseline']], r['summary'][r['famt']]
-                lines.append(
-                    f'| {name} (epoch) | {key} | {s.get("batch_size")} | {flags}, '
-                    f'{s.get("workers")} workers | {_fmt(b["median_epoch_s"], 2)} | '
-                    f'{_fmt(f["median_epoch_s"], 2)} | {_fmt(r["epoch_ratio"])} | - | '
-                    f'{b["data_share"]:.0%} / {f["data_share"]:.0%} |')
-            else:  # training step
-                b, f = r['methods'][r['baseline']], r['methods'][r['famt']]
-                lines.append(
-                    f'| {name} (step) | {key} | {s.get("batch_size")} | {flags} | '
-                    f'{_fmt(b["step_time"]["median_s"])} | {_fmt(f["step_time"]["median_s"])} | '
-                    f'{_fmt(r["time_ratio"])} | {_fmt(r["flops_ratio"])} | - |')
+    """The kit's markdown: the machine, the tests' outcome and the stages' (when ``merged`` has
+    ``tests`` / ``stages``), one table of the step comparisons and one of the end-to-end ones, a row
+    per pair and run. Images/s are per device (each benchmark trains on one)."""
+    machine = merged.get('machine') or next(
+        (run['machine'] for run in merged['runs'].values() if 'machine' in run), None)
+    lines = []
     if machine:
         where = machine.get('gpu') or machine.get('cpu')
-        lines += ['', f'{where}, torch {machine.get("torch")}, {machine.get("platform")}']
+        stack = ', '.join(f'{k} {v}' for k, v in machine.get('packages', {}).items())
+        lines.append(f'{where}, torch {machine.get("torch")}'
+                     + (f' (CUDA {machine["cuda"]})' if machine.get('cuda') else '')
+                     + f', Python {machine.get("python")}, {machine.get("platform")}'
+                     + (f'; {stack}' if stack else ''))
+    dates = sorted(run['date'] for run in merged['runs'].values() if 'date' in run)
+    if dates:
+        lines.append(f'runs from {dates[0]} to {dates[-1]}')
+    tests = merged.get('tests')
+    if tests:
+        lines.append(f'tests: {tests["passed"]} passed, {tests["failed"]} failed, '
+                     f'{tests["errors"]} errors, {tests["skipped"]} skipped'
+                     + ''.join(f'\n- FAILED {t}' for t in tests['failed_tests']))
+    if merged.get('stages'):
+        lines += ['', '| stage | seconds | outcome |', '|---|---:|---|']
+        lines += [f'| {st["stage"]} | {st["seconds"]:.0f} | {_stage_outcome(st)} |'
+                  for st in merged['stages']]
+    step_rows, e2e_rows = [], []
+    for name, run in merged['runs'].items():
+        settings = run.get('settings', {})
+        for key, r in run.get('pairs', {}).items():
+            if 'epoch_ratio' in r:
+                e2e_rows.append(_e2e_row(name, key, settings, r))
+            else:
+                step_rows.append(_step_row(name, key, settings, r))
+    for title, header, rows in (('Training step', STEP_HEADER, step_rows),
+                                ('End to end', E2E_HEADER, e2e_rows)):
+        if rows:
+            lines += ['', f'### {title}', '', *header, *rows]
     return '\n'.join(lines)
 
 
-# ------------------------------------------------------------------ step benchmark
+# ------------------------------------------------------------------------------------ step
 def _mib(value: Optional[int]) -> str:
     return '-' if value is None else f'{value / 2**20:,.0f}'
 
@@ -226,9 +313,20 @@ def format_table(key: str, r: dict) -> str:
                         else 'nothing recompiled during the timed steps'))
     if 'profile' in r:
         lines += ['', format_profile(r)]
-    lines += [
-        '',
-        'targets: ' + '; '.join(f'{name}: {"met" if ok else "MISSED"}'
-                                for name, ok in r['targets'].items()),
-    ]
+    return '\n'.join(lines)
+
+
+def format_profile(r: dict) -> str:
+    """Phase times of the profiled step side by side, then each method's top ops by self time."""
+    base, famt = r['profile'][r['baseline']], r['profile'][r['famt']]
+    lines = [f'| profiled step ({base["clock"]} time) | {r["baseline"]} s | {r["famt"]} s | ratio |',
+             '|---|---:|---:|---:|']
+    for phase, seconds in base['phases_s'].items():
+        other = famt['phases_s'].get(phase, 0.0)
+        ratio = f'{other / seconds:.3f}' if seconds > 0 else ''
+        lines.append(f'| {phase} | {seconds:.3f} | {other:.3f} | {ratio} |')
+    for name in (r['baseline'], r['famt']):
+        ops = r['profile'][name]['top_ops']
+        lines += ['', f'{name}: ops with most self time',
+                  *(f'  {o["self_s"]:8.3f} s  {o["calls"]:6d} x  {o["op"]}' for o in ops)]
     return '\n'.join(lines)

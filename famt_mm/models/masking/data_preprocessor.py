@@ -91,9 +91,7 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         """Whether sampling follows stored maps (False during warm-up)."""
         return self.importance_cache.ready
 
-    # Eager under torch.compile (mmengine's compile=True traces train_step, which calls this): the
-    # batch's metainfo holds NumPy crop boxes that mmengine's cast_data deep-copies, which dynamo
-    # cannot trace, and per-sample ints that compiled code would guard on; the work here is small.
+    # eager under mmengine's compile=True (why: docs/speed.md, "Compile")
     @torch.compiler.disable
     def forward(self, data: dict, training: bool = False) -> dict:
         data = super().forward(data, training)

@@ -188,11 +188,12 @@ def beit_last_block_attention(vit: nn.Module,
         qkv_bias = torch.cat((attn.q_bias, torch.zeros_like(attn.v_bias), attn.v_bias))
     qkv = F.linear(x, attn.qkv.weight, qkv_bias).reshape(batch, length, 3, attn.num_heads, -1)
     q, k = qkv.permute(2, 0, 3, 1, 4)[:2]
-    logits = q.float() @ k.float().transpose(-2, -1) * attn.scale
+    bias = None
     if attn.relative_position_bias_table is not None:
         size = attn.window_size[0] * attn.window_size[1] + 1
         table = attn.relative_position_bias_table[attn.relative_position_index.view(-1)]
-        logits = logits + table.view(size, size, -1).permute(2, 0, 1).float()
+        bias = table.view(size, size, -1).permute(2, 0, 1).float()
     if captured['rel_pos_bias'] is not None:
-        logits = logits + captured['rel_pos_bias'].float()
-    return logits.softmax(dim=-1), captured['tokens']
+        shared = captured['rel_pos_bias'].float()
+        bias = shared if bias is None else bias + shared
+    return softmax_attention(q, k, attn.scale, bias), captured['tokens']

@@ -67,7 +67,11 @@ class FAMTMaskFeat(MaskPlanMixin, MaskFeat):
         latent = self.backbone(inputs, mask_plan)[:, -n_masked:]
         batch, _, channels = latent.shape
         pred = self.neck((latent.reshape(batch * n_masked, channels), ))[0].reshape(batch, n_masked, -1)
-        hog = self.target_generator(inputs)
+        # the HOG target in fp32 whatever the training's autocast: mmpretrain's HOGGenerator scatters
+        # its gradient norms into an fp32 histogram, which fails where autocast leaves them in
+        # half precision (on a CPU; CUDA's autocast happens to compute the norm in fp32)
+        with torch.autocast(inputs.device.type, enabled=False):
+            hog = self.target_generator(inputs.float())
         if hog.shape[1] != mask_plan.num_patches:
             raise ValueError(f'the HOG target has {hog.shape[1]} cells per image but the plan covers '
                              f'{mask_plan.num_patches} patches: HOGGenerator always groups its cells '
