@@ -1,10 +1,14 @@
-"""famt_mm: FAMT masking and throwing for mmpretrain's MAE (and SimMIM), as an OpenMMLab plugin.
+"""famt_mm: FAMT masking and throwing for masked image modeling in mmpretrain, as an OpenMMLab plugin.
 
-Importing the package registers its modules into mmpretrain's registries, so configs of any project
-can use them with ``custom_imports = dict(imports=['famt_mm'])`` and ``default_scope='mmpretrain'``.
-The masking core (``famt_mm.core``) is plain PyTorch and stays importable without OpenMMLab.
-Importing the package does not import ``mmcv.ops``, mmdet or mmseg, so pretraining runs with mmcv-lite;
-the downstream modules (``famt_mm.downstream``) load only through the downstream configs.
+FAMT's importance maps decide which patches an algorithm masks and which it throws away; the same
+masking serves mmpretrain's MAE, SimMIM (ViT and Swin), MFF, MILAN, MaskFeat, BEiT / BEiT v2, CAE and
+SparK, and famt_mm's A²MIM (``docs/algorithms.md``). Importing the package registers its modules into
+mmpretrain's registries (the runner into mmengine's), so configs of any project can use them with
+``custom_imports = dict(imports=['famt_mm'])`` and ``default_scope='mmpretrain'``; the FAMT base config
+(``configs/famt/_base_/famt.py``) adds the runner and the refresh hook. The masking core
+(``famt_mm.core``) is plain PyTorch and stays importable without OpenMMLab. Importing the package does
+not import ``mmcv.ops``, mmdet or mmseg, so pretraining runs with mmcv-lite; the downstream modules
+(``famt_mm.downstream``) load only through the downstream configs.
 """
 import importlib.util
 
