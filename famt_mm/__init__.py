@@ -11,8 +11,16 @@ not import ``mmcv.ops``, mmdet or mmseg, so pretraining runs with mmcv-lite; the
 (``famt_mm.downstream``) load only through the downstream configs.
 """
 import importlib.util
+import warnings
 
 from .version import __version__
+
+# Two known harmless warnings of the stack, silenced by their exact text (every other warning stays):
+# mmengine 0.10.7 imports pkg_resources, which setuptools deprecates; mmcv-lite has no compiled op for
+# mmcv's MultiScaleDeformableAttention, which pretraining never uses (mmdet's configs need full mmcv).
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated as an API', category=UserWarning)
+warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``',
+                        category=UserWarning)
 
 #: the ``mmcv`` module's versions famt_mm's pretraining works with (mmpretrain 1.2's range);
 #: kept equal to requirements/mminstall.txt

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on its embedded default: brings .venv up to date with the light stack (no compiled mmcv ops,
 # no mmdet / mmseg; an up-to-date full stack is kept as it is), then pretrains FAMT-MAE on the digits demo
-# and reports the linear-probe accuracy. Extra arguments go to tools/train.py (e.g. --work-dir DIR).
+# and reports the linear-probe accuracy, then draws the maps, plans and reconstructions of three held-out
+# digits with the trained model. Extra arguments go to tools/train.py (e.g. --cfg-options ...).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash tools/setup_env.sh light
@@ -12,5 +13,10 @@ if [[ -z "${OMP_NUM_THREADS:-}" ]] && awk -v cores="$(nproc)" '{ exit !($1 >= co
   echo "[demo] the machine is busy (load average $(cut -d' ' -f1 /proc/loadavg) on $(nproc) cores): one thread"
   export OMP_NUM_THREADS=1
 fi
+CONFIG=configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py
 WORK_DIR=work_dirs/famt-mae_vit-tiny-p4_1xb64-60e_digits
-.venv/bin/python tools/train.py configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py --work-dir "$WORK_DIR" "$@"
+.venv/bin/python tools/train.py "$CONFIG" --work-dir "$WORK_DIR" "$@"
+FIGURES="$WORK_DIR/figures"
+.venv/bin/python tools/visualize.py "$CONFIG" --checkpoint "$(cat "$WORK_DIR/last_checkpoint")" \
+  --digits 0 1 2 --out-dir "$FIGURES"
+echo "[demo] linear probe: $WORK_DIR/linear_probe.json; maps, plans and reconstructions: $FIGURES"
