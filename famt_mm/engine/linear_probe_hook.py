@@ -8,7 +8,7 @@ from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
-from .utils import unwrap_model
+from .utils import derived_whole_image_pipeline, unwrap_model
 
 
 def pooled_features(features: torch.Tensor) -> torch.Tensor:
@@ -34,6 +34,9 @@ class LinearProbeHook(Hook):
     reference point) and after training, logs both, and writes them to ``linear_probe.json`` in the
     work dir. Single-process training only: under DDP it logs that it is skipped (each rank would see
     only its shard of the probe data).
+
+    A loader whose dataset gives no ``pipeline`` reads the whole image as the refresh hook scores it: the
+    training pipeline's loading, a resize to the training views' size and ``PackInputs``.
 
     Args:
         train_dataloader (dict): loader of the probe's training images (no augmentation).
@@ -73,6 +76,9 @@ class LinearProbeHook(Hook):
         was_training = model.training
         model.eval()
         feats, labels = [], []
+        if loader_cfg['dataset'].get('pipeline') is None:
+            pipeline = derived_whole_image_pipeline(runner.train_dataloader.dataset, 'LinearProbeHook')
+            loader_cfg = dict(loader_cfg, dataset=dict(loader_cfg['dataset'], pipeline=pipeline))
         try:
             for data in runner.build_dataloader(loader_cfg, seed=runner.seed):
                 data = model.data_preprocessor(data, training=False)

@@ -20,7 +20,6 @@ from ..models.masking.plan_taking import check_takes_plans
 from ..models.masking.scoring import score_images
 from .checks import (
     check_view_metainfo,
-    derive_scoring_pipeline,
     is_random_transform,
     resolve_epochs,
     train_log_epoch,
@@ -28,10 +27,10 @@ from .checks import (
 )
 from .utils import (
     dataset_fingerprint,
+    derived_whole_image_pipeline,
     first_sample,
     indexed_dataset,
     kept_random_state,
-    train_transforms,
     unwrap_model,
     whole_image_dataset,
 )
@@ -143,8 +142,8 @@ class FAMTRefreshHook(Hook):
                              'fraction such as 0.1) or use RandomMaskGenerator for plain random masking')
         check_view_metainfo(metainfo)
         if self.pipeline is None:
-            self.pipeline = derive_scoring_pipeline(
-                train_transforms(runner.train_dataloader.dataset, 'FAMTRefreshHook'), train_size)
+            self.pipeline = derived_whole_image_pipeline(runner.train_dataloader.dataset, 'FAMTRefreshHook',
+                                                         train_size)
         self.score_first_image(runner, train_size)
         refreshes = list(range(self.start_epoch, max_epochs, self.interval))
         shown = ', '.join(str(e + 1) for e in refreshes[:4]) + (', ...' if len(refreshes) > 4 else '')

@@ -12,6 +12,8 @@ from mmengine.dataset import Compose
 from mmengine.model import is_model_wrapper
 from torch import nn
 
+from .checks import derive_scoring_pipeline
+
 
 def unwrap_model(runner) -> nn.Module:
     """The runner's model without its DDP (or other mmengine) wrapper."""
@@ -67,13 +69,22 @@ def whole_image_dataset(dataset, pipeline: List[dict], owner: str):
     return dataset
 
 
-def train_transforms(dataset, owner: str) -> list:
-    """The built transforms of a training dataset, from which whole-image pipelines are derived."""
+def derived_whole_image_pipeline(dataset, owner: str, train_size: Optional[Tuple[int, int]] = None) -> list:
+    """The whole-image pipeline of a training dataset, by :func:`~.checks.derive_scoring_pipeline`'s
+    rule (its loading, a resize to the views' size, ``PackInputs``), sharing its built transforms.
+
+    Args:
+        dataset: the training set.
+        owner: who asks, named in errors.
+        train_size: ``(height, width)`` of the training views; measured on the first sample if not given.
+    """
     pipeline = getattr(indexed_dataset(dataset, owner), 'pipeline', None)
     if pipeline is None or not hasattr(pipeline, 'transforms'):
         raise TypeError(f'{owner} derives its whole-image pipeline from the training dataset\'s, but '
-                        f'{type(dataset).__name__} has none: give {owner}(pipeline=[...])')
-    return list(pipeline.transforms)
+                        f'{type(dataset).__name__} has none: give {owner} a pipeline')
+    if train_size is None:
+        train_size = tuple(first_sample(dataset)[0].shape[-2:])
+    return derive_scoring_pipeline(list(pipeline.transforms), train_size)
 
 
 @contextmanager

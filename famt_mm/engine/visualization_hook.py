@@ -7,8 +7,7 @@ from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
 from ..visualization import famt_figures
-from .checks import derive_scoring_pipeline
-from .utils import first_sample, train_transforms, unwrap_model, whole_image_dataset
+from .utils import derived_whole_image_pipeline, unwrap_model, whole_image_dataset
 
 
 @HOOKS.register_module()
@@ -61,9 +60,7 @@ class FAMTVisualizationHook(Hook):
             raise ValueError(f'indices {self.indices} reach beyond the training set of '
                              f'{len(dataset)} images')
         if self.pipeline is None:
-            train_inputs, _ = first_sample(dataset)
-            self.pipeline = derive_scoring_pipeline(train_transforms(dataset, 'FAMTVisualizationHook'),
-                                                    tuple(train_inputs.shape[-2:]))
+            self.pipeline = derived_whole_image_pipeline(dataset, 'FAMTVisualizationHook')
         dataset = whole_image_dataset(dataset, self.pipeline, 'FAMTVisualizationHook')
         batch = default_collate([dataset[i] for i in self.indices])
         inputs = model.data_preprocessor(batch, training=False)['inputs']

@@ -100,3 +100,28 @@ def test_the_scoring_pipeline_follows_the_training_crop(path):
     assert resize['type'] == 'Resize' and resize['scale'] == (48, 48)
     assert {k: resize[k] for k in resize if k in ('interpolation', 'backend')} == \
         {k: crop[k] for k in crop if k in ('interpolation', 'backend')}
+
+
+@pytest.mark.slow
+def test_a_changed_image_size_reaches_every_pipeline(tmp_path):
+    """The demo at 16 px: the crop, the resize before it and the backbone are what a user changes; the
+    refresh's scoring, the figures' and the probe's pipelines follow, and train."""
+    from famt_mm.testing import build_runner
+    cfg = Config.fromfile(osp.join(FAMT, 'pretrain', 'famt-mae_vit-tiny-p4_1xb64-60e_digits.py'))
+    cfg.merge_from_dict({
+        'train_dataloader.dataset.pipeline.0.scale': (16, 16),
+        'train_dataloader.dataset.pipeline.1.scale': 16,
+        'model.backbone.img_size': 16, 'train_dataloader.dataset.indices': 32, 'train_cfg.max_epochs': 2,
+        'work_dir': str(tmp_path), 'log_level': 'WARNING'})
+    cfg.custom_hooks[0].update(start_epoch=1, interval=1)
+    for split, count in (('train_dataloader', 32), ('test_dataloader', 16)):
+        cfg.custom_hooks[1][split].dataset.indices = count
+    cfg.custom_hooks.append(dict(type='FAMTVisualizationHook', indices=[0], interval=2, panel=16))
+    runner = build_runner(cfg)
+    runner.train()
+    refresh, probe, figures = (next(h for h in runner.hooks if type(h).__name__ == name) for name in
+                               ('FAMTRefreshHook', 'LinearProbeHook', 'FAMTVisualizationHook'))
+    for pipeline in (refresh.pipeline, figures.pipeline):
+        assert pipeline[-2] == dict(type='Resize', scale=(16, 16), interpolation='bicubic', backend='cv2')
+    assert runner.model.data_preprocessor.importance_cache.maps.shape == (32, 4, 4)
+    assert probe.results['num_test'] == 16 and 0 <= probe.results['top1'] <= 100

@@ -46,16 +46,14 @@ train_dataloader = dict(
 
 
 def probe_loader(split):
-    """The whole image, no augmentation, for the linear probe."""
+    """The linear probe's images: no pipeline given, so the hook reads the whole image as the refresh
+    scores it (the training pipeline's loading, a resize to the views' size)."""
     return dict(
         batch_size=256,
         num_workers=0,
         sampler=dict(type='DefaultSampler', shuffle=False),
         collate_fn=dict(type='default_collate'),
-        dataset=dict(type='DigitsDataset', split=split, pipeline=[
-            dict(type='Resize', scale=(32, 32), interpolation='bicubic'),
-            dict(type='PackInputs'),
-        ]))
+        dataset=dict(type='DigitsDataset', split=split))
 
 
 custom_hooks = [
