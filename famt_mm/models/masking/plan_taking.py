@@ -256,17 +256,21 @@ def check_token_count(num_tokens: int, num_patches: int) -> None:
 
 
 # ------------------------------------------------------------------ CNNs (SparK, A²MIM)
-#: why a CNN taker refuses throwing
-CNN_THROW_REFUSAL = 'convolutions need every position of the grid, so a thrown unit saves nothing'
+class CNNPlanTaker(MaskPlanMixin):
+    """:class:`MaskPlanMixin` for CNN algorithms without a plan-taking backbone (SparK, A²MIM): the
+    algorithm takes the plan itself, throws nothing (a thrown unit would save no convolution) and, having
+    no attention, is scored by FAMT's frequency factor alone (or masks at random). Subclasses give
+    ``plan_patch_size``, their output stride."""
+    plan_taker = 'model'
+    takes_mask_plan = True
+    can_throw = False
+    throw_refusal = 'convolutions need every position of the grid, so a thrown unit saves nothing'
 
-
-def check_cnn_generator(generator, model_name: str) -> None:
-    """Refuse a mask generator that needs attention for a CNN, which has none: its importance comes
-    from its last feature map alone (``FAMTMaskGenerator`` with ``weight_source='frequency'``), or it
-    masks uniformly (``RandomMaskGenerator``, no maps)."""
-    if not generator.needs_importance:
-        return
-    if not (isinstance(generator, FAMTMaskGenerator) and generator.weight_source == 'frequency'):
-        raise ValueError(f"{model_name} scores a CNN, which has no attention: use "
-                         "mask_generator=dict(type='FAMTMaskGenerator', weight_source='frequency', ...) "
-                         f"or dict(type='RandomMaskGenerator', ...), got {generator!r}")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        generator = self.data_preprocessor.mask_generator
+        if generator.needs_importance and not (isinstance(generator, FAMTMaskGenerator)
+                                               and generator.weight_source == 'frequency'):
+            raise ValueError(f"{type(self).__name__} scores a CNN, which has no attention: use "
+                             "mask_generator=dict(type='FAMTMaskGenerator', weight_source='frequency', ...) "
+                             f"or dict(type='RandomMaskGenerator', ...), got {generator!r}")

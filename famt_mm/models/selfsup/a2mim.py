@@ -19,7 +19,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ...core import MaskPlan
-from ..masking.plan_taking import CNN_THROW_REFUSAL, MaskPlanMixin, check_cnn_generator
+from ..masking.plan_taking import CNNPlanTaker
 
 
 @MODELS.register_module()
@@ -53,7 +53,7 @@ class A2MIM(BaseSelfSupervisor):
 
 
 @MODELS.register_module()
-class FAMTA2MIM(MaskPlanMixin, A2MIM):
+class FAMTA2MIM(CNNPlanTaker, A2MIM):
     """A²MIM whose masked units come from the preprocessor's :class:`MaskPlan`.
 
     The model itself takes the plan (the ResNet has no plan-taking forward): one plan patch is one
@@ -63,15 +63,6 @@ class FAMTA2MIM(MaskPlanMixin, A2MIM):
     (a multiple of it) is the masking unit. Throwing and attention-based weights are refused when
     the model is built. Arguments are ``BaseSelfSupervisor``'s.
     """
-    plan_taker = 'model'
-    takes_mask_plan = True
-    can_throw = False
-    throw_refusal = CNN_THROW_REFUSAL
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        check_cnn_generator(self.data_preprocessor.mask_generator, 'FAMTA2MIM')
-
     @property
     def plan_patch_size(self) -> int:
         return self.backbone.out_stride

@@ -18,11 +18,11 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ...core import MaskPlan
-from ..masking.plan_taking import CNN_THROW_REFUSAL, MaskPlanMixin, check_cnn_generator
+from ..masking.plan_taking import CNNPlanTaker
 
 
 @MODELS.register_module()
-class FAMTSparK(MaskPlanMixin, SparK):
+class FAMTSparK(CNNPlanTaker, SparK):
     """SparK whose active (visible) units come from the preprocessor's :class:`MaskPlan`.
 
     The model itself takes the plan (SparK's sparse CNN has no plan-taking forward): one plan patch is
@@ -31,11 +31,6 @@ class FAMTSparK(MaskPlanMixin, SparK):
     backbone on whole images (every position active), which is also how the refresh hook scores them.
     Arguments are SparK's.
     """
-    plan_taker = 'model'
-    takes_mask_plan = True
-    can_throw = False
-    throw_refusal = CNN_THROW_REFUSAL
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         preprocessor = self.data_preprocessor
@@ -43,7 +38,6 @@ class FAMTSparK(MaskPlanMixin, SparK):
             raise ValueError(f"data_preprocessor.unit_size must be SparK's downsample_raito="
                              f'{self.downsample_raito} (one unit per position of the last feature '
                              f'map), got {preprocessor.unit_size}: leave unit_size out')
-        check_cnn_generator(preprocessor.mask_generator, 'FAMTSparK')
         self._plan_active: Optional[torch.Tensor] = None
 
     @property
