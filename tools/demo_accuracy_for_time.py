@@ -1,6 +1,6 @@
 """Accuracy for time on the embedded digits demo: variants of the mask generator, equal epochs, seeds.
 
-    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | NAME ...]
+    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | arch | NAME ...]
         [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
         [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
 
@@ -11,7 +11,10 @@ plain MAE (random 0.75, no throwing, no refresh hook) with FAMT-MAE as configure
 refreshes, guided masking 0.45 and throwing 0.40); ``--variants ablation`` runs the method's
 ablations (``docs/ablation.md``); ``--variants spark`` the CNN pairing, SparK on a tiny sparse
 ConvNeXt with FAMT's frequency-only masking against random masking (its own config,
-``configs/famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb64-60e_digits.py``); ``--list``
+``configs/famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb64-60e_digits.py``); ``--variants arch``
+FAMT-MAE as configured on three encoders: the demo's ViT, X-ViT
+(``famt-mae_xvit-tiny-p4_1xb64-60e_digits.py``) and the ViT with trainable matrix activations
+(``famt-mae_vit-tiny-matact-p4_1xb64-60e_digits.py``); ``--list``
 prints the known variants. ``--variant`` adds one of
 your own, overrides of the demo's FAMT generator, e.g. ``--variant sigma2=sigma_ratio=0.15`` or
 ``--variant amt-lowest=type=AMTMaskGenerator,throw_mode=lowest``. The runs take turns (seed by seed,
@@ -48,7 +51,8 @@ def parse_args(argv: Optional[List[str]] = None):
     parser.add_argument('--variants', nargs='*', default=None,
                         help='registered variants or groups (default: mae famt; "ablation": '
                         f'{" ".join(VARIANT_GROUPS["ablation"])}; "spark": '
-                        f'{" ".join(VARIANT_GROUPS["spark"])}); see --list')
+                        f'{" ".join(VARIANT_GROUPS["spark"])}; "arch": '
+                        f'{" ".join(VARIANT_GROUPS["arch"])}); see --list')
     parser.add_argument('--variant', action='append', default=[], metavar='NAME=key=value,...',
                         help="a variant of your own: overrides of the demo's mask generator "
                         '(repeatable)')

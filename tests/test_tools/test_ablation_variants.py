@@ -51,6 +51,9 @@ EXPECTED = {
     'spark-famt': ('FAMTMaskGenerator', dict(FAMT, mask_ratio=0.6, throw_ratio=0.0,
                                              warmup_mask_ratio=0.6, throw_mode='off',
                                              weight_source='frequency')),
+    # FAMT-MAE as configured, on the X-ViT and matrix-activation demo configs
+    'famt-xvit': ('FAMTMaskGenerator', FAMT),
+    'famt-matact': ('FAMTMaskGenerator', FAMT),
 }
 
 
