@@ -16,6 +16,10 @@ kernel over all parameters, on CPU and GPU), ``foreach``, or ``default`` (torch'
 its per-tensor loop on CPU).
 The end-to-end benchmark (real data, loader, hooks, refresh) is ``tools/benchmark_e2e.py``.
 
+``--pairs xvit-mae xvit-famt`` compares encoders instead of maskings: MAE (random 0.75) and FAMT-MAE
+(0.45 / 0.40) each on a ViT and on an X-ViT of the same ``--arch`` (softmax against XNorm attention,
+linear in the tokens), with the refresh scoring of both timed side by side.
+
 A table goes to stdout, everything (with the machine and the date) to ``--out`` as JSON.
 """
 import argparse
@@ -25,7 +29,7 @@ import torch
 
 from famt_benchmarks.measure import log, machine_info, start_run, write_results
 from famt_benchmarks.report import format_table
-from famt_benchmarks.step import OPTIMIZER_IMPLS, PAIRS, TARGETS, run_pair, vit_arch
+from famt_benchmarks.step import ATTENTION_PAIRS, OPTIMIZER_IMPLS, PAIRS, TARGETS, run_pair, vit_arch
 
 
 def parse_args(argv: Optional[List[str]] = None):
@@ -46,7 +50,9 @@ def parse_args(argv: Optional[List[str]] = None):
     parser.add_argument('--optimizer', default='fused', choices=OPTIMIZER_IMPLS,
                         help="AdamW implementation for both methods, set through the optimizer config: "
                              "torch's fused or foreach kernels, or the config's own")
-    parser.add_argument('--pairs', nargs='+', default=list(PAIRS), help=f'of {list(PAIRS)}')
+    parser.add_argument('--pairs', nargs='+', default=list(PAIRS),
+                        help=f'of {list(PAIRS)} (the default), or the encoder comparisons '
+                        f'{list(ATTENTION_PAIRS)}')
     parser.add_argument('--profile', action='store_true',
                         help='also profile one step per method (phases and top ops)')
     parser.add_argument('--seed', type=int, default=0)
@@ -67,9 +73,9 @@ def parse_args(argv: Optional[List[str]] = None):
         args.score_batch_size = args.batch_size
     elif args.score_batch_size < 1:
         parser.error(f'--score-batch-size must be >= 1, got {args.score_batch_size}')
-    unknown = [p for p in args.pairs if p not in PAIRS]
+    unknown = [p for p in args.pairs if p not in PAIRS and p not in ATTENTION_PAIRS]
     if unknown:
-        parser.error(f'--pairs must name pairs of {list(PAIRS)}, got {unknown}')
+        parser.error(f'--pairs must name pairs of {list(PAIRS) + list(ATTENTION_PAIRS)}, got {unknown}')
     try:
         device = torch.device(args.device)
     except RuntimeError as e:
