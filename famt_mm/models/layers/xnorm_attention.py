@@ -115,16 +115,17 @@ class XNormAttention(MultiheadAttention):
                        ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``XNorm(Q)``, ``XNorm(K)`` and ``V`` of tokens (B, N, C), each (B, H, N, head_dims)."""
         batch, length, _ = x.shape
-        q, k, v = self.qkv(x).reshape(batch, length, 3, self.embed_dims).unbind(2)
-        if self.norm_axis == 'channels':
-            q, k = (F.normalize(t, dim=-1, eps=self.eps) for t in (q, k))
-        q, k, v = (t.reshape(batch, length, self.num_heads, self.head_dims).transpose(1, 2)
-                   for t in (q, k, v))
+        qkv = self.qkv(x).reshape(batch, length, 3, self.num_heads, self.head_dims)
+        qk, v = qkv[:, :, :2], qkv[:, :, 2]
+        # queries and keys normalised together, in one pass
         if self.norm_axis == 'head_channels':
-            q, k = (F.normalize(t, dim=-1, eps=self.eps) for t in (q, k))
-        elif self.norm_axis == 'tokens':
-            q, k = (F.normalize(t, dim=-2, eps=self.eps) for t in (q, k))
-        return q, k, v
+            qk = F.normalize(qk, dim=-1, eps=self.eps)
+        elif self.norm_axis == 'channels':
+            qk = F.normalize(qk.flatten(3), dim=-1, eps=self.eps).view_as(qk)
+        else:
+            qk = F.normalize(qk, dim=1, eps=self.eps)
+        q, k = qk.permute(2, 0, 3, 1, 4).unbind(0)
+        return q, k, v.transpose(1, 2)
 
     def head_scale(self, length: int) -> torch.Tensor:
         """The factor of each head's product (1 or H, 1, 1): the scale, over N for ``'mean'``."""
@@ -134,9 +135,9 @@ class XNormAttention(MultiheadAttention):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, length, _ = x.shape
         q, k, v = self.normalized_qkv(x)
-        context = k.transpose(-2, -1) @ v  # (B, H, d, d): the associative order, linear in N
-        out = (q @ context) * self.head_scale(length).to(q.dtype)
-        x = out.transpose(1, 2).reshape(batch, length, self.embed_dims)
+        # (B, H, d, d), the associative order: linear in N; the scale on this small matrix
+        context = (k.transpose(-2, -1) @ v) * self.head_scale(length).to(v.dtype)
+        x = (q @ context).transpose(1, 2).reshape(batch, length, self.embed_dims)
         x = self.out_drop(self.gamma1(self.proj_drop(self.proj(x))))
         if self.v_shortcut:  # as mmpretrain's MultiheadAttention
             x = v.squeeze(1) + x
