@@ -14,7 +14,8 @@ ConvNeXt with FAMT's frequency-only masking against random masking (its own conf
 ``configs/famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb64-60e_digits.py``); ``--variants arch``
 FAMT-MAE as configured on three encoders: the demo's ViT, X-ViT
 (``famt-mae_xvit-tiny-p4_1xb64-60e_digits.py``) and the ViT with trainable matrix activations
-(``famt-mae_vit-tiny-matact-p4_1xb64-60e_digits.py``); ``--list``
+(``famt-mae_vit-tiny-matact-p4_1xb64-60e_digits.py``); ``--variants xvit-rows`` the X-ViT demo with each
+reading of its signed attention for the refresh (``score_attention``); ``--list``
 prints the known variants. ``--variant`` adds one of
 your own, overrides of the demo's FAMT generator, e.g. ``--variant sigma2=sigma_ratio=0.15`` or
 ``--variant amt-lowest=type=AMTMaskGenerator,throw_mode=lowest``. The runs take turns (seed by seed,
@@ -52,7 +53,8 @@ def parse_args(argv: Optional[List[str]] = None):
                         help='registered variants or groups (default: mae famt; "ablation": '
                         f'{" ".join(VARIANT_GROUPS["ablation"])}; "spark": '
                         f'{" ".join(VARIANT_GROUPS["spark"])}; "arch": '
-                        f'{" ".join(VARIANT_GROUPS["arch"])}); see --list')
+                        f'{" ".join(VARIANT_GROUPS["arch"])}; "xvit-rows": '
+                        f'{" ".join(VARIANT_GROUPS["xvit-rows"])}); see --list')
     parser.add_argument('--variant', action='append', default=[], metavar='NAME=key=value,...',
                         help="a variant of your own: overrides of the demo's mask generator "
                         '(repeatable)')
@@ -121,7 +123,8 @@ def check_variants(args) -> None:
 
 def list_variants() -> str:
     lines = [f'{name:16s} {v.label}: {v.generator or "the config as it is"}'
-             + (f' (config {v.config})' if v.config else '') for name, v in VARIANTS.items()]
+             + (f' (config {v.config})' if v.config else '')
+             + (f' {v.cfg_options}' if v.cfg_options else '') for name, v in VARIANTS.items()]
     lines += [f'{name:16s} group: {" ".join(names)}' for name, names in VARIANT_GROUPS.items()]
     return '\n'.join(lines)
 
@@ -156,7 +159,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
         machine=dict(platform=platform.platform(), processor=cpu_model(), cores=os.cpu_count(),
                      torch=torch.__version__, torch_threads=torch.get_num_threads()),
         variants={name: dict(label=args.known[name].label, generator=args.known[name].generator,
-                             config=args.known[name].config or args.config)
+                             config=args.known[name].config or args.config,
+                             cfg_options=args.known[name].cfg_options)
                   for name in args.names},
         runs=runs, summary=summary, table=markdown_table(summary))
     with open(args.out, 'w') as f:

@@ -50,10 +50,14 @@ class Variant(NamedTuple):
             :func:`variant_generator`; empty for the config as it is.
         config (str, optional): the config it trains, relative to famt_mm's config root (e.g.
             :data:`SPARK_DEMO_CONFIG`); ``None`` for the tool's (the ViT demo). Defaults to None.
+        cfg_options (dict, optional): other settings of that config, as ``--cfg-options`` gives them
+            (``Config.merge_from_dict``), e.g. ``{'model.backbone.score_attention': 'abs'}``.
+            Defaults to None.
     """
     label: str
     generator: dict
     config: Optional[str] = None
+    cfg_options: Optional[dict] = None
 
 
 #: variant name -> label and mask-generator overrides (the demo's generator is FAMT 0.45 / 0.40,
@@ -82,6 +86,10 @@ VARIANTS: Dict[str, Variant] = {
     # FAMT-MAE as configured on other encoders (their own configs): the demo's ViT is 'famt'
     'famt-xvit': Variant('FAMT-MAE X-ViT (0.45 / 0.40)', {}, XVIT_DEMO_CONFIG),
     'famt-matact': Variant('FAMT-MAE ViT, matrix activations (0.45 / 0.40)', {}, MATACT_DEMO_CONFIG),
+    # how the refresh reads X-ViT's signed attention (docs/method.md section 9), each reading named
+    **{f'famt-xvit-{rows}': Variant(f'FAMT-MAE X-ViT, attention read as {rows}', {}, XVIT_DEMO_CONFIG,
+                                    {'model.backbone.score_attention': rows})
+       for rows in ('clip', 'shift', 'abs')},
 }
 #: names that stand for a list of variants on the command line
 VARIANT_GROUPS: Dict[str, List[str]] = {
@@ -89,6 +97,7 @@ VARIANT_GROUPS: Dict[str, List[str]] = {
     'ablation': ['mae', 'amt', 'famt', 'famt-nothrow', 'famt-frequency', 'famt-lowest'],
     'spark': ['spark-random', 'spark-famt'],
     'arch': ['famt', 'famt-xvit', 'famt-matact'],
+    'xvit-rows': ['famt-xvit-clip', 'famt-xvit-shift', 'famt-xvit-abs'],
 }
 
 
@@ -188,8 +197,11 @@ def generator_cfg(cfg) -> dict:
 
 
 def apply_variant(cfg, variant: Variant) -> None:
-    """Change ``cfg``'s mask generator to the variant's; a generator that needs no importance
-    maps (random masking) also loses the ``FAMTRefreshHook``, whose scoring would be wasted."""
+    """Change ``cfg``'s mask generator (and the settings of ``cfg_options``) to the variant's; a
+    generator that needs no importance maps (random masking) also loses the ``FAMTRefreshHook``,
+    whose scoring would be wasted."""
+    if variant.cfg_options:
+        cfg.merge_from_dict(variant.cfg_options)
     holder = generator_cfg(cfg)
     base = holder['mask_generator']
     base = base.to_dict() if hasattr(base, 'to_dict') else dict(base)
