@@ -8,7 +8,9 @@ of ``tools/demo_accuracy_for_time.py --variants arch``. Every model scores the s
 a refresh would; per image the Spearman rank correlation of the ViT's map and the X-ViT's map is
 averaged, for FAMT's weights, FAMT's attention term alone and AMT's, with the X-ViT's signed attention
 read as ``clip``, ``shift`` and ``abs`` (``docs/method.md`` section 9). ``ViT vs ViT (next seed)`` is
-the agreement of two independently trained ViTs, for scale. A markdown table goes to stdout, all
+the agreement of two independently trained ViTs, for scale. ``ViT softmax vs its own cosines`` holds
+the model fixed: each ViT's maps against those of its last block with the softmax replaced by the
+cosine similarities of the same queries and keys, read each way. A markdown table goes to stdout, all
 figures with the command, machine and date to ``--out``.
 """
 import argparse
@@ -21,7 +23,13 @@ from typing import List, Optional
 
 import torch
 
-from famt_benchmarks.score_agreement import agreement, load_model, markdown_table, whole_images
+from famt_benchmarks.score_agreement import (
+    agreement,
+    load_model,
+    markdown_table,
+    reading_agreement,
+    whole_images,
+)
 
 VIT_CONFIG = 'configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py'
 XVIT_CONFIG = 'configs/famt/pretrain/famt-mae_xvit-tiny-p4_1xb64-60e_digits.py'
@@ -55,7 +63,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     vits = [load_model(args.vit_config, c) for c in args.vit_checkpoints]
     xvits = [load_model(args.xvit_config, c) for c in args.xvit_checkpoints]
     batch = whole_images(args.vit_config, args.images)
-    result = agreement(vits, xvits, batch)
+    result = {**agreement(vits, xvits, batch), **reading_agreement(vits, batch)}
     table = markdown_table(result)
     command = 'python tools/score_agreement.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
     out = dict(command=command,

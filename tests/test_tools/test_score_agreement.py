@@ -30,7 +30,8 @@ def test_maps_of_the_same_model_agree_fully_and_each_reading_is_compared(tmp_pat
                      '--out', str(tmp_path / 'agreement.json')])
     result = out['agreement']
     assert set(result) == {'ViT vs X-ViT (clip)', 'ViT vs X-ViT (shift)', 'ViT vs X-ViT (abs)',
-                           'ViT vs ViT (next seed)'}
+                           'ViT vs ViT (next seed)', 'ViT softmax vs its own cosines (clip)',
+                           'ViT softmax vs its own cosines (shift)', 'ViT softmax vs its own cosines (abs)'}
     # the "next seed" here is the same checkpoint: identical maps, correlation 1
     assert result['ViT vs ViT (next seed)']['FAMT'] == pytest.approx([1.0, 1.0])
     for comparison in result.values():

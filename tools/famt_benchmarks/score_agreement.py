@@ -7,6 +7,11 @@ demo's, e.g. the runs of ``tools/demo_accuracy_for_time.py --variants arch``), b
 images (the refresh hook's pipeline); per image the Spearman rank correlation of the two maps is taken
 and averaged over the images. Seeds pair the models (ViT seed s with X-ViT seed s); as the level that
 two independently trained models reach anyway, ViT seed s is also compared with ViT seed s + 1.
+
+Two trained models differ in more than the reading, so one comparison holds everything else fixed:
+each ViT's maps from its softmax attention against the maps of the same ViT's last block with the
+softmax replaced by the cosine similarities of the same queries and keys (X-ViT's attention with
+``norm_axis='head_channels'``), read each way; the tokens are the same.
 """
 import statistics
 from typing import Dict, List, Sequence
@@ -75,6 +80,46 @@ def spearman(a: torch.Tensor, b: torch.Tensor) -> float:
     from scipy.stats import spearmanr
     values = [spearmanr(x, y).statistic for x, y in zip(a.double().numpy(), b.double().numpy())]
     return float(sum(values) / len(values))
+
+
+@torch.no_grad()
+def softmax_and_cosines(model: torch.nn.Module, batch: dict):
+    """The ViT's :class:`LastBlock` (softmax attention, tokens) on the batch, and the cosine
+    similarities (B, H, N, N) of the same block's queries and keys."""
+    import torch.nn.functional as F
+
+    from famt_mm.models.masking.scoring import read_last_block
+    attn = model.backbone.layers[-1].attn
+    captured = {}
+    hook = attn.register_forward_hook(lambda m, args, out: captured.update(x=args[0]))
+    try:
+        block = read_last_block(model, model.data_preprocessor(batch, training=False)['inputs'])
+    finally:
+        hook.remove()
+    x = captured['x']
+    qkv = attn.qkv(x).reshape(x.shape[0], x.shape[1], 3, attn.num_heads, attn.head_dims)
+    q, k = F.normalize(qkv.permute(2, 0, 3, 1, 4)[:2].float(), dim=-1)
+    return block, q @ k.transpose(-2, -1)
+
+
+def reading_agreement(vit_models: Sequence[torch.nn.Module],
+                      batch: dict) -> Dict[str, Dict[str, List[float]]]:
+    """Per reading and generator, one mean rank correlation per ViT: its softmax maps against its
+    cosine maps read that way (see the module docstring)."""
+    from mmpretrain.registry import MODELS
+
+    from famt_mm.core import signed_attention_rows
+    out: Dict[str, Dict[str, List[float]]] = {}
+    blocks = [softmax_and_cosines(m, batch) for m in vit_models]
+    for name, generator in GENERATORS.items():
+        gen = MODELS.build(dict(generator))
+        for mode in SIGNED_ROWS:
+            rows = out.setdefault(f'ViT softmax vs its own cosines ({mode})', {}).setdefault(name, [])
+            for block, cosines in blocks:
+                softmax_maps = gen.importance(block.attn, block.tokens)
+                read_maps = gen.importance(signed_attention_rows(cosines, mode), block.tokens)
+                rows.append(spearman(softmax_maps, read_maps))
+    return out
 
 
 def agreement(vit_models: Sequence[torch.nn.Module], xvit_models: Sequence[torch.nn.Module],
