@@ -121,6 +121,16 @@ def check_variants(args) -> None:
             raise ValueError(f'variant {name!r}: {e}') from e
 
 
+def variant_record(variant, default_config: str) -> dict:
+    """What the JSON records of a variant: its label, generator overrides, config and (when it has
+    them) its other config settings."""
+    record = dict(label=variant.label, generator=variant.generator,
+                  config=variant.config or default_config)
+    if variant.cfg_options:
+        record['cfg_options'] = variant.cfg_options
+    return record
+
+
 def list_variants() -> str:
     lines = [f'{name:16s} {v.label}: {v.generator or "the config as it is"}'
              + (f' (config {v.config})' if v.config else '')
@@ -158,10 +168,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         date=started.isoformat(timespec='seconds'),
         machine=dict(platform=platform.platform(), processor=cpu_model(), cores=os.cpu_count(),
                      torch=torch.__version__, torch_threads=torch.get_num_threads()),
-        variants={name: dict(label=args.known[name].label, generator=args.known[name].generator,
-                             config=args.known[name].config or args.config,
-                             cfg_options=args.known[name].cfg_options)
-                  for name in args.names},
+        variants={name: variant_record(args.known[name], args.config) for name in args.names},
         runs=runs, summary=summary, table=markdown_table(summary))
     with open(args.out, 'w') as f:
         json.dump(result, f, indent=2)
