@@ -1,6 +1,6 @@
 """Accuracy for time on the embedded digits demo: variants of the mask generator, equal epochs, seeds.
 
-    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | NAME ...]
+    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | arch | NAME ...]
         [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
         [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
 
@@ -11,7 +11,11 @@ plain MAE (random 0.75, no throwing, no refresh hook) with FAMT-MAE as configure
 refreshes, guided masking 0.45 and throwing 0.40); ``--variants ablation`` runs the method's
 ablations (``docs/ablation.md``); ``--variants spark`` the CNN pairing, SparK on a tiny sparse
 ConvNeXt with FAMT's frequency-only masking against random masking (its own config,
-``configs/famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb64-60e_digits.py``); ``--list``
+``configs/famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb64-60e_digits.py``); ``--variants arch``
+FAMT-MAE as configured on three encoders: the demo's ViT, X-ViT
+(``famt-mae_xvit-tiny-p4_1xb64-60e_digits.py``) and the ViT with trainable matrix activations
+(``famt-mae_vit-tiny-matact-p4_1xb64-60e_digits.py``); ``--variants xvit-rows`` the X-ViT demo with each
+reading of its signed attention for the refresh (``score_attention``); ``--list``
 prints the known variants. ``--variant`` adds one of
 your own, overrides of the demo's FAMT generator, e.g. ``--variant sigma2=sigma_ratio=0.15`` or
 ``--variant amt-lowest=type=AMTMaskGenerator,throw_mode=lowest``. The runs take turns (seed by seed,
@@ -48,7 +52,9 @@ def parse_args(argv: Optional[List[str]] = None):
     parser.add_argument('--variants', nargs='*', default=None,
                         help='registered variants or groups (default: mae famt; "ablation": '
                         f'{" ".join(VARIANT_GROUPS["ablation"])}; "spark": '
-                        f'{" ".join(VARIANT_GROUPS["spark"])}); see --list')
+                        f'{" ".join(VARIANT_GROUPS["spark"])}; "arch": '
+                        f'{" ".join(VARIANT_GROUPS["arch"])}; "xvit-rows": '
+                        f'{" ".join(VARIANT_GROUPS["xvit-rows"])}); see --list')
     parser.add_argument('--variant', action='append', default=[], metavar='NAME=key=value,...',
                         help="a variant of your own: overrides of the demo's mask generator "
                         '(repeatable)')
@@ -115,9 +121,20 @@ def check_variants(args) -> None:
             raise ValueError(f'variant {name!r}: {e}') from e
 
 
+def variant_record(variant, default_config: str) -> dict:
+    """What the JSON records of a variant: its label, generator overrides, config and (when it has
+    them) its other config settings."""
+    record = dict(label=variant.label, generator=variant.generator,
+                  config=variant.config or default_config)
+    if variant.cfg_options:
+        record['cfg_options'] = variant.cfg_options
+    return record
+
+
 def list_variants() -> str:
     lines = [f'{name:16s} {v.label}: {v.generator or "the config as it is"}'
-             + (f' (config {v.config})' if v.config else '') for name, v in VARIANTS.items()]
+             + (f' (config {v.config})' if v.config else '')
+             + (f' {v.cfg_options}' if v.cfg_options else '') for name, v in VARIANTS.items()]
     lines += [f'{name:16s} group: {" ".join(names)}' for name, names in VARIANT_GROUPS.items()]
     return '\n'.join(lines)
 
@@ -151,9 +168,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         date=started.isoformat(timespec='seconds'),
         machine=dict(platform=platform.platform(), processor=cpu_model(), cores=os.cpu_count(),
                      torch=torch.__version__, torch_threads=torch.get_num_threads()),
-        variants={name: dict(label=args.known[name].label, generator=args.known[name].generator,
-                             config=args.known[name].config or args.config)
-                  for name in args.names},
+        variants={name: variant_record(args.known[name], args.config) for name in args.names},
         runs=runs, summary=summary, table=markdown_table(summary))
     with open(args.out, 'w') as f:
         json.dump(result, f, indent=2)

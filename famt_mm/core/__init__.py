@@ -14,6 +14,7 @@ from .importance import (
                          lowpass_kernel,
                          softmax_attention,
 )
+from .linear_attention import SIGNED_ROWS, signed_attention_rows
 from .mask_plan import PLAN_GROUPS, MaskPlan, expand_unit_ids, gather_tokens
 from .plan import mean_one, plan_from_weights
 from .sampling import COUNT_ROUNDINGS, THROW_FROM, check_ratios, plan_counts, sample_plan, sanitize_weights
@@ -24,5 +25,6 @@ __all__ = [
     'check_attention_terms', 'check_choice', 'famt_attention', 'famt_weights', 'frequency_factor',
     'lowpass_kernel', 'softmax_attention', 'mean_one', 'plan_from_weights', 'COUNT_ROUNDINGS',
     'THROW_FROM', 'MaskPlan', 'PLAN_GROUPS', 'check_ratios', 'expand_unit_ids', 'gather_tokens',
-    'plan_counts', 'sample_plan', 'sanitize_weights', 'pool_to_units', 'warp_to_views'
+    'plan_counts', 'sample_plan', 'sanitize_weights', 'pool_to_units', 'warp_to_views', 'SIGNED_ROWS',
+    'signed_attention_rows'
 ]

@@ -51,6 +51,12 @@ EXPECTED = {
     'spark-famt': ('FAMTMaskGenerator', dict(FAMT, mask_ratio=0.6, throw_ratio=0.0,
                                              warmup_mask_ratio=0.6, throw_mode='off',
                                              weight_source='frequency')),
+    # FAMT-MAE as configured, on the X-ViT and matrix-activation demo configs
+    'famt-xvit': ('FAMTMaskGenerator', FAMT),
+    'famt-matact': ('FAMTMaskGenerator', FAMT),
+    'famt-xvit-clip': ('FAMTMaskGenerator', FAMT),
+    'famt-xvit-shift': ('FAMTMaskGenerator', FAMT),
+    'famt-xvit-abs': ('FAMTMaskGenerator', FAMT),
 }
 
 
@@ -162,3 +168,16 @@ def test_list_names_every_variant_and_group(capsys):
     out = capsys.readouterr().out
     for name in list(VARIANTS) + list(VARIANT_GROUPS):
         assert f'\n{name} ' in f'\n{out}'
+
+
+@pytest.mark.parametrize('rows', ['clip', 'shift', 'abs'])
+def test_xvit_reading_variants_set_the_backbone_and_build(rows):
+    from mmpretrain.registry import MODELS
+    variant = VARIANTS[f'famt-xvit-{rows}']
+    cfg = Config.fromfile(find_config(variant.config))
+    apply_variant(cfg, variant)
+    assert cfg.model.backbone.score_attention == rows
+    model_cfg = cfg.model.to_dict()
+    model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor.to_dict())
+    assert MODELS.build(model_cfg).backbone.score_attention == rows
+    assert tool.parse_args(['--variants', 'xvit-rows']).names == VARIANT_GROUPS['xvit-rows']

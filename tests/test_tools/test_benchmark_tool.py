@@ -94,3 +94,21 @@ def test_tiny_run_writes_every_figure(tmp_path, capsys):
     table = capsys.readouterr().out
     assert '| train-step GFLOPs |' in table
     assert 'limits: step time ratio' in table and ': MISSED' in table and ': met' in table
+
+
+def test_attention_pairs_compare_vit_with_xvit_and_time_both_refreshes(tmp_path, capsys):
+    results = bench.main(['--arch', 'deit-tiny', '--img-size', '32', '--batch-size', '2', '--iters', '1',
+                          '--warmup', '0', '--device', 'cpu', '--pairs', 'xvit-mae', 'xvit-famt',
+                          '--out', str(tmp_path / 'bench.json')])
+    mae, famt = results['pairs']['xvit-mae'], results['pairs']['xvit-famt']
+    for r in (mae, famt):
+        assert r['ratio_name'] == 'X-ViT / ViT' and 'limits' not in r
+        assert 'X-ViT' in r['famt'] and 'X-ViT' not in r['baseline']
+        # the same model but the attention: nearly the same FLOPs (X-ViT's linear products instead)
+        assert 0.9 < r['flops_ratio'] < 1.1 and r['flops_ratio'] != 1
+    # random masking scores nothing; the guided pair times both sides' refresh scoring
+    assert 'refresh' not in mae and 'preprocessor' not in mae
+    assert famt['refresh_time_ratio'] == pytest.approx(
+        famt['refresh_baseline']['scoring']['images_per_s'] / famt['refresh']['scoring']['images_per_s'])
+    table = capsys.readouterr().out
+    assert '| X-ViT / ViT |' in table and 'refresh scoring time per image, X-ViT / ViT' in table

@@ -2,7 +2,7 @@
 
 The library of ``tools/demo_accuracy_for_time.py``:
 
-    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | NAME ...]
+    python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | arch | NAME ...]
         [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
         [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
 
@@ -13,7 +13,9 @@ generator (:data:`VARIANTS`, :func:`variant_generator`). Plain MAE is MAE's rand
 (``RandomMaskGenerator``, mask 0.75, no throwing, no refresh hook); FAMT-MAE is the config as it is
 (warm-up, refreshes, guided masking 0.45 and throwing 0.40). The ``spark`` group trains its own
 config instead (:data:`SPARK_DEMO_CONFIG`, SparK on a tiny sparse ConvNeXt, the same digits):
-FAMT's frequency-only masking against random masking at SparK's ratio. The runs take turns (seed by seed, the
+FAMT's frequency-only masking against random masking at SparK's ratio. The ``arch`` group keeps FAMT-MAE as
+configured and changes the encoder: the demo's ViT, X-ViT (:data:`XVIT_DEMO_CONFIG`) and the ViT with
+trainable matrix activations in its FFNs (:data:`MATACT_DEMO_CONFIG`). The runs take turns (seed by seed, the
 order reversed every other seed) in this one process. Per run it records the linear probe's
 held-out top-1 (the config's ``LinearProbeHook``) and the pretraining wall time, from the start of
 the first training epoch to the end of the last one (refresh passes included; probes, set-up and
@@ -33,6 +35,10 @@ from famt_mm.utils.configs import find_config
 DEMO_CONFIG = 'famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py'
 #: the CNN demo: SparK on a tiny sparse ConvNeXt, the same digits at 32 px in 8-px masking units
 SPARK_DEMO_CONFIG = 'famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb64-60e_digits.py'
+#: the demo with an X-ViT encoder (softmax-free attention), everything else the demo's
+XVIT_DEMO_CONFIG = 'famt/pretrain/famt-mae_xvit-tiny-p4_1xb64-60e_digits.py'
+#: the demo with trainable matrix activations in the encoder's FFNs, everything else the demo's
+MATACT_DEMO_CONFIG = 'famt/pretrain/famt-mae_vit-tiny-matact-p4_1xb64-60e_digits.py'
 
 
 class Variant(NamedTuple):
@@ -44,10 +50,14 @@ class Variant(NamedTuple):
             :func:`variant_generator`; empty for the config as it is.
         config (str, optional): the config it trains, relative to famt_mm's config root (e.g.
             :data:`SPARK_DEMO_CONFIG`); ``None`` for the tool's (the ViT demo). Defaults to None.
+        cfg_options (dict, optional): other settings of that config, as ``--cfg-options`` gives them
+            (``Config.merge_from_dict``), e.g. ``{'model.backbone.score_attention': 'abs'}``.
+            Defaults to None.
     """
     label: str
     generator: dict
     config: Optional[str] = None
+    cfg_options: Optional[dict] = None
 
 
 #: variant name -> label and mask-generator overrides (the demo's generator is FAMT 0.45 / 0.40,
@@ -73,12 +83,21 @@ VARIANTS: Dict[str, Variant] = {
                             dict(type='RandomMaskGenerator', mask_ratio=0.6, throw_ratio=0.0),
                             SPARK_DEMO_CONFIG),
     'spark-famt': Variant('FAMT-SparK ConvNeXt (frequency, 0.6)', {}, SPARK_DEMO_CONFIG),
+    # FAMT-MAE as configured on other encoders (their own configs): the demo's ViT is 'famt'
+    'famt-xvit': Variant('FAMT-MAE X-ViT (0.45 / 0.40)', {}, XVIT_DEMO_CONFIG),
+    'famt-matact': Variant('FAMT-MAE ViT, matrix activations (0.45 / 0.40)', {}, MATACT_DEMO_CONFIG),
+    # how the refresh reads X-ViT's signed attention (docs/method.md section 9), each reading named
+    **{f'famt-xvit-{rows}': Variant(f'FAMT-MAE X-ViT, attention read as {rows}', {}, XVIT_DEMO_CONFIG,
+                                    {'model.backbone.score_attention': rows})
+       for rows in ('clip', 'shift', 'abs')},
 }
 #: names that stand for a list of variants on the command line
 VARIANT_GROUPS: Dict[str, List[str]] = {
     'default': ['mae', 'famt'],
     'ablation': ['mae', 'amt', 'famt', 'famt-nothrow', 'famt-frequency', 'famt-lowest'],
     'spark': ['spark-random', 'spark-famt'],
+    'arch': ['famt', 'famt-xvit', 'famt-matact'],
+    'xvit-rows': ['famt-xvit-clip', 'famt-xvit-shift', 'famt-xvit-abs'],
 }
 
 
@@ -178,8 +197,11 @@ def generator_cfg(cfg) -> dict:
 
 
 def apply_variant(cfg, variant: Variant) -> None:
-    """Change ``cfg``'s mask generator to the variant's; a generator that needs no importance
-    maps (random masking) also loses the ``FAMTRefreshHook``, whose scoring would be wasted."""
+    """Change ``cfg``'s mask generator (and the settings of ``cfg_options``) to the variant's; a
+    generator that needs no importance maps (random masking) also loses the ``FAMTRefreshHook``,
+    whose scoring would be wasted."""
+    if variant.cfg_options:
+        cfg.merge_from_dict(variant.cfg_options)
     holder = generator_cfg(cfg)
     base = holder['mask_generator']
     base = base.to_dict() if hasattr(base, 'to_dict') else dict(base)

@@ -71,9 +71,10 @@ def format_limits(checks: List[dict]) -> str:
 
 
 # ------------------------------------------------------------------------------------ end to end
-def side_by_side(key: str, base_name: str, famt_name: str, rows) -> List[str]:
+def side_by_side(key: str, base_name: str, famt_name: str, rows,
+                 ratio_name: str = 'FAMT / baseline') -> List[str]:
     """Markdown lines of a baseline / FAMT table: one row per ``(figure, baseline, FAMT, ratio)``."""
-    lines = [f'| {key} | {base_name} | {famt_name} | FAMT / baseline |', '|---|---:|---:|---:|']
+    lines = [f'| {key} | {base_name} | {famt_name} | {ratio_name} |', '|---|---:|---:|---:|']
     return lines + [f'| {figure} | {base} | {famt} | {ratio} |' for figure, base, famt, ratio in rows]
 
 
@@ -294,18 +295,22 @@ def format_table(key: str, r: dict) -> str:
          '' if base['memory']['step_bytes'] in (None, 0) or famt['memory']['step_bytes'] is None
          else f'{famt["memory"]["step_bytes"] / base["memory"]["step_bytes"]:.3f}'),
     ]
-    refresh, pre = r['refresh'], r['preprocessor']
-    lines = side_by_side(key, r['baseline'], r['famt'], rows) + [
-        '',
-        f'refresh scoring (last-block attention + importance): '
-        f'{refresh["scoring"]["images_per_s"]:.2f} images/s; plain inference '
-        f'{refresh["plain_inference"]["images_per_s"]:.2f} images/s; ratio {refresh["ratio"]:.3f} '
-        f'(batch {refresh["batch_size"]})',
-        f'preprocessor sample_mask_plan (warp + sampling): '
-        f'{pre["sample_mask_plan"]["median_s"] * 1e3:.2f} ms = '
-        f'{pre["share_of_famt_step"]:.2%} of the FAMT step',
-        f'memory: {base["memory"]["kind"]}',
-    ]
+    lines = side_by_side(key, r['baseline'], r['famt'], rows, r.get('ratio_name', 'FAMT / baseline'))
+    lines.append('')
+    for name, refresh in ((r['baseline'], r.get('refresh_baseline')), (r['famt'], r.get('refresh'))):
+        if refresh is not None:
+            lines.append(f'refresh scoring (last-block attention + importance), {name}: '
+                         f'{refresh["scoring"]["images_per_s"]:.2f} images/s; plain inference '
+                         f'{refresh["plain_inference"]["images_per_s"]:.2f} images/s; ratio '
+                         f'{refresh["ratio"]:.3f} (batch {refresh["batch_size"]})')
+    if 'refresh_time_ratio' in r:
+        lines.append(f'refresh scoring time per image, {r["ratio_name"]}: {r["refresh_time_ratio"]:.3f}')
+    if 'preprocessor' in r:
+        pre = r['preprocessor']
+        lines.append(f'preprocessor sample_mask_plan (warp + sampling): '
+                     f'{pre["sample_mask_plan"]["median_s"] * 1e3:.2f} ms = '
+                     f'{pre["share_of_famt_step"]:.2%} of the FAMT step')
+    lines.append(f'memory: {base["memory"]["kind"]}')
     if 'compile' in r:
         c = r['compile']
         lines.append(f'torch.compile: {c["after_timed"]["graphs"]} graphs; '

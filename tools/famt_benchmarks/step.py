@@ -6,6 +6,10 @@ The library of ``tools/benchmark.py``:
         [--device cpu|cuda] [--amp] [--compile] [--optimizer fused|foreach|default] [--pairs mae]
         [--out benchmark.json]
 
+The attention pairs (:data:`ATTENTION_PAIRS`, ``--pairs xvit-mae xvit-famt``) compare encoders
+instead: the same algorithm and masking on a ViT and on an X-ViT; for them the refresh scoring of
+both sides is timed in turns and no FAMT bound applies.
+
 Both models are built from their configs (mmpretrain's stock MAE config and configs/famt/*.py),
 shrunk only where the options say (ViT arch, input size). After ``--warmup`` untimed steps the
 methods take turns, one training step each (ABBA order), on the same synthetic batches (cycling
@@ -75,6 +79,32 @@ PAIRS: Dict[str, Tuple[Method, Method]] = {
                Method('FAMT-SimMIM ViT-B (0.44 / 0.26)',
                       'famt/pretrain/famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py')),
 }
+
+FAMT_MAE_CONFIG = 'famt/pretrain/famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'
+FAMT_MAE_XVIT_CONFIG = 'famt/pretrain/famt-mae_xvit-base-p16_8xb512-amp-coslr-400e_in1k.py'
+_RANDOM_075 = {'data_preprocessor.mask_generator': dict(
+    _delete_=True, type='RandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0)}
+
+#: the attention comparisons: the same algorithm and masking on a ViT and on an X-ViT encoder (softmax
+#: against XNorm attention, linear in the tokens), each (ViT, X-ViT). MAE is FAMT-MAE's model with
+#: MAE's random 0.75 and no throwing (stock MAE for the same index sets), so that both sides share
+#: one model class; with two guided methods the refresh scoring of both is timed side by side.
+ATTENTION_PAIRS: Dict[str, Tuple[Method, Method]] = {
+    'xvit-mae': (Method('MAE ViT (random 0.75)', FAMT_MAE_CONFIG, _RANDOM_075),
+                 Method('MAE X-ViT (random 0.75)', FAMT_MAE_XVIT_CONFIG, _RANDOM_075)),
+    'xvit-famt': (Method('FAMT-MAE ViT (0.45 / 0.40)', FAMT_MAE_CONFIG),
+                  Method('FAMT-MAE X-ViT (0.45 / 0.40)', FAMT_MAE_XVIT_CONFIG)),
+}
+
+
+def pair_methods(key: str) -> Tuple[Method, Method]:
+    """The two methods of ``key``, a pair of :data:`PAIRS` or :data:`ATTENTION_PAIRS`."""
+    if key in PAIRS:
+        return PAIRS[key]
+    if key in ATTENTION_PAIRS:
+        return ATTENTION_PAIRS[key]
+    raise ValueError(f'unknown pair {key!r}; pairs: {", ".join([*PAIRS, *ATTENTION_PAIRS])}')
+
 
 # ------------------------------------------------------------------------------------ building
 def vit_embed_dims(arch: str) -> int:
@@ -252,12 +282,9 @@ def make_batch(batch_size: int, img_size: int, device: torch.device, seed: int =
 
 # ------------------------------------------------------------------------------------ one pair
 def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -> dict:
-    from mmengine.runner.amp import autocast
-
-    from famt_mm.models import score_images
-
-    baseline, famt = (build(m, args, device) for m in PAIRS[key])
-    if not famt.guided:
+    attention_pair = key in ATTENTION_PAIRS
+    baseline, famt = (build(m, args, device) for m in pair_methods(key))
+    if not famt.guided and not attention_pair:
         raise TypeError(f'{famt.method.name}: its preprocessor has no guided mask generator')
     methods = [baseline, famt]
     batches = [make_batch(args.batch_size, args.img_size, device, args.seed + j,
@@ -296,49 +323,23 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
         profiles = {b.method.name: profile_step(step(b), b.model, b.optim_wrapper, device)
                     for b in methods}
 
-    # the refresh hook's scoring path against plain inference, on the same whole images
-    model, preprocessor = famt.model, famt.model.data_preprocessor
-    generator = preprocessor.mask_generator
-    score_batch = make_batch(args.score_batch_size, args.img_size, device, args.seed + 1)
-    images = preprocessor(score_batch, training=False)['inputs']
-    # a fresh context per call, as the refresh hook enters autocast per batch
-    amp = (lambda: autocast(dtype=famt.optim_wrapper.cast_dtype)) if args.amp else nullcontext
+    # the refresh hook's scoring path against plain inference, on the same whole images: of the FAMT
+    # method, and of both methods of an attention pair that masks guided (ViT against X-ViT)
+    scored = [b for b in ((baseline, famt) if attention_pair else (famt, )) if b.guided]
+    refresh = refresh_figures(scored, args, device, log, key) if scored else {}
 
-    @torch.no_grad()
-    def score():
-        with amp():
-            return score_images(model, images, generator)
-
-    @torch.no_grad()
-    def plain():
-        with amp():
-            return model.extract_feat(images)
-
-    log(f'[{key}] refresh scoring vs plain inference, batch {args.score_batch_size}')
-    model.eval()
-    score_flops, plain_flops = count_flops(score), count_flops(plain)
-    score_times, plain_times = [], []
-    for it in range(args.warmup + args.iters):
-        pair = [(score, score_times), (plain, plain_times)]
-        for fn, sink in (pair if it % 2 == 0 else pair[::-1]):
-            seconds = timed(fn, device)
-            if it >= args.warmup:
-                sink.append(seconds)
-    model.train()
-
-    # the throwing preprocessor's own work on the guided training batch: warp + sampling
-    train_inputs = preprocessor(batch, training=False)['inputs']
     plan_times = []
-    for it in range(args.warmup + args.iters):
-        seconds = timed(lambda: preprocessor.sample_mask_plan(train_inputs, batch['data_samples']),
-                        device)
-        if it >= args.warmup:
-            plan_times.append(seconds)
+    if famt.guided:  # the throwing preprocessor's own work on the guided training batch
+        preprocessor = famt.model.data_preprocessor
+        train_inputs = preprocessor(batch, training=False)['inputs']
+        for it in range(args.warmup + args.iters):
+            seconds = timed(lambda: preprocessor.sample_mask_plan(train_inputs, batch['data_samples']),
+                            device)
+            if it >= args.warmup:
+                plan_times.append(seconds)
 
     base_name, famt_name = baseline.method.name, famt.method.name
     step_median = {n: statistics.median(t) for n, t in times.items()}
-    score_ips = args.score_batch_size / statistics.median(score_times)
-    plain_ips = args.score_batch_size / statistics.median(plain_times)
     result = dict(
         methods={b.method.name: dict(config=b.method.config, cfg_options=b.method.cfg_options,
                                      train_step_flops=flops[b.method.name],
@@ -350,16 +351,19 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
         famt=famt_name,
         flops_ratio=flops[famt_name] / flops[base_name],
         time_ratio=step_median[famt_name] / step_median[base_name],
-        refresh=dict(batch_size=args.score_batch_size,
-                     scoring=dict(images_per_s=score_ips, flops=score_flops,
-                                  **summary(score_times)),
-                     plain_inference=dict(images_per_s=plain_ips, flops=plain_flops,
-                                          **summary(plain_times)),
-                     ratio=score_ips / plain_ips),
-        preprocessor=dict(
-            sample_mask_plan=summary(plan_times),
-            share_of_famt_step=statistics.median(plan_times) / step_median[famt_name]),
+        ratio_name='X-ViT / ViT' if attention_pair else 'FAMT / baseline',
     )
+    if famt.method.name in refresh:
+        result['refresh'] = refresh[famt.method.name]
+    if attention_pair and len(refresh) == 2:
+        result['refresh_baseline'] = refresh[base_name]
+        # seconds per scored image, X-ViT over ViT
+        result['refresh_time_ratio'] = (refresh[base_name]['scoring']['images_per_s']
+                                        / refresh[famt_name]['scoring']['images_per_s'])
+    if plan_times:
+        result['preprocessor'] = dict(
+            sample_mask_plan=summary(plan_times),
+            share_of_famt_step=statistics.median(plan_times) / step_median[famt_name])
     if profiles:
         result['profile'] = profiles
     if getattr(args, 'compile', False):
@@ -367,6 +371,64 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
         result['compile'] = dict(**compiles, recompiled_during_timed_steps=(
             compiles['after_timed'] != compiles.get('after_warmup', compiles['after_timed'])))
     return result
+
+
+def refresh_figures(methods: List[Built], args, device: torch.device, log: Callable[[str], None],
+                    key: str) -> Dict[str, dict]:
+    """Images/s of the refresh hook's scoring (``score_images``: last-block attention + the mask
+    generator's ``importance``) and of plain inference (``extract_feat``) on the same whole images,
+    per method, all of them timed in turns (the order reversed every other round)."""
+    from mmengine.runner.amp import autocast
+
+    from famt_mm.models import score_images
+
+    score_batch = make_batch(args.score_batch_size, args.img_size, device, args.seed + 1)
+    fns, flops = {}, {}
+    for built in methods:
+        model, preprocessor = built.model, built.model.data_preprocessor
+        images = preprocessor(score_batch, training=False)['inputs']
+        # a fresh context per call, as the refresh hook enters autocast per batch
+        amp = (lambda b=built: autocast(dtype=b.optim_wrapper.cast_dtype)) if args.amp else nullcontext
+
+        @torch.no_grad()
+        def score(model=model, images=images, generator=preprocessor.mask_generator, amp=amp):
+            with amp():
+                return score_images(model, images, generator)
+
+        @torch.no_grad()
+        def plain(model=model, images=images, amp=amp):
+            with amp():
+                return model.extract_feat(images)
+
+        fns[(built.method.name, 'scoring')] = score
+        fns[(built.method.name, 'plain_inference')] = plain
+
+    log(f'[{key}] refresh scoring vs plain inference, batch {args.score_batch_size}')
+    for built in methods:
+        built.model.eval()
+    for name_kind, fn in fns.items():
+        flops[name_kind] = count_flops(fn)
+    times = {name_kind: [] for name_kind in fns}
+    order = list(fns)
+    for it in range(args.warmup + args.iters):
+        for name_kind in (order if it % 2 == 0 else order[::-1]):
+            seconds = timed(fns[name_kind], device)
+            if it >= args.warmup:
+                times[name_kind].append(seconds)
+    for built in methods:
+        built.model.train()
+
+    out = {}
+    for built in methods:
+        name = built.method.name
+        figures = {kind: dict(images_per_s=args.score_batch_size / statistics.median(times[(name, kind)]),
+                              flops=flops[(name, kind)], **summary(times[(name, kind)]))
+                   for kind in ('scoring', 'plain_inference')}
+        ratio = figures['scoring']['images_per_s'] / figures['plain_inference']['images_per_s']
+        out[name] = dict(batch_size=args.score_batch_size, **figures, ratio=ratio)
+    return out
+
+
 
 #: figures of a pair's result a tool may bound (the bounds come from its command line; docs/speed.md
 #: names the ones the project uses)

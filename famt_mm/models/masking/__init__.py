@@ -11,6 +11,7 @@ from .scoring import (
     last_block_attention,
     score_images,
     swin_last_block_attention,
+    xnorm_last_block_attention,
 )
 from .two_norm import FAMTTwoNormDataPreprocessor
 
@@ -18,5 +19,5 @@ __all__ = [
     'FAMTDataPreprocessor', 'FAMTTwoNormDataPreprocessor', 'ImportanceCache', 'AMTMaskGenerator',
     'BaseMaskGenerator', 'FAMTMaskGenerator', 'RandomMaskGenerator', 'GridFromBackbone', 'MaskPlanMixin',
     'PlanTakingBackbone', 'check_plain_call', 'beit_last_block_attention', 'cnn_last_stage_tokens',
-    'last_block_attention', 'score_images', 'swin_last_block_attention'
+    'last_block_attention', 'score_images', 'swin_last_block_attention', 'xnorm_last_block_attention'
 ]

@@ -1,5 +1,5 @@
-"""Importance scoring of whole images with the last block of an mmpretrain ViT or Swin backbone, or
-with the last stage of a CNN (ResNet, ConvNeXt)."""
+"""Importance scoring of whole images with the last block of an mmpretrain ViT or Swin backbone (or
+an X-ViT), or with the last stage of a CNN (ResNet, ConvNeXt)."""
 from typing import Callable, NamedTuple, Optional, Tuple
 
 import torch
@@ -8,7 +8,8 @@ from mmpretrain.models import ConvNeXt, ResNet, SwinTransformer
 from mmpretrain.models.utils.attention import BEiTAttention
 from torch import nn
 
-from ...core import softmax_attention
+from ...core import signed_attention_rows, softmax_attention
+from ..layers import XNormAttention
 
 
 def _run_capturing_last_block(vit: nn.Module, images: torch.Tensor,
@@ -130,7 +131,8 @@ def read_last_block(model: nn.Module, images: torch.Tensor) -> LastBlock:
 
     ViT backbones give one weight per patch and have a CLS token; Swin backbones one per token of the
     last stage (no CLS token); CNNs (ResNet, ConvNeXt) one per position of the last stage's map, with
-    no attention at all.
+    no attention at all. X-ViT backbones (``XNormAttention`` blocks) give their last block's signed
+    attention as rows that the formulas take like softmax rows (:func:`xnorm_last_block_attention`).
     """
     backbone = model.backbone
     name = type(backbone).__name__
@@ -140,8 +142,9 @@ def read_last_block(model: nn.Module, images: torch.Tensor) -> LastBlock:
     if isinstance(backbone, SwinTransformer):
         attn, tokens, grid = swin_last_block_attention(backbone, images, model.extract_feat)
         return LastBlock(attn, tokens, grid, False, name)
-    attention = beit_last_block_attention if isinstance(backbone.layers[-1].attn, BEiTAttention) \
-        else last_block_attention
+    last_attn = backbone.layers[-1].attn
+    attention = beit_last_block_attention if isinstance(last_attn, BEiTAttention) else \
+        xnorm_last_block_attention if isinstance(last_attn, XNormAttention) else last_block_attention
     attn, tokens = attention(backbone, images, model.extract_feat)
     stride = backbone.patch_embed.projection.stride
     grid = (images.shape[-2] // stride[0], images.shape[-1] // stride[1])
@@ -197,3 +200,20 @@ def beit_last_block_attention(vit: nn.Module,
         shared = captured['rel_pos_bias'].float()
         bias = shared if bias is None else bias + shared
     return softmax_attention(q, k, attn.scale, bias), captured['tokens']
+
+
+def xnorm_last_block_attention(vit: nn.Module,
+                               images: torch.Tensor,
+                               forward: Optional[Callable[[torch.Tensor], object]] = None
+                               ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """:func:`last_block_attention` for X-ViT blocks (``XNormAttention``).
+
+    Only the last block's attention is made explicit, as the N x N matrix ``s * XNorm(Q) XNorm(K)^T``
+    (:meth:`XNormAttention.attention_matrix`, from the input its attention module received); it has no
+    softmax, so :func:`famt_mm.core.signed_attention_rows` turns its rows into non-negative rows summing
+    to 1 as the backbone's ``score_attention`` says (``'clip'`` when it has none) before AMT's or FAMT's
+    formula reads them. Tokens are the last block's output (B, N, D).
+    """
+    captured = _run_capturing_last_block(vit, images, forward)
+    signed = vit.layers[-1].attn.attention_matrix(captured['x'])
+    return signed_attention_rows(signed, getattr(vit, 'score_attention', 'clip')), captured['tokens']

@@ -82,7 +82,7 @@ class FAMTMAE(MaskPlanMixin, MAE):
     ``FAMTDataPreprocessor``; the refresh hook scores images with the backbone's last block. The
     decoder's patch count and patch size and the head's patch size follow the backbone.
     """
-    plan_backbones = ('FAMTMAEViT', )
+    plan_backbones = ('FAMTMAEViT', 'FAMTMAEXViT')
     #: the decoders whose inputs follow the plan, named in the refusal of any other neck
     plan_necks = ('FAMTMAEPretrainDecoder', )
 
