@@ -146,7 +146,8 @@ class XNormAttention(MultiheadAttention):
     def attention_matrix(self, x: torch.Tensor) -> torch.Tensor:
         """The attention that :meth:`forward` applies, made explicit (B, H, N, N) in fp32: row ``i``
         holds token ``i``'s weights over the values. Signed; rows need not sum to 1."""
-        # fp32 also under autocast (the refresh scores with the training's AMP), as softmax_attention
+        # at least fp32, also under autocast (the refresh scores with the training's AMP)
+        dtype = torch.promote_types(x.dtype, torch.float32)
         with torch.autocast(x.device.type, enabled=False):
-            q, k, _ = self.normalized_qkv(x.float())
-            return (q.float() @ k.float().transpose(-2, -1)) * self.head_scale(x.shape[1]).float()
+            q, k, _ = self.normalized_qkv(x.to(dtype))
+            return (q.to(dtype) @ k.to(dtype).transpose(-2, -1)) * self.head_scale(x.shape[1]).to(dtype)
