@@ -20,7 +20,7 @@ prints the known variants. ``--variant`` adds one of
 your own, overrides of the demo's FAMT generator, e.g. ``--variant sigma2=sigma_ratio=0.15`` or
 ``--variant amt-lowest=type=AMTMaskGenerator,throw_mode=lowest``. The runs take turns (seed by seed,
 the order reversed every other seed) in this one process. Per run it records the linear probe's
-held-out top-1 (the config's ``LinearProbeHook``) and the pretraining wall time, from the start of
+held-out top-1 (the config's ``FAMTLinearProbeHook``) and the pretraining wall time, from the start of
 the first training epoch to the end of the last one (refresh passes included; probes, set-up and
 the final checkpoint excluded). It prints a markdown table of mean, standard deviation and range
 per variant and writes all runs to ``--out``.

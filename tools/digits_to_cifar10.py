@@ -20,7 +20,7 @@ import mmcv
 import numpy as np
 
 import famt_mm  # noqa: F401
-from famt_mm.datasets import DigitsDataset
+from famt_mm.datasets import SklearnDigits
 
 
 def cifar_rows(images: np.ndarray) -> np.ndarray:
@@ -29,7 +29,7 @@ def cifar_rows(images: np.ndarray) -> np.ndarray:
 
 
 def split_arrays(split: str, size: int = 32):
-    dataset = DigitsDataset(split=split)
+    dataset = SklearnDigits(split=split)
     images = np.stack([mmcv.imresize(dataset.get_data_info(i)['img'], (size, size),
                                      interpolation='bicubic') for i in range(len(dataset))])
     labels = [int(dataset.get_data_info(i)['gt_label']) for i in range(len(dataset))]

@@ -141,8 +141,8 @@ def load_images(args) -> List[tuple]:
                                  'colour image; give PNG, JPEG, BMP, ... files)')
             named.append((osp.splitext(osp.basename(path))[0], img))
         return named
-    from famt_mm.datasets import DigitsDataset
-    dataset = DigitsDataset(split='test', lazy_init=False)
+    from famt_mm.datasets import SklearnDigits
+    dataset = SklearnDigits(split='test', lazy_init=False)
     for index in args.digits:
         if not 0 <= index < len(dataset):
             raise InputError(f'--digits: index {index} outside the held-out split of '

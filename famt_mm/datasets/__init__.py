@@ -1,7 +1,7 @@
 from .cifar import LocalCIFAR10, LocalCIFAR100
-from .digits import DigitsDataset
-from .stl10 import STL10
-from .tiny_imagenet import TinyImageNet
+from .digits import SklearnDigits
+from .stl10 import LocalSTL10
+from .tiny_imagenet import LocalTinyImageNet
 from .transforms import (
     FAMT_META_KEYS,
     PackFAMTInputs,
@@ -10,7 +10,7 @@ from .transforms import (
 )
 
 __all__ = [
-    'DigitsDataset', 'FAMT_META_KEYS', 'LocalCIFAR10', 'LocalCIFAR100', 'PackFAMTInputs',
-    'RandomResizedCropWithBox', 'STL10', 'TinyImageNet',
+    'SklearnDigits', 'FAMT_META_KEYS', 'LocalCIFAR10', 'LocalCIFAR100', 'PackFAMTInputs',
+    'RandomResizedCropWithBox', 'LocalSTL10', 'LocalTinyImageNet',
     'RandomResizedCropAndInterpolationWithTwoPicAndBox'
 ]

@@ -10,7 +10,7 @@ from mmpretrain.registry import DATASETS
 
 
 @DATASETS.register_module()
-class DigitsDataset(BaseDataset):
+class SklearnDigits(BaseDataset):
     """8x8 grey digits (0..16) as uint8 RGB images (0..255), with a fixed train/test split.
 
     Args:

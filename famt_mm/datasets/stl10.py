@@ -13,7 +13,7 @@ STL10_CATEGORIES = ('airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'm
 
 
 @DATASETS.register_module()
-class STL10(BaseDataset):
+class LocalSTL10(BaseDataset):
     """STL-10 (96 x 96 RGB; 5,000 labelled training, 8,000 test and 100,000 unlabelled images).
 
     Reads the binary version as extracted from ``stl10_binary.tar.gz``: ``<split>_X.bin`` holds
@@ -39,7 +39,7 @@ class STL10(BaseDataset):
     IMG_SHAPE = (3, 96, 96)  # channel, then column-major (width, height)
 
     def __init__(self, data_root: str = '', split: str = 'train', **kwargs):
-        check_split_and_root('STL10', split, self.SPLITS, data_root,
+        check_split_and_root('LocalSTL10', split, self.SPLITS, data_root,
                              'the folder that holds stl10_binary/')
         self.split = split
         self._images: Dict[str, np.ndarray] = {}  # memory maps, opened per process on first use
@@ -53,12 +53,12 @@ class STL10(BaseDataset):
         if images is None:
             path = self._path(f'{part}_X.bin')
             if not osp.isfile(path):
-                raise FileNotFoundError(f'STL10: {path} not found; data_root must hold the '
+                raise FileNotFoundError(f'LocalSTL10: {path} not found; data_root must hold the '
                                         'stl10_binary/ folder of the binary version')
             size = osp.getsize(path)
             per_image = int(np.prod(self.IMG_SHAPE))
             if size == 0 or size % per_image:
-                raise ValueError(f'STL10: {path} holds {size} bytes, not a multiple of one '
+                raise ValueError(f'LocalSTL10: {path} holds {size} bytes, not a multiple of one '
                                  f'3x96x96 image ({per_image} bytes)')
             images = np.memmap(path, dtype=np.uint8, mode='r').reshape(-1, *self.IMG_SHAPE)
             self._images[part] = images
@@ -69,12 +69,12 @@ class STL10(BaseDataset):
             return None
         path = self._path(f'{part}_y.bin')
         if not osp.isfile(path):
-            raise FileNotFoundError(f'STL10: {path} not found (labels of the {part} split)')
+            raise FileNotFoundError(f'LocalSTL10: {path} not found (labels of the {part} split)')
         labels = np.fromfile(path, dtype=np.uint8)
         if len(labels) != num_images:
-            raise ValueError(f'STL10: {path} holds {len(labels)} labels for {num_images} images')
+            raise ValueError(f'LocalSTL10: {path} holds {len(labels)} labels for {num_images} images')
         if labels.min() < 1 or labels.max() > len(STL10_CATEGORIES):
-            raise ValueError(f'STL10: labels in {path} must lie in 1..{len(STL10_CATEGORIES)}, '
+            raise ValueError(f'LocalSTL10: labels in {path} must lie in 1..{len(STL10_CATEGORIES)}, '
                              f'got {labels.min()}..{labels.max()}')
         return labels.astype(np.int64) - 1
 

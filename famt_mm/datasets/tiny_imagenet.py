@@ -10,7 +10,7 @@ from .utils import check_split_and_root
 
 
 @DATASETS.register_module()
-class TinyImageNet(BaseDataset):
+class LocalTinyImageNet(BaseDataset):
     """Tiny ImageNet: 100,000 training and 10,000 validation JPEGs of 64 x 64 pixels.
 
     The layout is that of the extracted official archive::
@@ -33,12 +33,12 @@ class TinyImageNet(BaseDataset):
     IMG_EXTENSIONS = ('.jpeg', '.jpg', '.png')
 
     def __init__(self, data_root: str = '', split: str = 'train', **kwargs):
-        check_split_and_root('TinyImageNet', split, self.SPLITS, data_root,
+        check_split_and_root('LocalTinyImageNet', split, self.SPLITS, data_root,
                              'the tiny-imagenet-200 folder')
         self.split = split
         wnids_file = osp.join(data_root, 'wnids.txt')
         if not osp.isfile(wnids_file):
-            raise FileNotFoundError(f'TinyImageNet: {wnids_file} not found; data_root must be the '
+            raise FileNotFoundError(f'LocalTinyImageNet: {wnids_file} not found; data_root must be the '
                                     'extracted tiny-imagenet-200 folder')
         with open(wnids_file) as f:
             wnids = sorted({line.strip() for line in f if line.strip()})
@@ -56,7 +56,7 @@ class TinyImageNet(BaseDataset):
         for wnid, label in sorted(label_of.items(), key=lambda item: item[1]):
             folder = osp.join(self.data_root, 'train', wnid, 'images')
             if not osp.isdir(folder):
-                raise FileNotFoundError(f'TinyImageNet: {folder} not found (class {wnid} of '
+                raise FileNotFoundError(f'LocalTinyImageNet: {folder} not found (class {wnid} of '
                                         'wnids.txt)')
             names = sorted(n for n in os.listdir(folder) if n.lower().endswith(self.IMG_EXTENSIONS))
             data_list.extend(dict(img_path=osp.join(folder, n), gt_label=label) for n in names)
@@ -65,7 +65,7 @@ class TinyImageNet(BaseDataset):
     def _val_list(self, label_of: dict) -> List[dict]:
         ann_file = osp.join(self.data_root, 'val', 'val_annotations.txt')
         if not osp.isfile(ann_file):
-            raise FileNotFoundError(f'TinyImageNet: {ann_file} not found')
+            raise FileNotFoundError(f'LocalTinyImageNet: {ann_file} not found')
         data_list = []
         with open(ann_file) as f:
             for number, line in enumerate(f, 1):
@@ -73,11 +73,11 @@ class TinyImageNet(BaseDataset):
                 if fields == ['']:
                     continue
                 if len(fields) < 2:
-                    raise ValueError(f'TinyImageNet: {ann_file} line {number} should read '
+                    raise ValueError(f'LocalTinyImageNet: {ann_file} line {number} should read '
                                      f'"<file>\\t<wnid>\\t...", got {line.strip()!r}')
                 name, wnid = fields[:2]
                 if wnid not in label_of:
-                    raise ValueError(f'TinyImageNet: {ann_file} line {number} names class '
+                    raise ValueError(f'LocalTinyImageNet: {ann_file} line {number} names class '
                                      f'{wnid!r}, which wnids.txt does not list')
                 data_list.append(dict(img_path=osp.join(self.data_root, 'val', 'images', name),
                                       gt_label=label_of[wnid]))

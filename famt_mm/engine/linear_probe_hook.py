@@ -18,12 +18,12 @@ def pooled_features(features: torch.Tensor) -> torch.Tensor:
         return features.mean(dim=(-2, -1))
     if features.dim() == 3:
         return features[:, 1:].mean(dim=1)
-    raise ValueError(f'LinearProbeHook needs tokens (B, 1 + N, C) or a feature map (B, C, h, w) from '
+    raise ValueError(f'FAMTLinearProbeHook needs tokens (B, 1 + N, C) or a feature map (B, C, h, w) from '
                      f'extract_feat, got shape {tuple(features.shape)}')
 
 
 @HOOKS.register_module()
-class LinearProbeHook(Hook):
+class FAMTLinearProbeHook(Hook):
     """Fits a logistic-regression probe on frozen backbone features and logs its held-out top-1.
 
     Meant for small datasets (the embedded digits demo): features of every image are extracted once
@@ -53,7 +53,7 @@ class LinearProbeHook(Hook):
 
     def before_train(self, runner) -> None:
         if get_world_size() > 1:
-            runner.logger.warning('LinearProbeHook is skipped in distributed training')
+            runner.logger.warning('FAMTLinearProbeHook is skipped in distributed training')
             return
         if runner.epoch == 0:
             self.results['init_top1'] = self.probe(runner)
@@ -77,7 +77,7 @@ class LinearProbeHook(Hook):
         model.eval()
         feats, labels = [], []
         if loader_cfg['dataset'].get('pipeline') is None:
-            pipeline = derived_whole_image_pipeline(runner.train_dataloader.dataset, 'LinearProbeHook')
+            pipeline = derived_whole_image_pipeline(runner.train_dataloader.dataset, 'FAMTLinearProbeHook')
             loader_cfg = dict(loader_cfg, dataset=dict(loader_cfg['dataset'], pipeline=pipeline))
         try:
             for data in runner.build_dataloader(loader_cfg, seed=runner.seed):

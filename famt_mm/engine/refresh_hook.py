@@ -139,7 +139,7 @@ class FAMTRefreshHook(Hook):
             raise ValueError(f'FAMTRefreshHook(start_epoch={self.schedule[0]}) is {self.start_epoch} '
                              f'warm-up epochs, not fewer than the schedule\'s {max_epochs}: the whole run '
                              'would mask at random and never refresh; lower start_epoch (e.g. a '
-                             'fraction such as 0.1) or use RandomMaskGenerator for plain random masking')
+                             'fraction such as 0.1) or use FAMTRandomMaskGenerator for plain random masking')
         check_view_metainfo(metainfo)
         if self.pipeline is None:
             self.pipeline = derived_whole_image_pipeline(runner.train_dataloader.dataset, 'FAMTRefreshHook',

@@ -14,7 +14,7 @@ import torch
 
 from ..core import SIGMA_RATIO, MaskPlan, mean_one, plan_from_weights
 from ..models.masking.data_preprocessor import FAMTDataPreprocessor
-from ..models.masking.mask_generators import AMTMaskGenerator, FAMTMaskGenerator, RandomMaskGenerator
+from ..models.masking.mask_generators import AMTMaskGenerator, FAMTMaskGenerator, FAMTRandomMaskGenerator
 from ..models.masking.scoring import needs_attention, read_last_block, weights_of
 from ..models.selfsup.mae import FAMTMAE
 from .panels import PLAN_COLORS, compose_grid, fill_cells, heatmap, plan_caption, plan_overlay
@@ -129,7 +129,7 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[i
             labels = plan.to_labels().reshape(-1, *preprocessor.patch_grid(inputs)).cpu().numpy()
             recon = None
             if isinstance(model, FAMTMAE):
-                generator = RandomMaskGenerator()
+                generator = FAMTRandomMaskGenerator()
                 random_plan = plan_from_weights(None, labels.shape[1:], 1, generator.mask_ratio,
                                                 generator.throw_ratio, batch_size=inputs.shape[0],
                                                 device=inputs.device)

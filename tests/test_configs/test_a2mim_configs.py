@@ -34,7 +34,7 @@ def test_the_baseline_masks_as_a2mim_and_famt_as_many_units():
         masked, thrown, _ = plan_counts(49, gen.mask_ratio, gen.get('throw_ratio', 0.0),
                                         gen.count_rounding)
         assert (masked, thrown) == (int(stock.sum()), 0) == (30, 0)
-    assert baseline.data_preprocessor.mask_generator.type == 'RandomMaskGenerator'
+    assert baseline.data_preprocessor.mask_generator.type == 'FAMTRandomMaskGenerator'
     assert famt.model.type == baseline.model.type == 'FAMTA2MIM'
     assert (famt.model.head.fft_weight, famt.model.backbone.mask_layer) == (0.5, 3)
     hook = next(h for h in famt.custom_hooks if h.type == 'FAMTRefreshHook')

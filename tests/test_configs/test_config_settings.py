@@ -120,7 +120,7 @@ def test_a_changed_image_size_reaches_every_pipeline(tmp_path):
     runner = build_runner(cfg)
     runner.train()
     refresh, probe, figures = (next(h for h in runner.hooks if type(h).__name__ == name) for name in
-                               ('FAMTRefreshHook', 'LinearProbeHook', 'FAMTVisualizationHook'))
+                               ('FAMTRefreshHook', 'FAMTLinearProbeHook', 'FAMTVisualizationHook'))
     for pipeline in (refresh.pipeline, figures.pipeline):
         assert pipeline[-2] == dict(type='Resize', scale=(16, 16), interpolation='bicubic', backend='cv2')
     assert runner.model.data_preprocessor.importance_cache.maps.shape == (32, 4, 4)

@@ -63,7 +63,7 @@ def test_the_settings_of_the_published_runs():
     gen = amt.data_preprocessor.mask_generator
     assert (gen.type, gen.mask_ratio, gen.throw_ratio) == ('AMTMaskGenerator', 0.45, 0.40)
     baseline = Config.fromfile(osp.join(PRETRAIN, 'baseline-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'))
-    assert baseline.data_preprocessor.mask_generator == dict(type='RandomMaskGenerator', mask_ratio=0.75)
+    assert baseline.data_preprocessor.mask_generator == dict(type='FAMTRandomMaskGenerator', mask_ratio=0.75)
     simmim = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py'))
     gen = simmim.data_preprocessor.mask_generator
     assert (gen.mask_ratio, gen.throw_ratio, simmim.data_preprocessor.unit_size) == (0.44, 0.26, 32)
@@ -114,8 +114,8 @@ def test_train_dataloader_feeds_the_preprocessor(path):
     loader_cfg = cfg.train_dataloader.copy()
     pipeline = [t for t in loader_cfg.dataset.pipeline if t.type != 'LoadImageFromFile']
     loader_cfg.update(batch_size=2, num_workers=0, persistent_workers=False)
-    # replaced, not merged: a base's ann_file / data_prefix (MaskFeat's) would reach DigitsDataset
-    loader_cfg['dataset'] = dict(type='DigitsDataset', indices=4, pipeline=pipeline)
+    # replaced, not merged: a base's ann_file / data_prefix (MaskFeat's) would reach SklearnDigits
+    loader_cfg['dataset'] = dict(type='SklearnDigits', indices=4, pipeline=pipeline)
     batch = next(iter(FAMTRunner.build_dataloader(loader_cfg)))
     model = build_config_model(cfg)
     data = model.data_preprocessor(batch, training=True)

@@ -5,7 +5,7 @@ import torch
 from mmengine.runner import Runner
 from mmpretrain.models.utils.sparse_modules import SparseHelper
 
-from famt_mm.engine import LinearProbeHook
+from famt_mm.engine import FAMTLinearProbeHook
 from famt_mm.testing import demo_cfg, tiny_spark_convnext_cfg, whole_image_pipeline
 from famt_mm.testing.runs import record_plans, refresh_hook_of
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 def _probe_loader(cfg, split: str, num_images: int) -> dict:
     return dict(batch_size=16, num_workers=0, collate_fn=dict(type='default_collate'),
                 sampler=dict(type='DefaultSampler', shuffle=False),
-                dataset=dict(type='DigitsDataset', split=split, indices=num_images,
+                dataset=dict(type='SklearnDigits', split=split, indices=num_images,
                              pipeline=whole_image_pipeline(128)))
 
 
@@ -23,7 +23,7 @@ def test_spark_convnext_training_crosses_a_refresh_with_the_plan_as_active_map(t
     cfg = demo_cfg(tmp_path, max_epochs=3, start_epoch=1, interval=2, num_images=16, img_size=128)
     cfg.model = tiny_spark_convnext_cfg()
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=3)
-    cfg.custom_hooks.append(dict(type='LinearProbeHook',
+    cfg.custom_hooks.append(dict(type='FAMTLinearProbeHook',
                                  train_dataloader=_probe_loader(cfg, 'train', 40),
                                  test_dataloader=_probe_loader(cfg, 'test', 20)))
     runner = Runner.from_cfg(cfg)
@@ -51,5 +51,5 @@ def test_spark_convnext_training_crosses_a_refresh_with_the_plan_as_active_map(t
     assert {e for e, _, _ in steps} == {0, 1, 2}
     for _, visible, active in steps:
         assert len(active) == 1 and torch.equal(active[0], visible)
-    probe = next(h for h in runner.hooks if isinstance(h, LinearProbeHook))
+    probe = next(h for h in runner.hooks if isinstance(h, FAMTLinearProbeHook))
     assert probe.results['num_test'] == 20 and 0 <= probe.results['top1'] <= 100

@@ -8,7 +8,7 @@ from mmengine.runner import Runner
 
 from famt_benchmarks.accuracy_for_time import MATACT_DEMO_CONFIG, XVIT_DEMO_CONFIG
 from famt_mm.engine import FAMTRefreshHook
-from famt_mm.models import MatrixActivation, XNormAttention
+from famt_mm.models import FAMTMatrixActivation, XNormAttention
 from famt_mm.testing import demo_cfg
 from famt_mm.utils.configs import find_config
 
@@ -49,7 +49,7 @@ def test_xvit_demo_trains_across_a_refresh(tmp_path):
 def test_matrix_activation_demo_trains_across_a_refresh(tmp_path):
     own = Config.fromfile(find_config(MATACT_DEMO_CONFIG)).model.backbone
     runner = _train(tmp_path, dict(layer_cfgs=own.layer_cfgs.to_dict()))
-    acts = [m for m in runner.model.backbone.modules() if isinstance(m, MatrixActivation)]
+    acts = [m for m in runner.model.backbone.modules() if isinstance(m, FAMTMatrixActivation)]
     assert len(acts) == len(runner.model.backbone.layers)
     assert acts[0].knots.tolist() == [-1.0, 0.0, 1.0]
     start = torch.tensor([0.0, 0.0, 1.0, 1.0])  # ReLU

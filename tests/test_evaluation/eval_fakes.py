@@ -152,8 +152,8 @@ def write_imagenet(root, num_classes=3, per_class=2, size=40):
 WRITERS = {
     'LocalCIFAR10': write_cifar10,
     'LocalCIFAR100': write_cifar100,
-    'STL10': write_stl10,
-    'TinyImageNet': write_tiny_imagenet,
+    'LocalSTL10': write_stl10,
+    'LocalTinyImageNet': write_tiny_imagenet,
     'ImageNet': write_imagenet,
 }
 

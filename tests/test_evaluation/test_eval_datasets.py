@@ -67,7 +67,7 @@ def test_stock_mmpretrain_cifar_refuses_the_same_files(tmp_path):
 @pytest.mark.parametrize('split', ['train', 'test', 'unlabeled'])
 def test_stl10_reads_the_binary_files(tmp_path, split):
     written = write_stl10(tmp_path)
-    dataset = _build(type='STL10', data_root=str(tmp_path), split=split)
+    dataset = _build(type='LocalSTL10', data_root=str(tmp_path), split=split)
     images, labels = _images_and_labels(dataset)
     np.testing.assert_array_equal(images, written[split][0])  # column-major channels undone
     if split == 'unlabeled':
@@ -78,7 +78,7 @@ def test_stl10_reads_the_binary_files(tmp_path, split):
 
 def test_stl10_train_plus_unlabeled_for_pretraining(tmp_path):
     written = write_stl10(tmp_path)
-    dataset = _build(type='STL10', data_root=str(tmp_path), split='train+unlabeled')
+    dataset = _build(type='LocalSTL10', data_root=str(tmp_path), split='train+unlabeled')
     images, _ = _images_and_labels(dataset)
     np.testing.assert_array_equal(images, np.concatenate([written['train'][0],
                                                           written['unlabeled'][0]]))
@@ -87,7 +87,7 @@ def test_stl10_train_plus_unlabeled_for_pretraining(tmp_path):
 
 def test_stl10_pickles_without_its_images(tmp_path):
     write_stl10(tmp_path, num_unlabeled=40)
-    dataset = _build(type='STL10', data_root=str(tmp_path), split='unlabeled',
+    dataset = _build(type='LocalSTL10', data_root=str(tmp_path), split='unlabeled',
                      serialize_data=False)
     first = dataset[0]['img']
     blob = pickle.dumps(dataset)
@@ -99,24 +99,24 @@ def test_stl10_bad_files_are_named(tmp_path):
     write_stl10(tmp_path)
     folder = tmp_path / 'stl10_binary'
     with pytest.raises(ValueError, match="split must be one of"):
-        _build(type='STL10', data_root=str(tmp_path), split='val')
+        _build(type='LocalSTL10', data_root=str(tmp_path), split='val')
     np.zeros(3, np.uint8).tofile(folder / 'test_y.bin')
     with pytest.raises(ValueError, match='holds 3 labels for 4 images'):
-        _build(type='STL10', data_root=str(tmp_path), split='test')
+        _build(type='LocalSTL10', data_root=str(tmp_path), split='test')
     with open(folder / 'train_X.bin', 'ab') as f:
         f.write(b'\0' * 10)
     with pytest.raises(ValueError, match='not a multiple of one 3x96x96 image'):
-        _build(type='STL10', data_root=str(tmp_path), split='train')
+        _build(type='LocalSTL10', data_root=str(tmp_path), split='train')
     os.remove(folder / 'unlabeled_X.bin')
     with pytest.raises(FileNotFoundError, match='unlabeled_X.bin not found'):
-        _build(type='STL10', data_root=str(tmp_path), split='unlabeled')
+        _build(type='LocalSTL10', data_root=str(tmp_path), split='unlabeled')
 
 
 # ---------------------------------------------------------------------------------- Tiny ImageNet
 def test_tiny_imagenet_reads_the_official_layout(tmp_path):
     written = write_tiny_imagenet(tmp_path / 'tiny-imagenet-200')
     root = str(tmp_path / 'tiny-imagenet-200')
-    train = _build(type='TinyImageNet', data_root=root, split='train',
+    train = _build(type='LocalTinyImageNet', data_root=root, split='train',
                    pipeline=[dict(type='LoadImageFromFile')])
     assert train.metainfo['classes'] == tuple(written['wnids'])  # sorted, not wnids.txt order
     assert len(train) == len(written['train'])
@@ -127,7 +127,7 @@ def test_tiny_imagenet_reads_the_official_layout(tmp_path):
         assert sample['img'].shape == (64, 64, 3)
         # channel 0 (red, BGR index 2 after loading) encodes the label; JPEG keeps it roughly
         assert abs(sample['img'][..., 2].mean() - (sample['gt_label'] * 23 + 7)) < 6
-    val = _build(type='TinyImageNet', data_root=root, split='val')
+    val = _build(type='LocalTinyImageNet', data_root=root, split='val')
     assert [val[i]['gt_label'] for i in range(len(val))] == [lab for _, lab in written['val']]
     assert val[0]['img_path'].endswith(osp.join('val', 'images', 'val_0.JPEG'))
 
@@ -136,10 +136,10 @@ def test_tiny_imagenet_bad_layouts_are_named(tmp_path):
     root = tmp_path / 'tiny-imagenet-200'
     write_tiny_imagenet(root)
     with pytest.raises(ValueError, match=r"split must be one of \('train', 'val'\)"):
-        _build(type='TinyImageNet', data_root=str(root), split='test')
+        _build(type='LocalTinyImageNet', data_root=str(root), split='test')
     with open(root / 'val' / 'val_annotations.txt', 'a') as f:
         f.write('val_9.JPEG\tn99\t0\t0\t1\t1\n')
     with pytest.raises(ValueError, match="names class 'n99', which wnids.txt does not list"):
-        _build(type='TinyImageNet', data_root=str(root), split='val')
+        _build(type='LocalTinyImageNet', data_root=str(root), split='val')
     with pytest.raises(FileNotFoundError, match='wnids.txt not found'):
-        _build(type='TinyImageNet', data_root=str(tmp_path), split='train')
+        _build(type='LocalTinyImageNet', data_root=str(tmp_path), split='train')

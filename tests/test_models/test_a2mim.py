@@ -8,8 +8,8 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 from mmpretrain.structures import DataSample
 
 from famt_mm.core import frequency_factor, sample_plan
-from famt_mm.models import A2MIMHead, focal_frequency_loss, score_images
-from famt_mm.testing.a2mim import TINY_RESNET, tiny_a2mim_cfg
+from famt_mm.models import FAMTA2MIMHead, focal_frequency_loss, score_images
+from famt_mm.testing.a2mim import TINY_RESNET, build_a2mim, tiny_a2mim_cfg
 
 GRID = 3  # 3 x 3 units of 32 px at 96 px
 
@@ -93,7 +93,7 @@ def test_the_whole_image_call_is_the_plain_resnet_and_an_empty_mask_changes_noth
 
 
 def test_the_spatial_loss_counts_masked_pixels_only():
-    head = A2MIMHead(fft_weight=0.0)
+    head = FAMTA2MIMHead(fft_weight=0.0)
     target = torch.randn(2, 3, 96, 96)
     mask = _mask([2, 6])
     pixels = torch.nn.functional.interpolate(mask[:, None], size=(96, 96))
@@ -110,7 +110,7 @@ def test_the_frequency_term_sees_unmasked_pixels_only_through_fft_unmask_weight(
     mask = torch.zeros(2, 2, 2)
     mask[:, 0, 0] = 1
     pred = (target + torch.randn_like(target)).requires_grad_(True)
-    A2MIMHead(fft_weight=1.0, fft_unmask_weight=0.0).frequency(pred, target,
+    FAMTA2MIMHead(fft_weight=1.0, fft_unmask_weight=0.0).frequency(pred, target,
                                                                torch.nn.functional.interpolate(
                                                                    mask[:, None], size=(64, 64))
                                                                ).backward()
@@ -128,7 +128,7 @@ def test_focal_frequency_loss_is_finite_positive_and_zero_for_identical_inputs()
     zero.backward()
     assert zero == 0 and torch.isfinite(same.grad).all()
     # the head's completion of the unmasked pixels rounds: zero up to float error
-    assert A2MIMHead().loss(target, target, _mask([0, 1])[:, :2, :2]).abs() < 1e-12
+    assert FAMTA2MIMHead().loss(target, target, _mask([0, 1])[:, :2, :2]).abs() < 1e-12
 
 
 @pytest.mark.parametrize('change, message', [
@@ -138,7 +138,7 @@ def test_focal_frequency_loss_is_finite_positive_and_zero_for_identical_inputs()
 ])
 def test_bad_head_settings_are_refused(change, message):
     with pytest.raises(ValueError, match=message):
-        A2MIMHead(**change)
+        FAMTA2MIMHead(**change)
 
 
 def _famt():
@@ -166,7 +166,7 @@ def test_the_famt_plan_reaches_the_backbone_at_32_px_units():
 
 def test_plan_and_pipeline_mask_give_the_same_loss_for_the_same_units():
     famt = _famt()
-    stock = MODELS.build(tiny_a2mim_cfg(famt=False))
+    stock = build_a2mim(tiny_a2mim_cfg(famt=False))
     stock.load_state_dict(famt.state_dict())
     famt.eval(), stock.eval()
     inputs = torch.randn(2, 3, 96, 96)
@@ -182,7 +182,7 @@ def test_the_pipeline_mask_at_32_px_units_fits_the_model():
                                       model_patch_size=32, mask_ratio=0.6))
     masks = [torch.as_tensor(generator(dict())['mask']) for _ in range(2)]
     assert masks[0].shape == (GRID, GRID) and masks[0].sum() == 6  # SimMIM rounds up
-    stock = MODELS.build(tiny_a2mim_cfg(famt=False))
+    stock = build_a2mim(tiny_a2mim_cfg(famt=False))
     loss = stock.loss(torch.randn(2, 3, 96, 96), [DataSample().set_mask(m) for m in masks])['loss']
     assert torch.isfinite(loss)
 
@@ -199,9 +199,9 @@ def test_cnn_scoring_is_the_frequency_factor_of_the_last_stage():
 
 
 def test_random_masking_needs_no_frequency_source_and_other_backbones_are_refused():
-    cfg = tiny_a2mim_cfg(mask_generator=dict(type='RandomMaskGenerator', mask_ratio=0.6))
+    cfg = tiny_a2mim_cfg(mask_generator=dict(type='FAMTRandomMaskGenerator', mask_ratio=0.6))
     assert type(MODELS.build(cfg)).__name__ == 'FAMTA2MIM'
     cfg = tiny_a2mim_cfg(famt=False)
     cfg['backbone'] = dict(type='ResNet', depth=18)
-    with pytest.raises(TypeError, match="needs backbone=dict\\(type='A2MIMResNet'"):
-        MODELS.build(cfg)
+    with pytest.raises(TypeError, match="needs backbone=dict\\(type='FAMTA2MIMResNet'"):
+        build_a2mim(cfg)

@@ -155,7 +155,7 @@ def test_bad_settings_are_clear_errors():
 
 
 @pytest.mark.parametrize('generator', [
-    dict(type='RandomMaskGenerator', mask_ratio=0.375, throw_ratio=0.25),
+    dict(type='FAMTRandomMaskGenerator', mask_ratio=0.375, throw_ratio=0.25),
     dict(type='AMTMaskGenerator', mask_ratio=0.375, throw_ratio=0.25, warmup_mask_ratio=0.375),
 ], ids=lambda g: g['type'])
 @pytest.mark.parametrize('model_cfg,tokenizer_size', [(tiny_beitv2_cfg, 32), (tiny_cae_cfg, 64)],

@@ -131,7 +131,7 @@ def test_mae_counts_end_to_end_88_78_30():
 
 
 def test_random_generator_takes_simmim_rounding():
-    preprocessor = _preprocessor(dict(type='RandomMaskGenerator', mask_ratio=0.6,
+    preprocessor = _preprocessor(dict(type='FAMTRandomMaskGenerator', mask_ratio=0.6,
                                       count_rounding='ceil_each'), unit_size=32)
     assert _counts(preprocessor(_batch(), training=True)['mask_plan']) == (30 * 4, 0, 19 * 4)
 

@@ -60,7 +60,7 @@ def test_guided_plan_follows_the_stored_map_through_the_view():
 
 
 def test_random_generator_needs_no_maps_and_uses_its_ratios():
-    preprocessor = _preprocessor(dict(type='RandomMaskGenerator', mask_ratio=0.5, throw_ratio=0.25))
+    preprocessor = _preprocessor(dict(type='FAMTRandomMaskGenerator', mask_ratio=0.5, throw_ratio=0.25))
     plan = preprocessor(_batch(with_idx=False, with_box=False), training=True)['mask_plan']
     assert (plan.masked.shape[1], plan.thrown.shape[1]) == (8, 4)
 

@@ -116,7 +116,7 @@ CNN_MODELS = {
 @pytest.mark.parametrize('change, message', [
     (dict(mask_generator=dict(type='FAMTMaskGenerator', mask_ratio=0.4, throw_ratio=0.2,
                               weight_source='frequency')), 'cannot throw'),
-    (dict(mask_generator=dict(type='RandomMaskGenerator', mask_ratio=0.4, throw_ratio=0.2)),
+    (dict(mask_generator=dict(type='FAMTRandomMaskGenerator', mask_ratio=0.4, throw_ratio=0.2)),
      'cannot throw'),
     (dict(mask_generator=dict(type='AMTMaskGenerator', mask_ratio=0.6, throw_ratio=0.0,
                               throw_mode='off')), 'has no attention'),
@@ -133,5 +133,5 @@ def test_settings_a_cnn_cannot_serve_are_refused_at_build_time(model, change, me
 
 
 def test_random_masking_needs_no_frequency_source():
-    cfg = tiny_spark_cfg(mask_generator=dict(type='RandomMaskGenerator', mask_ratio=0.6))
+    cfg = tiny_spark_cfg(mask_generator=dict(type='FAMTRandomMaskGenerator', mask_ratio=0.6))
     assert type(MODELS.build(cfg)).__name__ == 'FAMTSparK'

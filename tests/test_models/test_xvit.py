@@ -7,7 +7,7 @@ import torch
 from mmpretrain.registry import MODELS
 
 from famt_mm.core import sample_plan, signed_attention_rows
-from famt_mm.models import FAMTMaskGenerator, XNormAttention, XViT
+from famt_mm.models import FAMTMaskGenerator, FAMTXViT, XNormAttention
 from famt_mm.models.masking.scoring import read_last_block, score_images
 from famt_mm.testing import tiny_mae_cfg
 
@@ -95,7 +95,7 @@ def test_bad_attention_settings_are_named(kwargs, match):
 
 def _tiny_xvit(**kwargs):
     arch = dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64)
-    return MODELS.build(dict(type='XViT', arch=arch, img_size=16, patch_size=4, **kwargs))
+    return MODELS.build(dict(type='FAMTXViT', arch=arch, img_size=16, patch_size=4, **kwargs))
 
 
 def test_xvit_is_a_vit_with_xnorm_blocks_and_loads_a_vit_checkpoint():
@@ -132,7 +132,7 @@ def test_image_classifier_with_an_xvit_backbone_trains_a_step():
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type='ImageClassifier',
-        backbone=dict(type='XViT', img_size=16, patch_size=4,
+        backbone=dict(type='FAMTXViT', img_size=16, patch_size=4,
                       arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64)),
         head=dict(type='LinearClsHead', num_classes=10, in_channels=32,
                   loss=dict(type='CrossEntropyLoss'))))
@@ -223,4 +223,4 @@ def test_only_the_last_block_forms_its_matrix_when_scoring():
 
 
 def test_xvit_is_an_mmpretrain_backbone():
-    assert issubclass(XViT, MODELS.get('VisionTransformer'))
+    assert issubclass(FAMTXViT, MODELS.get('VisionTransformer'))

@@ -31,7 +31,7 @@ FAMT = dict(mask_ratio=0.45, throw_ratio=0.40, warmup_mask_ratio=0.75,
             attention_terms=('cls', 'img'), frequency_filter='lowpass', sigma_ratio=0.075)
 #: variant name -> the generator type and settings its name promises (on the demo config)
 EXPECTED = {
-    'mae': ('RandomMaskGenerator', dict(mask_ratio=0.75, throw_ratio=0.0,
+    'mae': ('FAMTRandomMaskGenerator', dict(mask_ratio=0.75, throw_ratio=0.0,
                                         count_rounding='floor_cumulative')),
     'famt': ('FAMTMaskGenerator', FAMT),
     'amt': ('AMTMaskGenerator', {k: FAMT[k] for k in ('mask_ratio', 'throw_ratio',
@@ -46,7 +46,7 @@ EXPECTED = {
     'famt-symmetric': ('FAMTMaskGenerator', dict(FAMT, frequency_filter='lowpass_symmetric')),
     'famt-nofilter': ('FAMTMaskGenerator', dict(FAMT, frequency_filter='none')),
     # on the SparK ConvNeXt demo config
-    'spark-random': ('RandomMaskGenerator', dict(mask_ratio=0.6, throw_ratio=0.0,
+    'spark-random': ('FAMTRandomMaskGenerator', dict(mask_ratio=0.6, throw_ratio=0.0,
                                                  count_rounding='floor_cumulative')),
     'spark-famt': ('FAMTMaskGenerator', dict(FAMT, mask_ratio=0.6, throw_ratio=0.0,
                                              warmup_mask_ratio=0.6, throw_mode='off',
@@ -83,7 +83,7 @@ def test_each_variant_builds_the_generator_its_name_says(name):
     hooks = [h['type'] for h in cfg.custom_hooks]
     # only random masking goes without the refresh hook (it would score for nothing)
     assert ('FAMTRefreshHook' in hooks) == (name not in ('mae', 'spark-random'))
-    assert 'LinearProbeHook' in hooks
+    assert 'FAMTLinearProbeHook' in hooks
 
 
 def test_the_ablation_group_is_the_issues_list():
@@ -105,10 +105,10 @@ def test_a_type_switch_keeps_the_configs_ratios_and_rounding():
     cfg = Config.fromfile(find_config(SIMMIM_CONFIG))
     apply_variant(cfg, VARIANTS['mae'])
     assert generator_cfg(cfg)['mask_generator'] == dict(
-        type='RandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0, count_rounding='ceil_each')
+        type='FAMTRandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0, count_rounding='ceil_each')
     # an override the new type does not take is passed on, so its constructor refuses it
     gen = variant_generator(dict(type='FAMTMaskGenerator'),
-                            dict(type='RandomMaskGenerator', throw_mode='lowest'))
+                            dict(type='FAMTRandomMaskGenerator', throw_mode='lowest'))
     with pytest.raises(TypeError, match='throw_mode'):
         build_generator(gen)
 

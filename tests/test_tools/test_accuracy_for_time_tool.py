@@ -22,8 +22,8 @@ def test_plain_mae_is_the_demo_with_random_075_masking_and_no_refresh():
     cfg = Config.fromfile(find_config(DEMO_CONFIG))
     plain_mae(cfg)
     gen = cfg.data_preprocessor.mask_generator
-    assert (gen.type, gen.mask_ratio, gen.throw_ratio) == ('RandomMaskGenerator', 0.75, 0.0)
-    assert [h.type for h in cfg.custom_hooks] == ['LinearProbeHook']
+    assert (gen.type, gen.mask_ratio, gen.throw_ratio) == ('FAMTRandomMaskGenerator', 0.75, 0.0)
+    assert [h.type for h in cfg.custom_hooks] == ['FAMTLinearProbeHook']
     famt = Config.fromfile(find_config(DEMO_CONFIG))
     famt_mae(famt)
     assert famt.data_preprocessor.mask_generator.type == 'FAMTMaskGenerator'
@@ -51,16 +51,16 @@ _base_ = {find_config(DEMO_CONFIG)!r}
 whole_image = [dict(type='Resize', scale=(32, 32), interpolation='bicubic'), dict(type='PackInputs')]
 custom_hooks = [
     dict(type='FAMTRefreshHook', start_epoch=1, interval=1, batch_size=64),
-    dict(type='LinearProbeHook',
+    dict(type='FAMTLinearProbeHook',
          train_dataloader=dict(batch_size=64, num_workers=0,
                                collate_fn=dict(type='default_collate'),
                                sampler=dict(type='DefaultSampler', shuffle=False),
-                               dataset=dict(type='DigitsDataset', split='train', indices=120,
+                               dataset=dict(type='SklearnDigits', split='train', indices=120,
                                             pipeline=whole_image)),
          test_dataloader=dict(batch_size=64, num_workers=0,
                               collate_fn=dict(type='default_collate'),
                               sampler=dict(type='DefaultSampler', shuffle=False),
-                              dataset=dict(type='DigitsDataset', split='test', indices=60,
+                              dataset=dict(type='SklearnDigits', split='test', indices=60,
                                            pipeline=whole_image))),
 ]
 ''')

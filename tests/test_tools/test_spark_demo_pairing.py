@@ -29,7 +29,7 @@ def test_short_run_of_the_spark_pairing(tmp_path):
                         str(runs_dir), '--out', str(tmp_path / 'spark.json')])
     runs = result['runs']
     assert [(r['variant'], r['seed']) for r in runs] == [('spark-random', 0), ('spark-famt', 0)]
-    assert [r['generator'].split('(')[0] for r in runs] == ['RandomMaskGenerator',
+    assert [r['generator'].split('(')[0] for r in runs] == ['FAMTRandomMaskGenerator',
                                                             'FAMTMaskGenerator']
     assert "weight_source='frequency'" in runs[1]['generator']
     assert runs[0]['refresh'] is None and runs[1]['refresh'] == dict(start_epoch=1, interval=1)

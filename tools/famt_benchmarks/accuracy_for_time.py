@@ -10,14 +10,14 @@ Every variant trains the demo config
 (``configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py``: the same tiny ViT, data,
 optimiser, number of epochs and refresh schedule); a variant only changes the config's mask
 generator (:data:`VARIANTS`, :func:`variant_generator`). Plain MAE is MAE's random masking
-(``RandomMaskGenerator``, mask 0.75, no throwing, no refresh hook); FAMT-MAE is the config as it is
+(``FAMTRandomMaskGenerator``, mask 0.75, no throwing, no refresh hook); FAMT-MAE is the config as it is
 (warm-up, refreshes, guided masking 0.45 and throwing 0.40). The ``spark`` group trains its own
 config instead (:data:`SPARK_DEMO_CONFIG`, SparK on a tiny sparse ConvNeXt, the same digits):
 FAMT's frequency-only masking against random masking at SparK's ratio. The ``arch`` group keeps FAMT-MAE as
 configured and changes the encoder: the demo's ViT, X-ViT (:data:`XVIT_DEMO_CONFIG`) and the ViT with
 trainable matrix activations in its FFNs (:data:`MATACT_DEMO_CONFIG`). The runs take turns (seed by seed, the
 order reversed every other seed) in this one process. Per run it records the linear probe's
-held-out top-1 (the config's ``LinearProbeHook``) and the pretraining wall time, from the start of
+held-out top-1 (the config's ``FAMTLinearProbeHook``) and the pretraining wall time, from the start of
 the first training epoch to the end of the last one (refresh passes included; probes, set-up and
 the final checkpoint excluded). It prints a markdown table of mean, standard deviation and range
 per variant and writes all runs to ``--out``.
@@ -64,7 +64,7 @@ class Variant(NamedTuple):
 #: warm-up 0.75); every switch of ``docs/method.md`` section 6 has one
 VARIANTS: Dict[str, Variant] = {
     'mae': Variant('MAE (random 0.75)',
-                   dict(type='RandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0)),
+                   dict(type='FAMTRandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0)),
     'famt': Variant('FAMT-MAE (0.45 / 0.40)', {}),
     'amt': Variant('AMT (0.45 / 0.40)', dict(type='AMTMaskGenerator')),
     'famt-nothrow': Variant('FAMT, no throwing (0.45 / 0)',
@@ -80,7 +80,7 @@ VARIANTS: Dict[str, Variant] = {
     # SparK on a CNN (its own config): FAMT's frequency-only guided masking against SparK's random
     # masking at the same ratio, both through the preprocessor's plan, nothing thrown
     'spark-random': Variant('SparK ConvNeXt (random 0.6)',
-                            dict(type='RandomMaskGenerator', mask_ratio=0.6, throw_ratio=0.0),
+                            dict(type='FAMTRandomMaskGenerator', mask_ratio=0.6, throw_ratio=0.0),
                             SPARK_DEMO_CONFIG),
     'spark-famt': Variant('FAMT-SparK ConvNeXt (frequency, 0.6)', {}, SPARK_DEMO_CONFIG),
     # FAMT-MAE as configured on other encoders (their own configs): the demo's ViT is 'famt'
@@ -270,7 +270,7 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
     from mmengine.hooks import Hook
     from mmpretrain.registry import RUNNERS  # the config's runner_type (FAMTRunner), as tools/train.py
 
-    from famt_mm.engine import LinearProbeHook
+    from famt_mm.engine import FAMTLinearProbeHook
 
     cfg = Config.fromfile(find_config(variant.config or args.config))
     apply_variant(cfg, variant)
@@ -300,7 +300,7 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
     clock = WallClock()
     runner.register_hook(clock)
     runner.train()
-    probe = next(h for h in runner.hooks if isinstance(h, LinearProbeHook))
+    probe = next(h for h in runner.hooks if isinstance(h, FAMTLinearProbeHook))
     return dict(variant=name, method=variant.label, seed=seed, epochs=runner.epoch,
                 generator=repr(runner.model.data_preprocessor.mask_generator),
                 refresh=refresh_schedule(cfg), top1=probe.results['top1'],

@@ -53,12 +53,12 @@ def whole_images(config: str, num_images: int) -> dict:
     from mmengine.config import Config
     from mmengine.dataset import Compose, default_collate
 
-    from famt_mm.datasets import DigitsDataset
+    from famt_mm.datasets import SklearnDigits
 
     cfg = Config.fromfile(config)
     hook = next(h for h in cfg.custom_hooks if h['type'] == 'FAMTRefreshHook')
     pipeline = Compose([t for t in hook['pipeline'] if t['type'] != 'LoadImageFromFile'])
-    dataset = DigitsDataset(split='test', lazy_init=False)
+    dataset = SklearnDigits(split='test', lazy_init=False)
     count = min(num_images, len(dataset))
     return default_collate([
         pipeline(dict(img=(img := dataset.get_data_info(i)['img']), img_shape=img.shape[:2],

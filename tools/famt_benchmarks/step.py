@@ -74,7 +74,7 @@ PAIRS: Dict[str, Tuple[Method, Method]] = {
     'simmim': (Method('SimMIM ViT-B (random 0.6, no throw)',
                       'famt/pretrain/famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py',
                       {'data_preprocessor.mask_generator': dict(
-                          _delete_=True, type='RandomMaskGenerator', mask_ratio=0.6,
+                          _delete_=True, type='FAMTRandomMaskGenerator', mask_ratio=0.6,
                           throw_ratio=0.0)}),
                Method('FAMT-SimMIM ViT-B (0.44 / 0.26)',
                       'famt/pretrain/famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py')),
@@ -83,7 +83,7 @@ PAIRS: Dict[str, Tuple[Method, Method]] = {
 FAMT_MAE_CONFIG = 'famt/pretrain/famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'
 FAMT_MAE_XVIT_CONFIG = 'famt/pretrain/famt-mae_xvit-base-p16_8xb512-amp-coslr-400e_in1k.py'
 _RANDOM_075 = {'data_preprocessor.mask_generator': dict(
-    _delete_=True, type='RandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0)}
+    _delete_=True, type='FAMTRandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0)}
 
 #: the attention comparisons: the same algorithm and masking on a ViT and on an X-ViT encoder (softmax
 #: against XNorm attention, linear in the tokens), each (ViT, X-ViT). MAE is FAMT-MAE's model with

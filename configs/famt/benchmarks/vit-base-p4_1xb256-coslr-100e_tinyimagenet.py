@@ -7,7 +7,7 @@ data_preprocessor = dict(num_classes=200, to_rgb=True)  # LoadImageFromFile give
 model = dict(backbone=dict(img_size=64, patch_size=4), head=dict(num_classes=200))
 train_dataloader = dict(
     num_workers=8,  # JPEG decoding
-    dataset=dict(type='TinyImageNet', data_root='data/tiny-imagenet-200', pipeline=[
+    dataset=dict(type='LocalTinyImageNet', data_root='data/tiny-imagenet-200', pipeline=[
         dict(type='LoadImageFromFile'),
         dict(type='RandomResizedCrop', scale=64, backend='pillow', interpolation='bicubic'),
         dict(type='RandomFlip', prob=0.5, direction='horizontal'),
@@ -22,6 +22,6 @@ train_dataloader = dict(
     ]))
 val_dataloader = dict(
     num_workers=8,
-    dataset=dict(type='TinyImageNet', data_root='data/tiny-imagenet-200', split='val',
+    dataset=dict(type='LocalTinyImageNet', data_root='data/tiny-imagenet-200', split='val',
                  pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')]))
 test_dataloader = val_dataloader

@@ -5,7 +5,7 @@ _base_ = './vit-base-p2_1xb256-coslr-100e_cifar10.py'
 
 model = dict(backbone=dict(img_size=96, patch_size=6))
 train_dataloader = dict(
-    dataset=dict(type='STL10', data_root='data/stl10', pipeline=[  # data_root holds stl10_binary/
+    dataset=dict(type='LocalSTL10', data_root='data/stl10', pipeline=[  # data_root holds stl10_binary/
         dict(type='RandomResizedCrop', scale=96, backend='pillow', interpolation='bicubic'),
         dict(type='RandomFlip', prob=0.5, direction='horizontal'),
         dict(type='RandAugment', policies='timm_increasing', num_policies=2, total_level=10,
@@ -16,5 +16,5 @@ train_dataloader = dict(
              fill_std=[58.395, 57.12, 57.375]),
         dict(type='PackInputs'),
     ]))
-val_dataloader = dict(dataset=dict(type='STL10', data_root='data/stl10'))
+val_dataloader = dict(dataset=dict(type='LocalSTL10', data_root='data/stl10'))
 test_dataloader = val_dataloader

@@ -3,5 +3,5 @@
 # famt-a2mim_resnet50_8xb256-amp-coslr-300e_in1k.py, so that only the masking differs.
 _base_ = './famt-a2mim_resnet50_8xb256-amp-coslr-300e_in1k.py'
 
-data_preprocessor = dict(mask_generator=dict(_delete_=True, type='RandomMaskGenerator', mask_ratio=0.6,
+data_preprocessor = dict(mask_generator=dict(_delete_=True, type='FAMTRandomMaskGenerator', mask_ratio=0.6,
                                              count_rounding='ceil_each'))

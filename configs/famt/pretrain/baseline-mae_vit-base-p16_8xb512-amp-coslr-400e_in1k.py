@@ -4,4 +4,4 @@
 # (tests/test_models/test_mae.py).
 _base_ = './famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'
 
-data_preprocessor = dict(mask_generator=dict(_delete_=True, type='RandomMaskGenerator', mask_ratio=0.75))
+data_preprocessor = dict(mask_generator=dict(_delete_=True, type='FAMTRandomMaskGenerator', mask_ratio=0.75))

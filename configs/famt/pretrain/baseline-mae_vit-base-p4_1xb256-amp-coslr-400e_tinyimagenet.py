@@ -2,4 +2,4 @@
 # famt-mae_vit-base-p4_1xb256-amp-coslr-400e_tinyimagenet.py, so that only the masking differs.
 _base_ = './famt-mae_vit-base-p4_1xb256-amp-coslr-400e_tinyimagenet.py'
 
-data_preprocessor = dict(mask_generator=dict(_delete_=True, type='RandomMaskGenerator', mask_ratio=0.75))
+data_preprocessor = dict(mask_generator=dict(_delete_=True, type='FAMTRandomMaskGenerator', mask_ratio=0.75))

@@ -15,14 +15,14 @@ data_preprocessor = dict(
 model = dict(
     type='FAMTA2MIM',
     backbone=dict(
-        type='A2MIMResNet',
+        type='FAMTA2MIMResNet',
         depth=50,
         out_indices=(3, ),
         mask_layer=3,  # the mask token joins the input of the last stage (stride 16)
         mask_init=1e-6,
         norm_cfg=dict(type='SyncBN')),
-    neck=dict(type='A2MIMLinearDecoder', in_channels=2048, encoder_stride=32),
-    head=dict(type='A2MIMHead', spatial_loss='l1', fft_weight=0.5, fft_unmask_weight=1e-3))
+    neck=dict(type='FAMTA2MIMLinearDecoder', in_channels=2048, encoder_stride=32),
+    head=dict(type='FAMTA2MIMHead', spatial_loss='l1', fft_weight=0.5, fft_unmask_weight=1e-3))
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCropWithBox', scale=224, crop_ratio_range=(0.8, 1.0)),

@@ -8,7 +8,7 @@ model = dict(backbone=dict(img_size=64, patch_size=4))
 train_dataloader = dict(
     num_workers=8,  # JPEG decoding
     dataset=dict(
-        type='TinyImageNet',  # famt_mm's reader of the official folder layout
+        type='LocalTinyImageNet',  # famt_mm's reader of the official folder layout
         data_root='data/tiny-imagenet-200',
         pipeline=[
             dict(type='LoadImageFromFile'),

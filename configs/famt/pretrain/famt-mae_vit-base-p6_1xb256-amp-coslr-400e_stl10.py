@@ -6,7 +6,7 @@ _base_ = './famt-mae_vit-base-p2_1xb256-amp-coslr-400e_cifar10.py'
 model = dict(backbone=dict(img_size=96, patch_size=6))
 train_dataloader = dict(
     dataset=dict(
-        type='STL10',  # famt_mm's reader of the binary files
+        type='LocalSTL10',  # famt_mm's reader of the binary files
         data_root='data/stl10',  # holds stl10_binary/
         split='train+unlabeled',
         pipeline=[

@@ -4,4 +4,4 @@
 _base_ = './famt-mae_vit-tiny-p4_1xb64-60e_digits.py'
 
 model = dict(
-    backbone=dict(layer_cfgs=dict(act_cfg=dict(type='MatrixActivation', knots=(-1.0, 0.0, 1.0)))))
+    backbone=dict(layer_cfgs=dict(act_cfg=dict(type='FAMTMatrixActivation', knots=(-1.0, 0.0, 1.0)))))

@@ -35,7 +35,7 @@ train_dataloader = dict(
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='DigitsDataset', split='train', pipeline=[
+    dataset=dict(type='SklearnDigits', split='train', pipeline=[
         dict(type='Resize', scale=(32, 32), interpolation='bicubic'),
         dict(type='RandomResizedCropWithBox', scale=32, crop_ratio_range=(0.4, 1.0), interpolation='bicubic'),
         dict(type='RandomFlip', prob=0.5),
@@ -51,12 +51,12 @@ def probe_loader(split):
         num_workers=0,
         sampler=dict(type='DefaultSampler', shuffle=False),
         collate_fn=dict(type='default_collate'),
-        dataset=dict(type='DigitsDataset', split=split))
+        dataset=dict(type='SklearnDigits', split=split))
 
 
 custom_hooks = [
     dict(type='FAMTRefreshHook', start_epoch=20, interval=20, batch_size=256),
-    dict(type='LinearProbeHook', train_dataloader=probe_loader('train'), test_dataloader=probe_loader('test')),
+    dict(type='FAMTLinearProbeHook', train_dataloader=probe_loader('train'), test_dataloader=probe_loader('test')),
 ]
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -43,7 +43,7 @@ class XNormBlocksMixin:
 
 
 @MODELS.register_module()
-class XViT(XNormBlocksMixin, VisionTransformer):
+class FAMTXViT(XNormBlocksMixin, VisionTransformer):
     """X-ViT: mmpretrain's ``VisionTransformer`` with softmax-free, linear-cost attention.
 
     Takes every argument of ``VisionTransformer`` (``arch``, ``img_size``, ``patch_size``, ``out_type``,

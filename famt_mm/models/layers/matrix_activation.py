@@ -53,7 +53,7 @@ def _check_number_list(name: str, values, allow_empty: bool = True) -> Tuple[flo
 
 
 @MODELS.register_module()
-class MatrixActivation(nn.Module):
+class FAMTMatrixActivation(nn.Module):
     """``sigma(y) = D(y) y`` with piecewise-constant, trainable entries of ``D``.
 
     The knots ``t_1 < ... < t_K`` cut the real line into the K + 1 intervals ``(-inf, t_1]``,
@@ -172,7 +172,7 @@ class MatrixActivation(nn.Module):
             value = levels[0][index]
         else:
             if y.shape[self.channel_dim] != self.num_channels:
-                raise ValueError(f'MatrixActivation has num_channels={self.num_channels} but the input '
+                raise ValueError(f'FAMTMatrixActivation has num_channels={self.num_channels} but the input '
                                  f'has {y.shape[self.channel_dim]} along channel_dim='
                                  f'{self.channel_dim} (shape {tuple(y.shape)})')
             channel = torch.arange(self.num_channels, device=y.device).view(self._channel_shape(y))

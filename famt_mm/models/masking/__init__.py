@@ -3,7 +3,7 @@ data preprocessors and the plan-taking contract that the algorithms of :mod:`fam
 declare."""
 from .data_preprocessor import FAMTDataPreprocessor
 from .importance_cache import ImportanceCache
-from .mask_generators import AMTMaskGenerator, BaseMaskGenerator, FAMTMaskGenerator, RandomMaskGenerator
+from .mask_generators import AMTMaskGenerator, BaseMaskGenerator, FAMTMaskGenerator, FAMTRandomMaskGenerator
 from .plan_taking import GridFromBackbone, MaskPlanMixin, PlanTakingBackbone, check_plain_call
 from .scoring import (
     beit_last_block_attention,
@@ -17,7 +17,7 @@ from .two_norm import FAMTTwoNormDataPreprocessor
 
 __all__ = [
     'FAMTDataPreprocessor', 'FAMTTwoNormDataPreprocessor', 'ImportanceCache', 'AMTMaskGenerator',
-    'BaseMaskGenerator', 'FAMTMaskGenerator', 'RandomMaskGenerator', 'GridFromBackbone', 'MaskPlanMixin',
+    'BaseMaskGenerator', 'FAMTMaskGenerator', 'FAMTRandomMaskGenerator', 'GridFromBackbone', 'MaskPlanMixin',
     'PlanTakingBackbone', 'check_plain_call', 'beit_last_block_attention', 'cnn_last_stage_tokens',
     'last_block_attention', 'score_images', 'swin_last_block_attention', 'xnorm_last_block_attention'
 ]

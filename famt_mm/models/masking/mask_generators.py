@@ -93,7 +93,7 @@ class BaseMaskGenerator:
 
 
 @MODELS.register_module()
-class RandomMaskGenerator(BaseMaskGenerator):
+class FAMTRandomMaskGenerator(BaseMaskGenerator):
     """Uniformly random masking (and throwing): MAE's masking at ``mask_ratio=0.75, throw_ratio=0``.
 
     Needs no refresh: the same ratios apply from the first step. With uniform weights it does not

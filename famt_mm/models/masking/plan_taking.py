@@ -273,4 +273,4 @@ class CNNPlanTaker(MaskPlanMixin):
                                                and generator.weight_source == 'frequency'):
             raise ValueError(f"{type(self).__name__} scores a CNN, which has no attention: use "
                              "mask_generator=dict(type='FAMTMaskGenerator', weight_source='frequency', ...) "
-                             f"or dict(type='RandomMaskGenerator', ...), got {generator!r}")
+                             f"or dict(type='FAMTRandomMaskGenerator', ...), got {generator!r}")

@@ -22,12 +22,13 @@ from ...core import MaskPlan
 from ..masking.plan_taking import CNNPlanTaker
 
 
-@MODELS.register_module()
 class A2MIM(BaseSelfSupervisor):
-    """A²MIM with the mask the pipeline draws (``SimMIMMaskGenerator``, packed as ``mask``).
+    """A²MIM with the mask the pipeline draws (``SimMIMMaskGenerator``, packed as ``mask``): the base of
+    :class:`FAMTA2MIM`, not registered (configs use ``FAMTA2MIM``, whose random masking with
+    ``FAMTRandomMaskGenerator`` draws the same uniform subsets of units as SimMIM's generator).
 
-    The backbone is :class:`A2MIMResNet`, the neck :class:`A2MIMLinearDecoder`, the head
-    :class:`A2MIMHead`; the mask (B, h, w) may be on any grid tiling the image (32-px units with
+    The backbone is :class:`FAMTA2MIMResNet`, the neck :class:`FAMTA2MIMLinearDecoder`, the head
+    :class:`FAMTA2MIMHead`; the mask (B, h, w) may be on any grid tiling the image (32-px units with
     ``model_patch_size=32``). The target is the unmasked normalised image. Arguments are
     ``BaseSelfSupervisor``'s.
     """
@@ -35,7 +36,7 @@ class A2MIM(BaseSelfSupervisor):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not hasattr(self.backbone, 'add_mask_token'):
-            raise TypeError(f'{type(self).__name__} needs backbone=dict(type=\'A2MIMResNet\', ...), '
+            raise TypeError(f'{type(self).__name__} needs backbone=dict(type=\'FAMTA2MIMResNet\', ...), '
                             f'got {type(self.backbone).__name__}')
 
     def reconstruction_loss(self, inputs: torch.Tensor, mask: torch.Tensor) -> Dict[str, torch.Tensor]:

@@ -6,7 +6,7 @@ the image's mean colour, and a learnable mask token is added to the feature map 
 (after stage 3 of a ResNet), where the mask is resized to that stage's resolution. A 1x1 convolution
 and a pixel shuffle decode the last feature map (as SimMIM), and the loss is L1 on the masked pixels
 plus a focal frequency loss on the whole image. The public code is OpenMixup
-(github.com/Westlake-AI/openmixup: ``MIMResNet``, ``NonLinearMIMNeck``, ``A2MIMHead``,
+(github.com/Westlake-AI/openmixup: ``MIMResNet``, ``NonLinearMIMNeck``, ``FAMTA2MIMHead``,
 ``FocalFrequencyLoss``, ``configs/selfsup/a2mim``); this is a rewrite on mmpretrain's classes.
 """
 import math
@@ -47,7 +47,7 @@ def fill_mean_colour(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class A2MIMResNet(ResNet):
+class FAMTA2MIMResNet(ResNet):
     """mmpretrain's ResNet masked as A²MIM: mean-colour filling at the input, a mask token at a stage.
 
     ``forward(x, mask)`` fills the masked pixels of ``x`` with each image's mean colour, then adds
@@ -116,7 +116,7 @@ class A2MIMResNet(ResNet):
 
 
 @MODELS.register_module()
-class A2MIMLinearDecoder(SimMIMLinearDecoder):
+class FAMTA2MIMLinearDecoder(SimMIMLinearDecoder):
     """A²MIM's light decoder for CNNs: a 1x1 conv to ``encoder_stride ** 2 * 3`` channels and a pixel
     shuffle (OpenMixup's ``NonLinearMIMNeck`` without extra blocks), initialised as there (truncated
     normal, std 0.02, zero bias). ``forward`` takes the backbone's tuple and decodes its last map.
@@ -153,7 +153,7 @@ def focal_frequency_loss(pred: torch.Tensor, target: torch.Tensor, alpha: float 
 
 
 @MODELS.register_module()
-class A2MIMHead(BaseModule):
+class FAMTA2MIMHead(BaseModule):
     """A²MIM's loss: spatial loss on the masked pixels + ``fft_weight`` x focal frequency loss.
 
     The frequency loss sees the whole image: the prediction where masked, and elsewhere mostly
