@@ -107,21 +107,11 @@ def fit_caption(text: str, panel: int) -> str:
 def scoring_pipeline(cfg) -> list:
     """The refresh hook's pipeline, as the config states it or as the hook derives it from the training
     crop, without its loading step (we pass arrays)."""
-    hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'FAMTRefreshHook']
-    if not hooks:
-        raise InputError(f'{cfg.filename}: the config has no FAMTRefreshHook in custom_hooks, whose '
-                         'whole-image pipeline the figures use; give a FAMT pretraining config')
-    pipeline = hooks[0].get('pipeline')
-    if pipeline is None:
-        from famt_mm.engine.checks import derive_scoring_pipeline
-        train = cfg.train_dataloader.dataset.pipeline
-        crop = next((t for t in train if t['type'] == 'RandomResizedCropWithBox'), None)
-        scale = crop and crop['scale']
-        size = (scale, scale) if isinstance(scale, int) else tuple(scale or ())  # the crop's (h, w)
-        try:
-            pipeline = derive_scoring_pipeline(train, size)
-        except ValueError as error:
-            raise InputError(f'{cfg.filename}: {error}') from error
+    from famt_mm.engine.checks import configured_scoring_pipeline
+    try:
+        pipeline = configured_scoring_pipeline(cfg)
+    except ValueError as error:
+        raise InputError(f'{cfg.filename}: {error}') from error
     return [t for t in pipeline if t['type'] != 'LoadImageFromFile']
 
 

@@ -108,3 +108,24 @@ def derive_scoring_pipeline(train_pipeline: Sequence, train_size: Tuple[int, int
         if value is not None:
             resize[key] = value
     return list(train_pipeline[:crop_at]) + [resize, dict(type='PackInputs')]
+
+
+def configured_scoring_pipeline(cfg) -> List:
+    """The scoring pipeline of a config's ``FAMTRefreshHook`` (config dicts): as the hook states it, or
+    derived from the training pipeline's ``RandomResizedCropWithBox`` as the hook derives it. For tools
+    that score outside a run.
+
+    Raises:
+        ValueError: the config has no refresh hook, or no pipeline can be derived.
+    """
+    hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'FAMTRefreshHook']
+    if not hooks:
+        raise ValueError('the config has no FAMTRefreshHook in custom_hooks, whose whole-image pipeline '
+                         'scoring uses: give a FAMT pretraining config')
+    if hooks[0].get('pipeline'):
+        return list(hooks[0]['pipeline'])
+    train = cfg.train_dataloader.dataset.pipeline
+    crop = next((t for t in train if t.get('type') == CROPS_WITH_BOX[0]), {})
+    scale = crop.get('scale', ())
+    size = (scale, scale) if isinstance(scale, int) else tuple(scale)  # the crop's (h, w)
+    return derive_scoring_pipeline(train, size)

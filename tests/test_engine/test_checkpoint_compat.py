@@ -54,10 +54,3 @@ def test_the_allow_list_is_what_add_safe_globals_receives(monkeypatch):
     assert HistoryBuffer in received and np.ndarray in received
     names = [entry[1] for entry in received if isinstance(entry, tuple)]
     assert 'builtins.getattr' in names  # only in its HistoryBuffer-restricted form
-
-
-def test_without_add_safe_globals_torch_older_than_2_4_is_left_alone(monkeypatch):
-    """torch < 2.4 has no weights-only allow-list (and does not check by default): nothing to do."""
-    from famt_mm.checkpoint import allow_mmengine_checkpoints
-    monkeypatch.delattr(torch.serialization, 'add_safe_globals')
-    assert allow_mmengine_checkpoints() is None

@@ -51,7 +51,8 @@ def test_a_stock_algorithm_in_a_famt_config_is_refused_when_built(tmp_path):
 
 
 @pytest.mark.parametrize('part,stock,famt', [
-    ('backbone', 'MAEViT', r"needs a backbone that takes a mask plan \(FAMTMAEViT\), got MAEViT: set "
+    ('backbone', 'MAEViT', r"needs a backbone that takes a mask plan \(FAMTMAEViT or FAMTMAEXViT\), got "
+                           r"MAEViT: set "
                            r"backbone=dict\(type='FAMTMAEViT', ...\)"),
     ('neck', 'MAEPretrainDecoder', r"needs a decoder that takes the plan's positions: neck=dict\("
                                    r"type='FAMTMAEPretrainDecoder', ...\), got MAEPretrainDecoder"),

@@ -54,10 +54,10 @@ def whole_images(config: str, num_images: int) -> dict:
     from mmengine.dataset import Compose, default_collate
 
     from famt_mm.datasets import SklearnDigits
+    from famt_mm.engine.checks import configured_scoring_pipeline
 
     cfg = Config.fromfile(config)
-    hook = next(h for h in cfg.custom_hooks if h['type'] == 'FAMTRefreshHook')
-    pipeline = Compose([t for t in hook['pipeline'] if t['type'] != 'LoadImageFromFile'])
+    pipeline = Compose([t for t in configured_scoring_pipeline(cfg) if t['type'] != 'LoadImageFromFile'])
     dataset = SklearnDigits(split='test', lazy_init=False)
     count = min(num_images, len(dataset))
     return default_collate([
