@@ -51,9 +51,10 @@ class FAMTRefreshHook(Hook):
     A refresh scores every training image once with the current model (eval mode, no gradient, AMP
     when training uses an ``AmpOptimWrapper``) on the whole image resized to the training size, using
     ``pipeline`` instead of the training augmentations. Under DDP each rank scores its shard and the
-    shards are gathered by ``sample_idx``, so every rank holds the same full fp16 cache. The cache is
-    saved in checkpoints and restored on resume; guided masking and throwing start with the first
-    refresh (before it, the preprocessor masks at random without throwing).
+    shards are exchanged one at a time and placed by ``sample_idx`` (:meth:`_assemble`), so every rank
+    holds the same full fp16 cache. The cache is saved in checkpoints and restored on resume, on any
+    number of ranks; guided masking and throwing start with the first refresh (before it, the
+    preprocessor masks at random without throwing).
 
     Epochs: ``start_epoch`` counts warm-up epochs, so the first refresh runs before epoch
     ``start_epoch + 1`` as mmengine's train log numbers them (``Epoch(train) [N]``, 1-based), and the
@@ -254,7 +255,7 @@ class FAMTRefreshHook(Hook):
     # ---------------------------------------------------------------- scoring
     @torch.no_grad()
     def refresh(self, runner) -> None:
-        """Score the training set and hand the gathered maps to the preprocessor."""
+        """Score the training set and hand the assembled maps to the preprocessor."""
         model = unwrap_model(runner)
         preprocessor = self._preprocessor(runner)
         generator = preprocessor.mask_generator
@@ -343,8 +344,11 @@ class FAMTRefreshHook(Hook):
         cache = torch.empty(num_images, *maps.shape[1:], dtype=torch.float16)
         rows_of_cache = cache.view(num_images, -1)
         bad_images = torch.zeros(num_images, dtype=torch.bool)
+        # one receive buffer for every other rank's shard (not one allocation per shard)
+        received = maps.new_empty((max(len(i) for i in shard_indices), *maps.shape[1:])) \
+            if world_size > 1 else None
         for src, shard_idx in enumerate(shard_indices):
-            shard = maps if src == rank else maps.new_empty((len(shard_idx), *maps.shape[1:]))
+            shard = maps if src == rank else received[:len(shard_idx)]
             if world_size > 1:
                 broadcast(shard, src)  # sends from rank src, receives on the others
             for start in range(0, len(shard_idx), ASSEMBLY_CHUNK):
@@ -352,7 +356,7 @@ class FAMTRefreshHook(Hook):
                 clean, bad = sanitize_weights(shard[start:start + ASSEMBLY_CHUNK].flatten(1).cpu())
                 rows_of_cache[rows] = clean.to(torch.float16)
                 bad_images[rows] = bad  # the last write of an image decides, as for its map
-            del shard
+        del received
         if bad_images.any():
             warnings.warn(f'FAMT: {int(bad_images.sum())} of {num_images} images had non-finite or '
                           'non-positive importance weights; they are masked uniformly at random until '
