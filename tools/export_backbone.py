@@ -3,13 +3,14 @@
     python tools/export_backbone.py SRC CONFIG OUT [--cfg-options k=v ...]
 
 SRC: a famt_mm / mmpretrain pretraining checkpoint with an mmpretrain VisionTransformer-family backbone
-(FAMT-MAE, MAE, SimMIM with a ViT, a ViT classifier). CONFIG: the downstream config; its default_scope
-('mmdet' or 'mmseg') picks the key renames, its model.backbone is the target. OUT: the backbone
-checkpoint the config's init_cfg points at. Prints matched / missing / unexpected keys; exits with
-status 1 and writes nothing, naming the file, when SRC is missing, a directory, not a checkpoint or
-holds no ViT state dict, CONFIG is no config file, OUT is a directory, any backbone weight would stay
-uninitialised, a pretrained weight has no place in the target, a shape differs, or the written file
-does not load back as exported.
+(FAMT-MAE, MAE, MFF, MILAN, MaskFeat, SimMIM with a ViT, a ViT classifier; not BEiT-style ViTs, Swin or
+CNNs, which are named by kind). CONFIG: the downstream config; its default_scope ('mmdet' or 'mmseg')
+picks the key renames, its model.backbone is the target. OUT: the backbone checkpoint the config's
+init_cfg points at. Prints matched / missing / unexpected keys; exits with status 1 and writes nothing,
+naming the file, when SRC is missing, a directory, not a checkpoint or holds no ViT state dict, CONFIG
+is no config file or needs mmdet / mmseg / mmcv's ops that are not installed (naming the extra), OUT is
+a directory, any backbone weight would stay uninitialised, a pretrained weight has no place in the
+target, a shape differs, or the written file does not load back as exported.
 """
 import argparse
 import sys

@@ -82,6 +82,17 @@ def check_file(option: str, path: str, kind: str) -> None:
         raise InputError(f'{option}: no such file {path} (expected {kind})')
 
 
+def check_out_dir(path: str) -> None:
+    """InputError unless ``path`` is a directory or can be made one (nothing on its way is a file)."""
+    existing = osp.abspath(path)
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not osp.isdir(existing):
+        where = path if existing == osp.abspath(path) else f'{path} (its parent {existing})'
+        raise InputError(f'--out-dir: {where} is a file, not a directory; give the folder the figures '
+                         'go to (made if missing)')
+
+
 def chosen_variant(args):
     """The variant to draw (registry entry, then ``--generator-options``) and a short name for
     captions and file names, or ``(None, None)``."""
@@ -184,6 +195,14 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     # a fresh WARNING-level logger becomes mmengine's current one: quiet init_weights reports
     MMLogger.get_instance(f'famt_visualize_{time.time_ns()}', log_level='WARNING')
     check_file('config', args.config, 'a config file')
+    check_out_dir(args.out_dir)
+    if args.digits is not None:
+        try:
+            import sklearn.datasets  # noqa: F401  (the digits ship inside scikit-learn)
+        except ImportError as error:
+            raise InputError(f'--digits: the digits come with scikit-learn, which cannot be imported '
+                             f'here ({error}); install famt_mm\'s demo extra (pip install -e ".[demo]") '
+                             'or give --images') from error
     named = load_images(args)  # every input checked before anything is built or written
     if args.checkpoint:
         check_file('--checkpoint', args.checkpoint, 'a checkpoint')
@@ -197,9 +216,20 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     if variant is not None:
         print(f'mask generator: {variant.label} -> {variant.generator}')
         from famt_benchmarks.accuracy_for_time import apply_variant
-        apply_variant(cfg, variant)  # the generator's own checks name a bad setting
+        option = '--generator-options' if args.generator_options else '--variant'
+        try:
+            apply_variant(cfg, variant)  # the generator's own checks name a bad setting
+        except (ValueError, TypeError, KeyError) as error:
+            raise InputError(f'{option}: {error}') from error
     device = torch.device(args.device)
-    model = build_model(cfg, args.checkpoint, device, args.seed)
+    try:
+        model = build_model(cfg, args.checkpoint, device, args.seed)
+    except (ValueError, TypeError) as error:
+        if variant is None or isinstance(error, InputError):
+            raise
+        # the model's own checks of the varied generator (e.g. throwing where the model cannot)
+        raise InputError(f'{option}: the model refuses the mask generator {variant.generator} '
+                         f'({error})') from error
     batch = default_collate([
         pipeline(dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2], sample_idx=i))
         for i, (_, img) in enumerate(named)

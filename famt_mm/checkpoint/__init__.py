@@ -21,7 +21,9 @@ from .targets import (
                       MMDET,
                       MMSEG,
                       TARGETS,
+                      TRANSFER_SOURCES,
                       TargetSpec,
+                      backbone_kind,
                       check_loadable,
                       read_loadable,
                       target_spec,
@@ -33,5 +35,6 @@ __all__ = [
     'KeyReport', 'KeyRules', 'NotPretrained', 'key_coverage',
     'renamed_tensors', 'CheckPretrainedKeys', 'check_state_dict_covers', 'CheckpointFileError',
     'backbone_state_dict', 'read_checkpoint', 'unwrap_state_dict', 'MMDET', 'MMSEG', 'TARGETS',
-    'TargetSpec', 'check_loadable', 'read_loadable', 'target_spec', 'vit_backbone_state'
+    'TargetSpec', 'TRANSFER_SOURCES', 'backbone_kind', 'check_loadable', 'read_loadable', 'target_spec',
+    'vit_backbone_state'
 ]

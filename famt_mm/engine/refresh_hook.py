@@ -2,11 +2,11 @@
 import time
 import warnings
 from contextlib import nullcontext
-from typing import List, Optional, Union
+from typing import Callable, List, Optional, Union
 
 import torch
 from mmengine.dataset import default_collate
-from mmengine.dist import all_gather, get_world_size, is_main_process
+from mmengine.dist import all_gather, broadcast, get_rank, get_world_size, is_main_process
 from mmengine.hooks import Hook
 from mmengine.optim import AmpOptimWrapper
 from mmengine.runner import EpochBasedTrainLoop
@@ -38,6 +38,9 @@ from .utils import (
 #: where the importance cache travels inside an mmengine checkpoint (outside ``state_dict``, so
 #: downstream loaders and exported backbones never see it)
 CHECKPOINT_KEY = 'famt_importance'
+#: maps cleaned and written into the cache per step: bounds the assembly's temporaries (a few bytes per
+#: cell of this many maps) whatever the size of the training set
+ASSEMBLY_CHUNK = 65536
 
 
 @HOOKS.register_module()
@@ -47,9 +50,10 @@ class FAMTRefreshHook(Hook):
     A refresh scores every training image once with the current model (eval mode, no gradient, AMP
     when training uses an ``AmpOptimWrapper``) on the whole image resized to the training size, using
     ``pipeline`` instead of the training augmentations. Under DDP each rank scores its shard and the
-    shards are gathered by ``sample_idx``, so every rank holds the same full fp16 cache. The cache is
-    saved in checkpoints and restored on resume; guided masking and throwing start with the first
-    refresh (before it, the preprocessor masks at random without throwing).
+    shards are exchanged one at a time and placed by ``sample_idx`` (:meth:`_assemble`), so every rank
+    holds the same full fp16 cache. The cache is saved in checkpoints and restored on resume, on any
+    number of ranks; guided masking and throwing start with the first refresh (before it, the
+    preprocessor masks at random without throwing).
 
     Epochs: ``start_epoch`` counts warm-up epochs, so the first refresh runs before epoch
     ``start_epoch + 1`` as mmengine's train log numbers them (``Epoch(train) [N]``, 1-based), and the
@@ -250,7 +254,7 @@ class FAMTRefreshHook(Hook):
     # ---------------------------------------------------------------- scoring
     @torch.no_grad()
     def refresh(self, runner) -> None:
-        """Score the training set and hand the gathered maps to the preprocessor."""
+        """Score the training set and hand the assembled maps to the preprocessor."""
         model = unwrap_model(runner)
         preprocessor = self._preprocessor(runner)
         generator = preprocessor.mask_generator
@@ -276,14 +280,14 @@ class FAMTRefreshHook(Hook):
         finally:
             model.train(was_training)
         local_maps, local_indices = torch.cat(maps), torch.cat(indices)
-        if get_world_size() > 1:
-            # DefaultSampler pads every shard to the same length, so the shards gather as equal
-            # tensors; padded duplicates write identical values.
-            local_maps = torch.cat(all_gather(local_maps))
-            local_indices = torch.cat(all_gather(local_indices))
-        elapsed = time.perf_counter() - start
-        cache = self._assemble(local_maps.cpu(), local_indices.cpu(), num_images)
+        del maps, indices  # one copy of this rank's shard, not two
         first = not preprocessor.guided
+        # the previous maps go once the new ones are known to cover every image, before the new cache
+        # is allocated: two full caches never coexist
+        cache = self._assemble(local_maps, local_indices, num_images,
+                               release=preprocessor.importance_cache.clear)
+        del local_maps, local_indices
+        elapsed = time.perf_counter() - start
         preprocessor.importance_cache.set(cache)
         self.refreshed_epoch = runner.epoch
         if progress is not None:
@@ -291,28 +295,71 @@ class FAMTRefreshHook(Hook):
         runner.logger.info(
             f'FAMT: refreshed {num_images} importance maps {tuple(cache.shape[1:])} before '
             f'{train_log_epoch(runner.epoch)} with {type(generator).__name__} in {elapsed:.1f} s '
-            f'({len(local_indices) / max(elapsed, 1e-9):.1f} images/s over '
-            f'{get_world_size()} process(es))' + ('; masking is guided from now on' if first else ''))
+            f'({num_images / max(elapsed, 1e-9):.1f} images/s over {get_world_size()} process(es))'
+            + ('; masking is guided from now on' if first else ''))
 
     @staticmethod
-    def _assemble(maps: torch.Tensor, indices: torch.Tensor, num_images: int) -> torch.Tensor:
-        """Scatter scored maps into an (N, h, w) fp16 cache by sample_idx; unusable maps -> uniform."""
-        if indices.min() < 0 or indices.max() >= num_images:
-            raise ValueError(f'scored sample_idx {int(indices.max())} outside the training set of '
+    def _assemble(maps: torch.Tensor, indices: torch.Tensor, num_images: int,
+                  release: Optional[Callable[[], None]] = None) -> torch.Tensor:
+        """The (N, h, w) fp16 CPU cache of every rank's scored maps, placed by ``sample_idx``; maps that
+        are not usable (non-finite, negative, zero) become uniform.
+
+        Under DDP the ranks first exchange their indices (together they must cover every image; checked
+        before any map moves), then each rank's maps in turn, broadcast from that rank and written into
+        the cache as they arrive, ``ASSEMBLY_CHUNK`` maps at a time: besides the cache a rank holds its
+        own shard and one received shard, never every rank's maps at once. Every rank writes the shards
+        in rank order, so the duplicates of a padded shard resolve alike and all caches are equal.
+
+        Args:
+            maps (Tensor): (n, h, w) maps this rank scored, on the scoring device.
+            indices (Tensor): (n, ) their ``sample_idx``, on the same device.
+            num_images (int): N, the size of the training set the maps index.
+            release (callable, optional): called once the indices are checked, before the cache is
+                allocated (the hook drops the previous cache there).
+        """
+        world_size, rank = get_world_size(), get_rank()
+        shard_indices = [indices]
+        if world_size > 1:
+            # shards may differ in length (a sampler that does not pad): sizes first, then each shard
+            sizes = [int(size) for size in all_gather(indices.new_tensor([len(indices)]))]
+            shard_indices = []
+            for src, size in enumerate(sizes):
+                shard = indices if src == rank else indices.new_empty(size)
+                broadcast(shard, src)
+                shard_indices.append(shard)
+        shard_indices = [shard.cpu() for shard in shard_indices]
+        every = torch.cat(shard_indices)
+        if every.min() < 0 or every.max() >= num_images:
+            raise ValueError(f'scored sample_idx {int(every.max())} outside the training set of '
                              f'{num_images} images')
         seen = torch.zeros(num_images, dtype=torch.bool)
-        seen[indices] = True
+        seen[every] = True
         if not seen.all():
             raise RuntimeError(f'the refresh scored {int(seen.sum())} of {num_images} images: the '
                                'scoring sampler must cover the whole training set')
-        flat, bad = sanitize_weights(maps.flatten(1))
-        if bad.any():
-            num_bad = len(set(indices[bad].tolist()))
-            warnings.warn(f'FAMT: {num_bad} of {num_images} images had non-finite or non-positive '
-                          'importance weights; they are masked uniformly at random until the next '
-                          'refresh', stacklevel=2)
+        del every, seen
+        if release is not None:
+            release()
         cache = torch.empty(num_images, *maps.shape[1:], dtype=torch.float16)
-        cache[indices] = flat.reshape(maps.shape).half()
+        rows_of_cache = cache.view(num_images, -1)
+        bad_images = torch.zeros(num_images, dtype=torch.bool)
+        # one receive buffer for every other rank's shard (not one allocation per shard)
+        received = maps.new_empty((max(len(i) for i in shard_indices), *maps.shape[1:])) \
+            if world_size > 1 else None
+        for src, shard_idx in enumerate(shard_indices):
+            shard = maps if src == rank else received[:len(shard_idx)]
+            if world_size > 1:
+                broadcast(shard, src)  # sends from rank src, receives on the others
+            for start in range(0, len(shard_idx), ASSEMBLY_CHUNK):
+                rows = shard_idx[start:start + ASSEMBLY_CHUNK]
+                clean, bad = sanitize_weights(shard[start:start + ASSEMBLY_CHUNK].flatten(1).cpu())
+                rows_of_cache[rows] = clean.to(torch.float16)
+                bad_images[rows] = bad  # the last write of an image decides, as for its map
+        del received
+        if bad_images.any():
+            warnings.warn(f'FAMT: {int(bad_images.sum())} of {num_images} images had non-finite or '
+                          'non-positive importance weights; they are masked uniformly at random until '
+                          'the next refresh', stacklevel=2)
         return cache
 
     def _scoring_loader(self, runner):

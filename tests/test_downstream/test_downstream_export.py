@@ -174,6 +174,26 @@ def test_vit_classifier_and_simmim_checkpoints_export_by_their_keys(kind, target
     assert torch.equal(loaded[name(qkv)], state[f'backbone.{qkv}'])
 
 
+@pytest.mark.parametrize('target', ['mmdet', 'mmseg'])
+def test_an_mff_checkpoint_exports_without_its_fusion_layers(target, det_cfg, seg_cfg, tmp_path):
+    """MFF's proj_layers / proj_weights fuse the blocks' outputs for the pretraining decoder only."""
+    from famt_mm.testing import tiny_mff_cfg
+    cfg = tiny_mff_cfg(img_size=64, patch_size=16)
+    cfg['backbone'].update(arch=TINY, out_indices=[1, 3])
+    cfg['neck']['embed_dim'] = TINY['embed_dims']
+    state = build_mmpretrain(cfg).state_dict()
+    assert any(k.startswith('backbone.proj_layers.') for k in state)
+    src = str(tmp_path / 'mff.pth')
+    torch.save(dict(state_dict=state), src)
+    result = export_backbone(src, det_cfg if target == 'mmdet' else seg_cfg, str(tmp_path / 'out.pth'))
+    assert result.report.ok and not result.report.unexpected
+    assert {'backbone.proj_layers.*', 'backbone.proj_weights'} <= set(result.ignored)
+    loaded = build_target_backbone(det_cfg if target == 'mmdet' else seg_cfg,
+                                   checkpoint=result.out).state_dict()
+    qkv = 'layers.2.attn.qkv.weight'
+    assert torch.equal(loaded[vitdet_name(qkv) if target == 'mmdet' else qkv], state[f'backbone.{qkv}'])
+
+
 def _refusal(src, cfg, out, match):
     with pytest.raises(ExportError, match=match):
         export_backbone(src, cfg, out)
@@ -197,8 +217,13 @@ def test_a_checkpoint_with_wrong_keys_is_refused(det_cfg, seg_cfg, tmp_path):
     torch.save(dict(state_dict={'backbone.conv1.weight': torch.zeros(8, 3, 7, 7),
                                 'backbone.layer1.0.bn1.weight': torch.ones(8),
                                 'head.fc.weight': torch.zeros(2, 8)}), src)
+    _refusal(src, det_cfg, str(tmp_path / 'out.pth'), r'it holds a ResNet backbone .* e\.g\. conv1\.weight')
+    # keys of no known kind: named one by one
+    torch.save(dict(state_dict={'backbone.encoder.weight': torch.zeros(8, 3),
+                                'backbone.pos_embed': torch.zeros(1, 5, 8)}), src)
     _refusal(src, det_cfg, str(tmp_path / 'out.pth'),
-             r'2 backbone keys are not those of an mmpretrain VisionTransformer-family backbone')
+             r'1 backbone keys are not those of an mmpretrain VisionTransformer-family backbone '
+             r'.*e\.g\. encoder\.weight\. The transfer configs')
     # an exported mmdet backbone fed back in: named as such
     famt_src = str(tmp_path / 'famt.pth')
     tiny_vit_checkpoint(famt_src)
