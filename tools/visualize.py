@@ -1,6 +1,7 @@
 """PNG grids of FAMT's maps, a sampled plan and MAE reconstructions for given images.
 
-    python tools/visualize.py CONFIG [--checkpoint CKPT] (--images A.jpg B.png ... | --digits 0 1 2)
+    python tools/visualize.py CONFIG [--checkpoint CKPT]
+        (--images A.jpg B.png ... | --digits 0 1 2 | --cluttered 0 1 2 [--clutter photo])
         [--variant NAME] [--generator-options key=value ...]
         [--out-dir DIR] [--panel 192] [--seed 0] [--device cpu]
 
@@ -12,7 +13,9 @@ patches pasted back; a row for the model's guided plan and one for MAE's random 
 Images go through the config's whole-image scoring pipeline (the ``FAMTRefreshHook``'s: resize to
 the training size, no crop, no flip), so the maps are those a refresh would store. Without
 ``--checkpoint`` the model is freshly initialised. ``--digits`` takes images of the demo's held-out
-digits split by index.
+digits split by index; ``--cluttered`` images of the cluttered digits' held-out split
+(``ClutteredDigits``, RGB), with the digit's box outlined on the image panels and each map's
+ROC-AUC as a detector of the digit's patches in its caption.
 
 A config, image or checkpoint that is missing, a directory, not an image or not a checkpoint of the
 config ends the tool with a message naming the file, exit status 1, and nothing written.
@@ -52,6 +55,12 @@ def parse_args(argv: Optional[List[str]] = None):
     source.add_argument('--images', nargs='+', help='image files')
     source.add_argument('--digits', nargs='+', type=int,
                         help="indices into the digits demo's held-out split")
+    source.add_argument('--cluttered', nargs='+', type=int,
+                        help="indices into the cluttered digits' held-out split (the object box is "
+                        "outlined and each map's caption gives its ROC-AUC on the digit's patches)")
+    parser.add_argument('--clutter', choices=['none', 'fragments', 'photo'], default=None,
+                        help="with --cluttered: the background (default: the config's training set's, "
+                        'else photo)')
     parser.add_argument('--variant', help='a variant of the ablation registry, e.g. famt-lowest')
     parser.add_argument('--generator-options', nargs='+', default=[], metavar='KEY=VALUE',
                         help='mask-generator settings, e.g. weight_source=frequency '
@@ -63,6 +72,8 @@ def parse_args(argv: Optional[List[str]] = None):
     args = parser.parse_args(argv)
     if args.panel < 16:
         parser.error(f'--panel must be >= 16 pixels, got {args.panel}')
+    if args.clutter is not None and not args.cluttered:
+        parser.error('--clutter needs --cluttered')
     from famt_benchmarks.accuracy_for_time import VARIANTS, parse_overrides
     if args.variant is not None and args.variant not in VARIANTS:
         parser.error(f'--variant: unknown variant {args.variant!r}; known variants: '
@@ -129,6 +140,14 @@ def load_images(args) -> List[tuple]:
                                  'colour image; give PNG, JPEG, BMP, ... files)')
             named.append((osp.splitext(osp.basename(path))[0], img))
         return named
+    if args.cluttered:
+        dataset = cluttered_test_set(args)
+        for index in args.cluttered:
+            if not 0 <= index < len(dataset):
+                raise InputError(f'--cluttered: index {index} outside the held-out split of '
+                                 f'{len(dataset)} images (0..{len(dataset) - 1})')
+        return [(f'cluttered-{dataset.clutter}{index}', dataset.get_data_info(index)['img'])
+                for index in args.cluttered]
     from famt_mm.datasets import DigitsDataset
     dataset = DigitsDataset(split='test', lazy_init=False)
     for index in args.digits:
@@ -136,6 +155,13 @@ def load_images(args) -> List[tuple]:
             raise InputError(f'--digits: index {index} outside the held-out split of '
                              f'{len(dataset)} images (0..{len(dataset) - 1})')
     return [(f'digit{index}', dataset.get_data_info(index)['img']) for index in args.digits]
+
+
+def cluttered_test_set(args):
+    """The cluttered digits' held-out split at ``args.clutter`` (else the config's level)."""
+    from famt_mm.datasets import ClutteredDigits
+    return ClutteredDigits(split='test', clutter=args.clutter or getattr(args, 'config_clutter', None)
+                           or 'photo')
 
 
 def load_model_state(model: torch.nn.Module, checkpoint: str, config: str) -> None:
@@ -182,13 +208,16 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     # a fresh WARNING-level logger becomes mmengine's current one: quiet init_weights reports
     MMLogger.get_instance(f'famt_visualize_{time.time_ns()}', log_level='WARNING')
     check_file('config', args.config, 'a config file')
-    named = load_images(args)  # every input checked before anything is built or written
     if args.checkpoint:
         check_file('--checkpoint', args.checkpoint, 'a checkpoint')
     try:
         cfg = Config.fromfile(args.config)
     except Exception as error:  # syntax errors, unknown suffixes, missing bases
         raise InputError(f'{args.config} is not a config mmengine can read ({error})') from error
+    train_set = cfg.get('train_dataloader', {}).get('dataset', {})
+    if train_set.get('type') == 'ClutteredDigits':
+        args.config_clutter = train_set.get('clutter')
+    named = load_images(args)  # every input checked before anything is built or written
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     pipeline = Compose(scoring_pipeline(cfg))  # before a random variant drops the refresh hook
     variant, tag = chosen_variant(args)
@@ -203,8 +232,17 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         for i, (_, img) in enumerate(named)
     ])
     inputs = model.data_preprocessor(batch, training=False)['inputs']
+    objects = {}
+    if args.cluttered:  # the digit's box and patches, in the scored image's coordinates
+        from famt_mm.core import OBJECT_THRESHOLD, object_patches, patch_coverage
+        dataset = cluttered_test_set(args)
+        scale = inputs.shape[-1] / dataset.canvas
+        masks = torch.from_numpy(dataset.object_masks()[args.cluttered])
+        grid = model.data_preprocessor.patch_grid(inputs)
+        objects = dict(boxes=dataset.object_boxes()[args.cluttered] * scale, bgr=False,
+                       objects=object_patches(patch_coverage(masks, grid), OBJECT_THRESHOLD))
     figures = famt_figures(model, inputs, panel=args.panel, seed=args.seed,
-                           label=fit_caption(variant.label, args.panel) if variant else None)
+                           label=fit_caption(variant.label, args.panel) if variant else None, **objects)
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
     for (name, _), figure in zip(named, figures):

@@ -1,4 +1,5 @@
 from .cifar import LocalCIFAR10, LocalCIFAR100
+from .cluttered import CLUTTER_LEVELS, ClutteredDigits
 from .digits import DigitsDataset
 from .stl10 import STL10
 from .tiny_imagenet import TinyImageNet
@@ -10,7 +11,8 @@ from .transforms import (
 )
 
 __all__ = [
-    'DigitsDataset', 'FAMT_META_KEYS', 'LocalCIFAR10', 'LocalCIFAR100', 'PackFAMTInputs',
+    'CLUTTER_LEVELS', 'ClutteredDigits', 'DigitsDataset', 'FAMT_META_KEYS', 'LocalCIFAR10',
+    'LocalCIFAR100', 'PackFAMTInputs',
     'RandomResizedCropWithBox', 'STL10', 'TinyImageNet',
     'RandomResizedCropAndInterpolationWithTwoPicAndBox'
 ]

@@ -62,6 +62,8 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         self.plan_model: Optional[str] = None
         #: the refresh hook's maps; it saves and restores them through the cache's own interface
         self.importance_cache = ImportanceCache(eps)
+        #: the plan of the last training batch, for hooks that measure what the masking did
+        self.last_plan: Optional[MaskPlan] = None
 
     def adopt_patch_size(self, patch_size: int, source: Optional[str] = None) -> None:
         """Set the plan patch (pixels), or check it against the one already set.
@@ -99,6 +101,7 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         data = super().forward(data, training)
         if training:
             data['mask_plan'] = self.sample_mask_plan(data['inputs'], data['data_samples'])
+            self.last_plan = data['mask_plan']
         return data
 
     @property
