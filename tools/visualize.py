@@ -58,6 +58,9 @@ def parse_args(argv: Optional[List[str]] = None):
     source.add_argument('--cluttered', nargs='+', type=int,
                         help="indices into the cluttered digits' held-out split (the object box is "
                         "outlined and each map's caption gives its ROC-AUC on the digit's patches)")
+    parser.add_argument('--capture', type=int, default=None, metavar='N',
+                        help='with --cluttered: also measure the object capture (ROC-AUC, lift) of '
+                        "each map over the first N held-out images and write capture.json")
     parser.add_argument('--clutter', choices=['none', 'fragments', 'photo'], default=None,
                         help="with --cluttered: the background (default: the config's training set's, "
                         'else photo)')
@@ -72,8 +75,10 @@ def parse_args(argv: Optional[List[str]] = None):
     args = parser.parse_args(argv)
     if args.panel < 16:
         parser.error(f'--panel must be >= 16 pixels, got {args.panel}')
-    if args.clutter is not None and not args.cluttered:
-        parser.error('--clutter needs --cluttered')
+    if (args.clutter is not None or args.capture is not None) and not args.cluttered:
+        parser.error('--clutter and --capture need --cluttered')
+    if args.capture is not None and args.capture < 1:
+        parser.error(f'--capture must be >= 1 images, got {args.capture}')
     from famt_benchmarks.accuracy_for_time import VARIANTS, parse_overrides
     if args.variant is not None and args.variant not in VARIANTS:
         parser.error(f'--variant: unknown variant {args.variant!r}; known variants: '
@@ -164,6 +169,48 @@ def cluttered_test_set(args):
                            or 'photo')
 
 
+@torch.no_grad()
+def measure_capture(args, model, pipeline) -> str:
+    """Mean ROC-AUC and lift of each map (AMT, FAMT, frequency, the generator's own) over the first
+    ``args.capture`` held-out cluttered images; printed and written to ``capture.json``."""
+    import json
+
+    from mmengine.dataset import default_collate
+
+    from famt_mm.core import OBJECT_THRESHOLD, object_auc, object_lift, object_patches, patch_coverage
+    from famt_mm.visualization import importance_maps
+    dataset = cluttered_test_set(args)
+    count = min(args.capture, len(dataset))
+    sums = {}
+    for start in range(0, count, 250):
+        ids = list(range(start, min(count, start + 250)))
+        batch = default_collate([pipeline(dict(img=dataset.get_data_info(i)['img'], sample_idx=i,
+                                               img_shape=(dataset.canvas,) * 2,
+                                               ori_shape=(dataset.canvas,) * 2)) for i in ids])
+        inputs = model.data_preprocessor(batch, training=False)['inputs']
+        maps = importance_maps(model, inputs)
+        masks = torch.from_numpy(dataset.object_masks()[ids])
+        for name, values in maps.items():
+            if values is None:
+                continue
+            objects = object_patches(patch_coverage(masks, tuple(values.shape[1:])), OBJECT_THRESHOLD)
+            for key, measure in (('auc', object_auc), ('lift', object_lift)):
+                result = measure(values.float().cpu(), objects)
+                total = sums.setdefault(name, {}).setdefault(key, [0.0, 0])
+                total[0] += float(result[~torch.isnan(result)].sum())
+                total[1] += int((~torch.isnan(result)).sum())
+    capture = {name: {key: total / max(n, 1) for key, (total, n) in values.items()}
+               for name, values in sums.items()}
+    result = dict(config=args.config, checkpoint=args.checkpoint, clutter=dataset.clutter,
+                  images=count, threshold=OBJECT_THRESHOLD, maps=capture)
+    path = osp.join(args.out_dir, 'capture.json')
+    with open(path, 'w') as f:
+        json.dump(result, f, indent=2)
+    for name, values in capture.items():
+        print(f'{name}: ROC-AUC {values["auc"]:.3f}, lift {values["lift"]:.2f} over {count} images')
+    return path
+
+
 def load_model_state(model: torch.nn.Module, checkpoint: str, config: str) -> None:
     """Load ``checkpoint`` strictly; InputError, naming it, unless it is a checkpoint of the model."""
     from famt_mm.checkpoint import CheckpointFileError, key_coverage, read_checkpoint, unwrap_state_dict
@@ -245,6 +292,8 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
                            label=fit_caption(variant.label, args.panel) if variant else None, **objects)
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
+    if args.capture:
+        written.append(measure_capture(args, model, pipeline))
     for (name, _), figure in zip(named, figures):
         for kind, grid in figure.items():
             if grid is not None:

@@ -151,3 +151,14 @@ def test_random_shifts_move_images_within_the_range_and_repeat_with_the_seed():
         y, x = (image[0] == 1).nonzero()[0].tolist()
         assert abs(y - 5) <= 2 and abs(x - 5) <= 2
     assert random_shifts(images, 0, torch.Generator()) is images
+
+
+def test_figures_outline_the_object_box_where_it_lies():
+    import numpy as np
+
+    from famt_mm.visualization.figures import outline_box
+    image = np.zeros((48, 48, 3), np.uint8)
+    shown = outline_box(image, (12, 24, 36, 48), panel=96)  # scale 2: x 24..71, y 48..95
+    assert shown.shape == (96, 96, 3)
+    assert (shown[48, 24:72] == 255).all() and (shown[60, 24] == 255).all()
+    assert (shown[20, 20] == 0).all() and (shown[70, 50] == 0).all()  # outside and inside stay

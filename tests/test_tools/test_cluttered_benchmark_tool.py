@@ -90,3 +90,17 @@ def test_paired_differences_pair_by_seed():
     assert diffs['mae']['se'] == pytest.approx(1.0)  # stdev of (3, 1) = sqrt(2), / sqrt(2)
     summary = summarise(runs)
     assert summary['F']['init_top1'] is None and summary['M']['top1']['mean'] == pytest.approx(47.0)
+
+
+visualize = load_script(osp.join(ROOT, 'tools', 'visualize.py'), 'famt_tool_visualize_cluttered')
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['CFG', '--digits', '0', '--capture', '10'], '--clutter and --capture need --cluttered'),
+    (['CFG', '--digits', '0', '--clutter', 'photo'], '--clutter and --capture need --cluttered'),
+    (['CFG', '--cluttered', '0', '--capture', '0'], '--capture must be >= 1 images, got 0'),
+])
+def test_visualize_refuses_cluttered_options_without_their_source(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        visualize.parse_args(argv)
+    assert message in capsys.readouterr().err
