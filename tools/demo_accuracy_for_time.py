@@ -3,6 +3,17 @@
     python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | NAME ...]
         [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
         [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
+        [--benchmark digits | cluttered [--clutter none|fragments|photo] [--renders R]
+         [--labels-per-class K] [--finetune-epochs E]]
+
+``--benchmark cluttered`` trains the cluttered-digits config instead
+(``configs/famt/pretrain/famt-mae_vit-tiny-p8_1xb256-20e_cluttered-digits.py``: handwritten digits on
+clutter with known digit masks, ``docs/ablation.md``): each run then records its few-label fine-tune,
+linear probes and k-NN (``FewLabelEvalHook``, the fine-tune as ``top1``) and the object capture of its
+maps and plans (``ObjectCaptureHook``), and the JSON adds the differences against ``famt`` paired by
+seed. ``--variants calibration`` (untrained, MAE, the oracle-throw) checks that a clutter level can
+separate variants; ``--variants cluttered`` compares them, with the ground-truth oracles and FAMT's
+counts drawn at random.
 
 Every variant trains the demo config
 (``configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py``: the same tiny ViT, data,
