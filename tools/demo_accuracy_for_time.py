@@ -3,6 +3,17 @@
     python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | arch | NAME ...]
         [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
         [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
+        [--benchmark digits | cluttered [--clutter none|fragments|photo] [--renders R]
+         [--labels-per-class K] [--finetune-epochs E]]
+
+``--benchmark cluttered`` trains the cluttered-digits config instead
+(``configs/famt/pretrain/famt-mae_vit-tiny-p8_1xb256-20e_cluttered-digits.py``: handwritten digits on
+clutter with known digit masks, ``docs/ablation.md``): each run then records its few-label fine-tune,
+linear probes and k-NN (``FAMTFewLabelEvalHook``, the fine-tune as ``top1``) and the object capture of its
+maps and plans (``FAMTObjectCaptureHook``), and the JSON adds the differences against ``famt`` paired by
+seed. ``--variants calibration`` (untrained, MAE, the oracle-throw) checks that a clutter level can
+separate variants; ``--variants cluttered`` compares them, with the ground-truth oracles and FAMT's
+counts drawn at random.
 
 Every variant trains the demo config
 (``configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py``: the same tiny ViT, data,
@@ -35,11 +46,13 @@ import sys
 from typing import List, Optional
 
 from famt_benchmarks.accuracy_for_time import (
-    DEMO_CONFIG,
+    BENCHMARKS,
     VARIANT_GROUPS,
     VARIANTS,
     apply_variant,
     markdown_table,
+    metrics_table,
+    paired_differences,
     parse_variant,
     resolve_variants,
     run_once,
@@ -69,7 +82,22 @@ def parse_args(argv: Optional[List[str]] = None):
                         help="epochs between refreshes (default: the config's, 20)")
     parser.add_argument('--train-images', type=int, default=None,
                         help='pretrain on the first N training images only (quick checks)')
-    parser.add_argument('--config', default=DEMO_CONFIG, help=argparse.SUPPRESS)
+    parser.add_argument('--benchmark', choices=sorted(BENCHMARKS), default=None,
+                        help='digits (the embedded demo, default) or cluttered (handwritten digits on '
+                        'clutter with known digit masks, evaluated by a few-label fine-tune, probes, '
+                        'k-NN and object capture; docs/ablation.md)')
+    parser.add_argument('--clutter', choices=['none', 'fragments', 'photo'], default=None,
+                        help="cluttered benchmark: the background (default: the config's, photo)")
+    parser.add_argument('--renders', type=int, default=None,
+                        help="cluttered benchmark: pretraining images per training digit (default: the "
+                        "config's, 4)")
+    parser.add_argument('--labels-per-class', type=int, default=None,
+                        help="cluttered benchmark: labelled images per class of the evaluation, 1-400 "
+                        "(default: the config's, 100)")
+    parser.add_argument('--finetune-epochs', type=int, default=None,
+                        help="cluttered benchmark: epochs of the evaluation's fine-tune (default: the "
+                        "config's, 30)")
+    parser.add_argument('--config', default=None, help=argparse.SUPPRESS)
     parser.add_argument('--work-dir', default='work_dirs/accuracy_for_time')
     parser.add_argument('--out', default=None,
                         help='JSON of all runs (default: WORK_DIR/accuracy_for_time.json)')
@@ -81,9 +109,23 @@ def parse_args(argv: Optional[List[str]] = None):
         parser.error(f'--seeds must be distinct, got {args.seeds}')
     for name, value, low in (('--epochs', args.epochs, 1), ('--train-images', args.train_images, 1),
                              ('--refresh-start', args.refresh_start, 0),
-                             ('--refresh-interval', args.refresh_interval, 1)):
+                             ('--refresh-interval', args.refresh_interval, 1),
+                             ('--renders', args.renders, 1), ('--labels-per-class', args.labels_per_class, 1),
+                             ('--finetune-epochs', args.finetune_epochs, 0)):
         if value is not None and value < low:
             parser.error(f'{name} must be >= {low}, got {value}')
+    if args.renders is not None and args.renders > 64:
+        parser.error(f'--renders must be in [1, 64], got {args.renders}')
+    if args.labels_per_class is not None and args.labels_per_class > 400:
+        parser.error(f'--labels-per-class must be in [1, 400], got {args.labels_per_class}')
+    if args.config is not None and args.benchmark is not None:
+        parser.error('give --benchmark or --config, not both')
+    args.config = args.config or BENCHMARKS[args.benchmark or 'digits']
+    cluttered = (args.clutter, args.renders, args.labels_per_class, args.finetune_epochs)
+    if args.benchmark != 'cluttered' and args.config != BENCHMARKS['cluttered'] and \
+            any(v is not None for v in cluttered):
+        parser.error('--clutter, --renders, --labels-per-class and --finetune-epochs need '
+                     '--benchmark cluttered')
     args.known = dict(VARIANTS)
     custom = []
     for text in args.variant:
@@ -156,9 +198,14 @@ def main(argv: Optional[List[str]] = None) -> dict:
             variant = args.known[name]
             run = run_once(name, variant, seed, args, osp.join(args.work_dir, f'{name}_seed{seed}'))
             runs.append(run)
-            print(f'{variant.label}, seed {seed}: probe top-1 {run["top1"]:.2f} % '
-                  f'(at init {run["init_top1"]:.2f} %), pretraining {run["pretrain_s"]:.1f} s',
-                  flush=True)
+            if 'metrics' in run:
+                scores = ', '.join(f'{k} {v:.2f} %' for k, v in run['metrics'].items())
+                print(f'{variant.label}, seed {seed}: {scores}, pretraining {run["pretrain_s"]:.1f} s',
+                      flush=True)
+            else:
+                print(f'{variant.label}, seed {seed}: probe top-1 {run["top1"]:.2f} % '
+                      f'(at init {run["init_top1"]:.2f} %), pretraining {run["pretrain_s"]:.1f} s',
+                      flush=True)
             with open(args.out + '.partial', 'w') as f:  # what is done so far, if stopped
                 json.dump(runs, f, indent=2)
     summary = summarise(runs)
@@ -170,12 +217,18 @@ def main(argv: Optional[List[str]] = None) -> dict:
                      torch=torch.__version__, torch_threads=torch.get_num_threads()),
         variants={name: variant_record(args.known[name], args.config) for name in args.names},
         runs=runs, summary=summary, table=markdown_table(summary))
+    if any('metrics' in r for r in runs):
+        result['metrics_table'] = metrics_table(summary)
+        if any(r['variant'] == 'famt' for r in runs):
+            result['differences_vs_famt'] = {
+                metric: paired_differences(runs, 'famt', metric)
+                for metric in ('finetune_top1', 'probe_cls_top1', 'probe_mean_top1', 'knn_top1')}
     with open(args.out, 'w') as f:
         json.dump(result, f, indent=2)
     if osp.exists(args.out + '.partial'):
         os.remove(args.out + '.partial')
     print()
-    print(result['table'])
+    print(result.get('metrics_table', result['table']))
     print(f'\nwritten to {args.out}')
     return result
 

@@ -1,6 +1,7 @@
 """PNG grids of FAMT's maps, a sampled plan and MAE reconstructions for given images.
 
-    python tools/visualize.py CONFIG [--checkpoint CKPT] (--images A.jpg B.png ... | --digits 0 1 2)
+    python tools/visualize.py CONFIG [--checkpoint CKPT]
+        (--images A.jpg B.png ... | --digits 0 1 2 | --cluttered 0 1 2 [--clutter photo])
         [--variant NAME] [--generator-options key=value ...]
         [--out-dir DIR] [--panel 192] [--seed 0] [--device cpu]
 
@@ -12,7 +13,9 @@ patches pasted back; a row for the model's guided plan and one for MAE's random 
 Images go through the config's whole-image scoring pipeline (the ``FAMTRefreshHook``'s: resize to
 the training size, no crop, no flip), so the maps are those a refresh would store. Without
 ``--checkpoint`` the model is freshly initialised. ``--digits`` takes images of the demo's held-out
-digits split by index.
+digits split by index; ``--cluttered`` images of the cluttered digits' held-out split
+(``FAMTClutteredDigits``, RGB), with the digit's box outlined on the image panels and each map's
+ROC-AUC as a detector of the digit's patches in its caption.
 
 A config, image or checkpoint that is missing, a directory, not an image or not a checkpoint of the
 config ends the tool with a message naming the file, exit status 1, and nothing written.
@@ -52,6 +55,15 @@ def parse_args(argv: Optional[List[str]] = None):
     source.add_argument('--images', nargs='+', help='image files')
     source.add_argument('--digits', nargs='+', type=int,
                         help="indices into the digits demo's held-out split")
+    source.add_argument('--cluttered', nargs='+', type=int,
+                        help="indices into the cluttered digits' held-out split (the object box is "
+                        "outlined and each map's caption gives its ROC-AUC on the digit's patches)")
+    parser.add_argument('--capture', type=int, default=None, metavar='N',
+                        help='with --cluttered: also measure the object capture (ROC-AUC, lift) of '
+                        "each map over the first N held-out images and write capture.json")
+    parser.add_argument('--clutter', choices=['none', 'fragments', 'photo'], default=None,
+                        help="with --cluttered: the background (default: the config's training set's, "
+                        'else photo)')
     parser.add_argument('--variant', help='a variant of the ablation registry, e.g. famt-lowest')
     parser.add_argument('--generator-options', nargs='+', default=[], metavar='KEY=VALUE',
                         help='mask-generator settings, e.g. weight_source=frequency '
@@ -63,6 +75,10 @@ def parse_args(argv: Optional[List[str]] = None):
     args = parser.parse_args(argv)
     if args.panel < 16:
         parser.error(f'--panel must be >= 16 pixels, got {args.panel}')
+    if (args.clutter is not None or args.capture is not None) and not args.cluttered:
+        parser.error('--clutter and --capture need --cluttered')
+    if args.capture is not None and args.capture < 1:
+        parser.error(f'--capture must be >= 1 images, got {args.capture}')
     from famt_benchmarks.accuracy_for_time import VARIANTS, parse_overrides
     if args.variant is not None and args.variant not in VARIANTS:
         parser.error(f'--variant: unknown variant {args.variant!r}; known variants: '
@@ -142,6 +158,14 @@ def load_images(args) -> List[tuple]:
                                  'colour image; give PNG, JPEG, BMP, ... files)')
             named.append((osp.splitext(osp.basename(path))[0], img))
         return named
+    if args.cluttered:
+        dataset = cluttered_test_set(args)
+        for index in args.cluttered:
+            if not 0 <= index < len(dataset):
+                raise InputError(f'--cluttered: index {index} outside the held-out split of '
+                                 f'{len(dataset)} images (0..{len(dataset) - 1})')
+        return [(f'cluttered-{dataset.clutter}{index}', dataset.get_data_info(index)['img'])
+                for index in args.cluttered]
     from famt_mm.datasets import SklearnDigits
     dataset = SklearnDigits(split='test', lazy_init=False)
     for index in args.digits:
@@ -149,6 +173,55 @@ def load_images(args) -> List[tuple]:
             raise InputError(f'--digits: index {index} outside the held-out split of '
                              f'{len(dataset)} images (0..{len(dataset) - 1})')
     return [(f'digit{index}', dataset.get_data_info(index)['img']) for index in args.digits]
+
+
+def cluttered_test_set(args):
+    """The cluttered digits' held-out split at ``args.clutter`` (else the config's level)."""
+    from famt_mm.datasets import FAMTClutteredDigits
+    return FAMTClutteredDigits(split='test', clutter=args.clutter or getattr(args, 'config_clutter', None)
+                           or 'photo')
+
+
+@torch.no_grad()
+def measure_capture(args, model, pipeline) -> str:
+    """Mean ROC-AUC and lift of each map (AMT, FAMT, frequency, the generator's own) over the first
+    ``args.capture`` held-out cluttered images; printed and written to ``capture.json``."""
+    import json
+
+    from mmengine.dataset import default_collate
+
+    from famt_mm.core import OBJECT_THRESHOLD, object_auc, object_lift, object_patches, patch_coverage
+    from famt_mm.visualization import importance_maps
+    dataset = cluttered_test_set(args)
+    count = min(args.capture, len(dataset))
+    sums = {}
+    for start in range(0, count, 250):
+        ids = list(range(start, min(count, start + 250)))
+        batch = default_collate([pipeline(dict(img=dataset.get_data_info(i)['img'], sample_idx=i,
+                                               img_shape=(dataset.canvas,) * 2,
+                                               ori_shape=(dataset.canvas,) * 2)) for i in ids])
+        inputs = model.data_preprocessor(batch, training=False)['inputs']
+        maps = importance_maps(model, inputs)
+        masks = torch.from_numpy(dataset.object_masks()[ids])
+        for name, values in maps.items():
+            if values is None:
+                continue
+            objects = object_patches(patch_coverage(masks, tuple(values.shape[1:])), OBJECT_THRESHOLD)
+            for key, measure in (('auc', object_auc), ('lift', object_lift)):
+                result = measure(values.float().cpu(), objects)
+                total = sums.setdefault(name, {}).setdefault(key, [0.0, 0])
+                total[0] += float(result[~torch.isnan(result)].sum())
+                total[1] += int((~torch.isnan(result)).sum())
+    capture = {name: {key: total / max(n, 1) for key, (total, n) in values.items()}
+               for name, values in sums.items()}
+    result = dict(config=args.config, checkpoint=args.checkpoint, clutter=dataset.clutter,
+                  images=count, threshold=OBJECT_THRESHOLD, maps=capture)
+    path = osp.join(args.out_dir, 'capture.json')
+    with open(path, 'w') as f:
+        json.dump(result, f, indent=2)
+    for name, values in capture.items():
+        print(f'{name}: ROC-AUC {values["auc"]:.3f}, lift {values["lift"]:.2f} over {count} images')
+    return path
 
 
 def load_model_state(model: torch.nn.Module, checkpoint: str, config: str) -> None:
@@ -196,20 +269,24 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     MMLogger.get_instance(f'famt_visualize_{time.time_ns()}', log_level='WARNING')
     check_file('config', args.config, 'a config file')
     check_out_dir(args.out_dir)
-    if args.digits is not None:
+    if args.digits is not None or args.cluttered is not None:
+        option = '--digits' if args.digits is not None else '--cluttered'
         try:
             import sklearn.datasets  # noqa: F401  (the digits ship inside scikit-learn)
         except ImportError as error:
-            raise InputError(f'--digits: the digits come with scikit-learn, which cannot be imported '
+            raise InputError(f'{option}: the digits come with scikit-learn, which cannot be imported '
                              f'here ({error}); install famt_mm\'s demo extra (pip install -e ".[demo]") '
                              'or give --images') from error
-    named = load_images(args)  # every input checked before anything is built or written
     if args.checkpoint:
         check_file('--checkpoint', args.checkpoint, 'a checkpoint')
     try:
         cfg = Config.fromfile(args.config)
     except Exception as error:  # syntax errors, unknown suffixes, missing bases
         raise InputError(f'{args.config} is not a config mmengine can read ({error})') from error
+    train_set = cfg.get('train_dataloader', {}).get('dataset', {})
+    if train_set.get('type') == 'FAMTClutteredDigits':
+        args.config_clutter = train_set.get('clutter')
+    named = load_images(args)  # every input checked before anything is built or written
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     pipeline = Compose(scoring_pipeline(cfg))  # before a random variant drops the refresh hook
     variant, tag = chosen_variant(args)
@@ -235,10 +312,21 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         for i, (_, img) in enumerate(named)
     ])
     inputs = model.data_preprocessor(batch, training=False)['inputs']
+    objects = {}
+    if args.cluttered:  # the digit's box and patches, in the scored image's coordinates
+        from famt_mm.core import OBJECT_THRESHOLD, object_patches, patch_coverage
+        dataset = cluttered_test_set(args)
+        scale = inputs.shape[-1] / dataset.canvas
+        masks = torch.from_numpy(dataset.object_masks()[args.cluttered])
+        grid = model.data_preprocessor.patch_grid(inputs)
+        objects = dict(boxes=dataset.object_boxes()[args.cluttered] * scale, bgr=False,
+                       objects=object_patches(patch_coverage(masks, grid), OBJECT_THRESHOLD))
     figures = famt_figures(model, inputs, panel=args.panel, seed=args.seed,
-                           label=fit_caption(variant.label, args.panel) if variant else None)
+                           label=fit_caption(variant.label, args.panel) if variant else None, **objects)
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
+    if args.capture:
+        written.append(measure_capture(args, model, pipeline))
     for (name, _), figure in zip(named, figures):
         for kind, grid in figure.items():
             if grid is not None:

@@ -1,7 +1,7 @@
 """The one key-coverage check: which tensors of a source state dict load into a target, and the verdict.
 
 Pure PyTorch. Loaders of mmengine, mmdet and mmseg are non-strict: a checkpoint with the wrong key names
-loads nothing and says so at most in a log line. Every loader of famt_mm (the ``CheckPretrainedKeys``
+loads nothing and says so at most in a log line. Every loader of famt_mm (the ``FAMTCheckPretrainedKeys``
 initializer, the downstream backbones, the export tool) asks :func:`key_coverage` first, with the
 renames and the rules of its target.
 """

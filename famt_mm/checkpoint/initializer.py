@@ -2,7 +2,7 @@
 
 mmengine's ``Pretrained`` initializer loads non-strictly and only logs what it could not load, so a
 checkpoint with the wrong key names (or the wrong prefix) trains a randomly initialised backbone and
-says so in one log line. ``CheckPretrainedKeys`` is the one mechanism the benchmark configs use
+says so in one log line. ``FAMTCheckPretrainedKeys`` is the one mechanism the benchmark configs use
 against that: it runs first in the classifier's ``init_weights`` and raises before training starts.
 """
 from typing import Dict, Sequence, Tuple
@@ -63,11 +63,11 @@ def check_state_dict_covers(module: nn.Module,
 
 
 @WEIGHT_INITIALIZERS.register_module()  # mmengine's root registry: visible from every scope
-class CheckPretrainedKeys:
+class FAMTCheckPretrainedKeys:
     """Checks, before loading, that every ``Pretrained`` init_cfg inside a model covers its module.
 
     Put it in the init_cfg of the model that holds the pretrained submodule, e.g.
-    ``model = dict(type='ImageClassifier', init_cfg=dict(type='CheckPretrainedKeys'), backbone=dict(
+    ``model = dict(type='ImageClassifier', init_cfg=dict(type='FAMTCheckPretrainedKeys'), backbone=dict(
     ..., init_cfg=dict(type='Pretrained', checkpoint=CKPT, prefix='backbone.')))``. mmengine runs a
     module's own non-``Pretrained`` init_cfg before its children are initialised, so the check opens
     each submodule's checkpoint and raises on any missing or mis-shaped key before training; the
@@ -90,7 +90,7 @@ class CheckPretrainedKeys:
                    if isinstance(getattr(sub, 'init_cfg', None), dict)
                    and sub.init_cfg.get('type') == 'Pretrained']
         if not targets:
-            raise ValueError('CheckPretrainedKeys: no submodule of '
+            raise ValueError('FAMTCheckPretrainedKeys: no submodule of '
                              f"{type(model).__name__} has init_cfg=dict(type='Pretrained', ...)")
         for name, sub in targets:
             cfg = sub.init_cfg
@@ -105,6 +105,6 @@ class CheckPretrainedKeys:
             unused = check_state_dict_covers(
                 sub, state_dict, self.allow_missing, self.resizable,
                 source=f'{checkpoint} (prefix {cfg.get("prefix")!r})')
-            print_log(f'CheckPretrainedKeys: {checkpoint} covers all keys of {name or "the model"}'
+            print_log(f'FAMTCheckPretrainedKeys: {checkpoint} covers all keys of {name or "the model"}'
                       + (f'; unused checkpoint keys: {", ".join(unused)}' if unused else ''),
                       logger='current')

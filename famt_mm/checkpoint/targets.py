@@ -99,7 +99,7 @@ class TargetSpec:
 _FINAL_NORM = ('ln1.weight', 'ln1.bias')  # the encoder's final norm: detectors and UperNet read
 _MASK_TOKEN = ('mask_token', )  # earlier blocks' features; SimMIM's mask token is pretraining-only
 
-#: mmpretrain -> the ViTDet-style :class:`~famt_mm.downstream.det.PlainViT` (the keys of mmdet's
+#: mmpretrain -> the ViTDet-style :class:`~famt_mm.downstream.det.FAMTPlainViT` (the keys of mmdet's
 #: projects/ViTDet ``ViT``, whose loader reads ``checkpoint['model']`` only)
 VITDET_RENAMES: Renames = (
     (r'^patch_embed\.projection\.', 'patch_embed.proj.'),
@@ -177,7 +177,7 @@ def vit_backbone_state(state_dict: Mapping[str, torch.Tensor]
     unknown = [k for k in backbone if not VIT_KEY.match(k)]
     if unknown:
         hint = (' They are ViTDet / timm key names (blocks.N.*): an already exported mmdet backbone, '
-                "or MAE's official weights, which the mmdet PlainViT loads as they are."
+                "or MAE's official weights, which the mmdet FAMTPlainViT loads as they are."
                 if kind == 'vitdet' else '')
         raise ValueError(
             f'{len(unknown)} backbone keys are not those of an mmpretrain VisionTransformer-family '

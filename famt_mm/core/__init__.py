@@ -1,4 +1,13 @@
 """The FAMT masking core: pure tensor functions, usable without mmengine."""
+from .capture import (
+    OBJECT_THRESHOLD,
+    object_auc,
+    object_lift,
+    object_patches,
+    patch_coverage,
+    plan_object_counts,
+    plan_object_shares,
+)
 from .importance import (
                          ATTENTION_TERMS,
                          FREQUENCY_FILTERS,
@@ -26,5 +35,6 @@ __all__ = [
     'lowpass_kernel', 'softmax_attention', 'mean_one', 'plan_from_weights', 'COUNT_ROUNDINGS',
     'THROW_FROM', 'MaskPlan', 'PLAN_GROUPS', 'check_ratios', 'expand_unit_ids', 'gather_tokens',
     'plan_counts', 'sample_plan', 'sanitize_weights', 'pool_to_units', 'warp_to_views', 'SIGNED_ROWS',
-    'signed_attention_rows'
+    'signed_attention_rows', 'OBJECT_THRESHOLD', 'object_auc', 'object_lift', 'object_patches',
+    'patch_coverage', 'plan_object_counts', 'plan_object_shares'
 ]

@@ -33,7 +33,7 @@ class _RecordsCropBox:
 
 
 @TRANSFORMS.register_module()
-class RandomResizedCropWithBox(_RecordsCropBox, RandomResizedCrop):
+class FAMTRandomResizedCropWithBox(_RecordsCropBox, RandomResizedCrop):
     """mmpretrain's RandomResizedCrop that also records ``crop_box``.
 
     ``crop_box`` is ``(x0, y0, x1, y1)`` as fractions of the input image's width and height, the
@@ -57,9 +57,9 @@ class PackFAMTInputs(PackInputs):
 
 
 @TRANSFORMS.register_module()
-class RandomResizedCropAndInterpolationWithTwoPicAndBox(_RecordsCropBox, TwoPicCrop):
+class FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox(_RecordsCropBox, TwoPicCrop):
     """mmpretrain's two-picture crop (BEiT, CAE) that also records ``crop_box``, as
-    :class:`RandomResizedCropWithBox` does.
+    :class:`FAMTRandomResizedCropWithBox` does.
 
     BEiT's and CAE's pipelines flip before this crop, so the crop is drawn in the flipped image; the
     box is recorded in the unflipped image's coordinates (mirrored), where cropping and then

@@ -12,7 +12,7 @@ from ..checkpoint import MMSEG, read_loadable
 
 
 @MODELS.register_module()
-class CheckedMAE(MAE):
+class FAMTCheckedMAE(MAE):
     """mmseg's ``MAE`` backbone whose pretrained checkpoint must initialise every weight.
 
     mmseg's ``MAE.init_weights`` loads ``init_cfg['checkpoint']`` with ``strict=False`` and discards the
@@ -30,7 +30,7 @@ class CheckedMAE(MAE):
             # read twice (here and in MAE.init_weights): the check stays a check, mmseg's loading stays
             # mmseg's
             _, report = read_loadable(path, self.state_dict(), MMSEG,
-                                      setting='CheckedMAE init_cfg.checkpoint', user='the segmentor')
+                                      setting='FAMTCheckedMAE init_cfg.checkpoint', user='the segmentor')
             print_log(f'{path}: {len(report.matched) + len(report.resized)} pretrained tensors, '
                       f'{len(report.not_pretrained)} layer scales / relative position biases at their '
                       f'neutral start', logger='current')

@@ -2,7 +2,7 @@
 from typing import List, Sequence, Tuple, Union
 
 #: crop transforms whose box the preprocessor reads; a scoring pipeline can be derived around the first
-CROPS_WITH_BOX = ('RandomResizedCropWithBox', 'RandomResizedCropAndInterpolationWithTwoPicAndBox')
+CROPS_WITH_BOX = ('FAMTRandomResizedCropWithBox', 'FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox')
 #: keys of a crop transform that the derived whole-image Resize takes over
 _RESIZE_KEYS = ('interpolation', 'backend')
 #: transforms before the crop that change nothing at random, so the scoring pipeline may keep them
@@ -47,7 +47,7 @@ def check_view_metainfo(metainfo: dict) -> None:
     if metainfo.get('crop_box') is None:
         raise ValueError(
             'the training pipeline records no crop_box, which guided masking needs to warp each '
-            "image's map to its view: use dict(type='RandomResizedCropWithBox', ...) instead of "
+            "image's map to its view: use dict(type='FAMTRandomResizedCropWithBox', ...) instead of "
             "RandomResizedCrop, and pack with dict(type='PackFAMTInputs') (or keep 'crop_box' in "
             'PackInputs(meta_keys=...))')
     if metainfo.get('sample_idx') is None:
@@ -112,7 +112,7 @@ def derive_scoring_pipeline(train_pipeline: Sequence, train_size: Tuple[int, int
 
 def configured_scoring_pipeline(cfg) -> List:
     """The scoring pipeline of a config's ``FAMTRefreshHook`` (config dicts): as the hook states it, or
-    derived from the training pipeline's ``RandomResizedCropWithBox`` as the hook derives it. For tools
+    derived from the training pipeline's ``FAMTRandomResizedCropWithBox`` as the hook derives it. For tools
     that score outside a run.
 
     Raises:

@@ -8,7 +8,7 @@ from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 
-from .utils import derived_whole_image_pipeline, unwrap_model
+from .utils import loader_with_whole_images, unwrap_model
 
 
 def pooled_features(features: torch.Tensor) -> torch.Tensor:
@@ -76,9 +76,7 @@ class FAMTLinearProbeHook(Hook):
         was_training = model.training
         model.eval()
         feats, labels = [], []
-        if loader_cfg['dataset'].get('pipeline') is None:
-            pipeline = derived_whole_image_pipeline(runner.train_dataloader.dataset, 'FAMTLinearProbeHook')
-            loader_cfg = dict(loader_cfg, dataset=dict(loader_cfg['dataset'], pipeline=pipeline))
+        loader_cfg = loader_with_whole_images(loader_cfg, runner, 'FAMTLinearProbeHook')
         try:
             for data in runner.build_dataloader(loader_cfg, seed=runner.seed):
                 data = model.data_preprocessor(data, training=False)

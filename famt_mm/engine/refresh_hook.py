@@ -77,7 +77,7 @@ class FAMTRefreshHook(Hook):
     Args:
         pipeline (list[dict], optional): scoring transforms: loading, a ``Resize`` to the training
             size, ``PackInputs``; no crop, no flip. Defaults to None: derived from the training
-            pipeline (its transforms before ``RandomResizedCropWithBox``, a resize to the crop's output
+            pipeline (its transforms before ``FAMTRandomResizedCropWithBox``, a resize to the crop's output
             size with the crop's interpolation and backend, ``PackInputs``). Two-picture crops (BEiT,
             CAE) need it given.
         start_epoch (int | float): warm-up epochs before the first refresh, an integer >= 0 or a
@@ -196,7 +196,8 @@ class FAMTRefreshHook(Hook):
         model.eval()
         try:
             data = preprocessor(default_collate([item]), training=False)
-            score_images(model, data['inputs'], preprocessor.mask_generator)
+            with self._training_autocast(runner):
+                score_images(model, data['inputs'], preprocessor.mask_generator)
         except Exception as e:  # noqa: BLE001
             raise ValueError(f'one scoring step on the first training image failed '
                              f'({type(e).__name__}: {e}): the scoring pipeline {types}, the data '
@@ -252,6 +253,12 @@ class FAMTRefreshHook(Hook):
                            'the checkpoint')
 
     # ---------------------------------------------------------------- scoring
+    @staticmethod
+    def _training_autocast(runner):
+        """The autocast of the training steps (an ``AmpOptimWrapper``'s dtype), else none."""
+        amp = runner.optim_wrapper if isinstance(runner.optim_wrapper, AmpOptimWrapper) else None
+        return autocast(dtype=amp.cast_dtype) if amp is not None else nullcontext()
+
     @torch.no_grad()
     def refresh(self, runner) -> None:
         """Score the training set and hand the assembled maps to the preprocessor."""
@@ -261,7 +268,6 @@ class FAMTRefreshHook(Hook):
         loader = self._scoring_loader(runner)
         num_images = len(indexed_dataset(runner.train_dataloader.dataset))
         progress = ProgressBar(len(loader)) if is_main_process() else None
-        amp = runner.optim_wrapper if isinstance(runner.optim_wrapper, AmpOptimWrapper) else None
         was_training = model.training
         model.eval()
         indices, maps = [], []
@@ -269,7 +275,7 @@ class FAMTRefreshHook(Hook):
         try:
             for data in loader:
                 data = preprocessor(data, training=False)
-                with autocast(dtype=amp.cast_dtype) if amp is not None else nullcontext():
+                with self._training_autocast(runner):
                     weights = score_images(model, data['inputs'], generator)
                 # mean 1 per image before fp16 (unusable rows fall back to uniform in _assemble)
                 maps.append(mean_one(weights).half())

@@ -87,6 +87,16 @@ def derived_whole_image_pipeline(dataset, owner: str, train_size: Optional[Tuple
     return derive_scoring_pipeline(list(pipeline.transforms), train_size)
 
 
+def loader_with_whole_images(loader_cfg: dict, runner, owner: str) -> dict:
+    """``loader_cfg`` as given, or, when its dataset names no ``pipeline``, with the training set's
+    whole-image pipeline (:func:`derived_whole_image_pipeline`): evaluation images seen as the refresh
+    scores them."""
+    if loader_cfg['dataset'].get('pipeline') is not None:
+        return loader_cfg
+    pipeline = derived_whole_image_pipeline(runner.train_dataloader.dataset, owner)
+    return dict(loader_cfg, dataset=dict(loader_cfg['dataset'], pipeline=pipeline))
+
+
 @contextmanager
 def kept_random_state():
     """Run a block and give Python's, NumPy's and torch's CPU random states back afterwards.

@@ -100,7 +100,7 @@ def describe_pretraining(cfg: Config) -> str:
     ratios = f"mask {generator.get('mask_ratio', '?')}"
     if generator.get('throw_ratio'):
         ratios += f", throw {generator['throw_ratio']}"
-    if kind == 'Random':
+    if kind == 'FAMTRandom':  # the stock random masking, drawn through famt_mm's plan
         return f'{algorithm} (random, {ratios})'
     return f'{kind}-{algorithm} ({ratios})'
 

@@ -87,7 +87,7 @@ def two_picture_demo_cfg(work_dir, model: dict, second_size: int, num_images: in
     cfg.train_dataloader.dataset.pipeline = [
         dict(type='Resize', scale=(IMG_SIZE, IMG_SIZE), interpolation='bicubic'),
         dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-        dict(type='RandomResizedCropAndInterpolationWithTwoPicAndBox', size=IMG_SIZE,
+        dict(type='FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox', size=IMG_SIZE,
              second_size=second_size, interpolation='bicubic', second_interpolation='bicubic',
              scale=(0.4, 1.0)),
         dict(type='PackFAMTInputs'),

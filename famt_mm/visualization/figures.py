@@ -9,10 +9,11 @@ forked, so drawing figures during training leaves the training's own draws alone
 from contextlib import contextmanager
 from typing import Dict, List, Optional
 
+import cv2
 import numpy as np
 import torch
 
-from ..core import SIGMA_RATIO, MaskPlan, mean_one, plan_from_weights
+from ..core import SIGMA_RATIO, MaskPlan, mean_one, object_auc, plan_from_weights
 from ..models.masking.data_preprocessor import FAMTDataPreprocessor
 from ..models.masking.mask_generators import AMTMaskGenerator, FAMTMaskGenerator, FAMTRandomMaskGenerator
 from ..models.masking.scoring import needs_attention, read_last_block, weights_of
@@ -88,21 +89,35 @@ def reconstruct(model: FAMTMAE, inputs: torch.Tensor, plan: MaskPlan) -> torch.T
     return model.head.unpatchify(patches.scatter(1, index, pred.to(patches.dtype)))
 
 
-def to_display(preprocessor, images: torch.Tensor) -> List[np.ndarray]:
+def to_display(preprocessor, images: torch.Tensor, bgr: bool = True) -> List[np.ndarray]:
     """Normalised (B, 3, H, W) inputs back to (H, W, 3) uint8 RGB arrays.
 
-    Inputs loaded as OpenCV does (BGR) are flipped to RGB unless the preprocessor already did it.
+    Inputs loaded as OpenCV does (BGR) are flipped to RGB unless the preprocessor already did it;
+    ``bgr=False`` says the inputs were RGB to begin with (datasets that render RGB arrays).
     """
     x = images.float()
     if getattr(preprocessor, '_enable_normalize', False):
         x = x * preprocessor.std.float() + preprocessor.mean.float()
-    if not getattr(preprocessor, '_channel_conversion', False):
+    if bgr and not getattr(preprocessor, '_channel_conversion', False):
         x = x.flip(1)
     return [a for a in x.clamp(0, 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()]
 
 
+def outline_box(image: np.ndarray, box, panel: int, colour=(255, 255, 255)) -> np.ndarray:
+    """The image as a ``panel``-px panel with ``box`` (x0, y0, x1, y1 in the image's pixels, end
+    exclusive) outlined."""
+    from .panels import resize_panel
+    shown = resize_panel(image, panel).copy()
+    scale_x, scale_y = panel / image.shape[1], panel / image.shape[0]
+    x0, y0, x1, y1 = (float(v) for v in box)
+    cv2.rectangle(shown, (int(round(x0 * scale_x)), int(round(y0 * scale_y))),
+                  (int(round(x1 * scale_x)) - 1, int(round(y1 * scale_y)) - 1), colour, 2)
+    return shown
+
+
 def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[int] = 0,
-                 label: Optional[str] = None) -> List[dict]:
+                 label: Optional[str] = None, boxes: Optional[np.ndarray] = None,
+                 objects: Optional[torch.Tensor] = None, bgr: bool = True) -> List[dict]:
     """Per image, RGB grids: 'maps' (image, AMT map, FAMT map, frequency factor, sampled plan) and,
     for FAMT-MAE models, 'reconstruction' (rows: the model's guided plan, MAE's random 0.75;
     columns: original, masked input, reconstruction).
@@ -115,6 +130,11 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[i
             draws from the current state.
         label: the mask generator's name in the captions (e.g. an ablation variant's); defaults to
             its type and ratios.
+        boxes: (B, 4) object boxes ``(x0, y0, x1, y1)`` in the inputs' pixels, outlined on the
+            image panels (the cluttered digits); None draws none.
+        objects: (B, gh, gw) bool object patches; each map's caption then gives its ROC-AUC as a
+            detector of them (:func:`famt_mm.core.object_auc`).
+        bgr: whether the inputs were loaded BGR (OpenCV); False for RGB arrays.
     """
     preprocessor = model.data_preprocessor
     if not isinstance(preprocessor, FAMTDataPreprocessor):
@@ -138,7 +158,11 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[i
     finally:
         model.train(was_training)
 
-    images = to_display(preprocessor, inputs)
+    images = to_display(preprocessor, inputs, bgr)
+    shown_images = images if boxes is None else \
+        [outline_box(image, box, panel) for image, box in zip(images, boxes)]
+    aucs = {} if objects is None else {
+        k: object_auc(v.float().cpu(), objects.cpu()) for k, v in maps.items() if v is not None}
     maps_np = {k: v.cpu().numpy() for k, v in maps.items() if v is not None}
     generator = preprocessor.mask_generator
     map_panels = [(name, caption, cmap) for name, caption, cmap in (
@@ -147,8 +171,9 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[i
     figures = []
     for i, image in enumerate(images):
         maps_grid = compose_grid([[
-            (image, label or 'image'),
-            *((heatmap(maps_np[name][i], panel, image, cmap=cmap), caption)
+            (shown_images[i], label or 'image'),
+            *((heatmap(maps_np[name][i], panel, image, cmap=cmap),
+               caption if name not in aucs else f'{caption} AUC {aucs[name][i]:.2f}')
               for name, caption, cmap in map_panels),
             (plan_overlay(image, labels[i], panel), plan_caption(labels[i])),
         ]], panel)
@@ -159,9 +184,9 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[i
                     (label or f'{type(generator).__name__.replace("MaskGenerator", "")} '
                      f'{generator.mask_ratio:g}/{generator.throw_ratio:g}', labels[i], recon[0]),
                     ('random 0.75 (MAE)', random_labels[i], recon[1])):
-                shown = to_display(preprocessor, rebuilt[i:i + 1])[0]
+                shown = to_display(preprocessor, rebuilt[i:i + 1], bgr)[0]
                 rows.append([
-                    (image, title),
+                    (shown_images[i], title),
                     (fill_cells(image, plan_labels, {1: _MASK_GREY, 2: PLAN_COLORS['thrown']},
                                 panel),
                      plan_caption(plan_labels)),

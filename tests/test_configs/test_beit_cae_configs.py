@@ -39,7 +39,7 @@ def test_counts_and_normalisation_are_the_stock_algorithms(name):
     assert plan_counts(196, gen.warmup_mask_ratio, 0.0)[0] == stock_mask.num_masking_patches
     pipeline = cfg.train_dataloader.dataset.pipeline
     assert not any(t.type == 'BEiTMaskGenerator' for t in pipeline)
-    crop = next(t for t in pipeline if t.type == 'RandomResizedCropAndInterpolationWithTwoPicAndBox')
+    crop = next(t for t in pipeline if t.type == 'FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox')
     stock_crop = next(t for t in base.train_pipeline
                       if t.type == 'RandomResizedCropAndInterpolationWithTwoPic')
     assert {k: v for k, v in crop.items() if k != 'type'} == \

@@ -89,7 +89,7 @@ def test_the_scoring_pipeline_follows_the_training_crop(path):
     crop = next(t for t in pipeline if 'Crop' in t.type)
     hook = next((h for h in cfg.custom_hooks if h.type == 'FAMTRefreshHook'), None)
     assert hook is not None, 'every FAMT pretraining config refreshes (a no-op for random masking)'
-    if crop.type == 'RandomResizedCropAndInterpolationWithTwoPicAndBox':
+    if crop.type == 'FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox':
         assert hook.pipeline[1] == dict(type='Resize', scale=(crop.size, crop.size),
                                         interpolation='bicubic')
         return

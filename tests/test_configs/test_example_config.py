@@ -52,7 +52,7 @@ def test_the_example_adds_famt_to_mmpretrain_in_at_most_12_lines():
     assert preprocessor.type == 'FAMTDataPreprocessor' and 'patch_size' not in preprocessor
     assert preprocessor.mean == [123.675, 116.28, 103.53] and preprocessor.to_rgb  # inherited
     pipeline = cfg.train_dataloader.dataset.pipeline
-    assert [t.type for t in pipeline] == ['LoadImageFromFile', 'RandomResizedCropWithBox',
+    assert [t.type for t in pipeline] == ['LoadImageFromFile', 'FAMTRandomResizedCropWithBox',
                                          'RandomFlip', 'PackFAMTInputs']
     hook, = cfg.custom_hooks
     assert hook == dict(type='FAMTRefreshHook', start_epoch=0.1, interval=0.1)

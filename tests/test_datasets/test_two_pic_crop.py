@@ -14,7 +14,7 @@ def test_cropping_the_box_then_flipping_gives_the_view(direction):
     results = dict(img=image.copy())
     if direction is not None:  # BEiT's pipeline flips before the crop
         results = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0, direction=direction))(results)
-    crop = TRANSFORMS.build(dict(type='RandomResizedCropAndInterpolationWithTwoPicAndBox', size=16,
+    crop = TRANSFORMS.build(dict(type='FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox', size=16,
                                  second_size=8, interpolation='bicubic',
                                  second_interpolation='bicubic', scale=(0.2, 0.6)))
     out = crop(results)

@@ -164,7 +164,7 @@ def test_the_checkpoint_package_imports_without_mmdet_mmseg_or_mmcv_ops():
             '    sys.modules[name] = None\n'
             'import famt_mm, famt_mm.checkpoint\n'
             'from mmengine.registry import WEIGHT_INITIALIZERS\n'
-            'print(WEIGHT_INITIALIZERS.get("CheckPretrainedKeys").__module__)\n')
+            'print(WEIGHT_INITIALIZERS.get("FAMTCheckPretrainedKeys").__module__)\n')
     assert last_line_printed_by(code) == 'famt_mm.checkpoint.initializer'
 
 

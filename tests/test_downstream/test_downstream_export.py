@@ -1,4 +1,4 @@
-"""The export tool: pretraining checkpoints to mmdet's PlainViT and mmseg's MAE, checked key by key and
+"""The export tool: pretraining checkpoints to mmdet's FAMTPlainViT and mmseg's MAE, checked key by key and
 value by value, and its refusals."""
 import os.path as osp
 import subprocess
@@ -309,9 +309,9 @@ def test_the_command_line_tool_reports_and_refuses(famt, tmp_path, capsys):
     (dict(drop_path_rate=1.0), r'drop_path_rate must lie in \[0, 1\)'),
 ])
 def test_bad_plain_vit_settings_raise(kwargs, match):
-    from famt_mm.downstream.det import PlainViT
+    from famt_mm.downstream.det import FAMTPlainViT
     with pytest.raises(ValueError, match=match):
-        PlainViT(**{**dict(embed_dims=32, num_heads=4, depth=4, global_block_indexes=(1, 3)), **kwargs})
+        FAMTPlainViT(**{**dict(embed_dims=32, num_heads=4, depth=4, global_block_indexes=(1, 3)), **kwargs})
 
 
 @pytest.mark.parametrize('kwargs,match', [
@@ -321,9 +321,9 @@ def test_bad_plain_vit_settings_raise(kwargs, match):
     (dict(in_channels=30), 'in_channels must be divisible by 4'),
 ])
 def test_bad_pyramid_settings_raise(kwargs, match):
-    from famt_mm.downstream.det import SimpleFeaturePyramid
+    from famt_mm.downstream.det import FAMTSimpleFeaturePyramid
     with pytest.raises(ValueError, match=match):
-        SimpleFeaturePyramid(**{**dict(in_channels=32), **kwargs})
+        FAMTSimpleFeaturePyramid(**{**dict(in_channels=32), **kwargs})
 
 
 def _tool():

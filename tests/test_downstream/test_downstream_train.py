@@ -45,13 +45,13 @@ def test_the_detection_configs_state_vitdets_recipe():
     assert cfg.custom_imports.imports == ['famt_mm.downstream.det']
     backbone = cfg.model.backbone
     assert (backbone.type, backbone.embed_dims, backbone.depth, backbone.num_heads) == \
-        ('PlainViT', 768, 12, 12)
+        ('FAMTPlainViT', 768, 12, 12)
     assert (backbone.window_size, tuple(backbone.global_block_indexes), backbone.use_rel_pos) == \
         (14, (2, 5, 8, 11), True)
     assert (backbone.drop_path_rate, backbone.img_size, backbone.pretrain_img_size) == (0.1, 1024, 224)
     assert backbone.init_cfg.type == 'Pretrained'
     assert backbone.init_cfg.checkpoint.startswith('work_dirs/exports/')  # the export tool's output
-    assert cfg.model.neck.type == 'SimpleFeaturePyramid'
+    assert cfg.model.neck.type == 'FAMTSimpleFeaturePyramid'
     assert cfg.model.roi_head.bbox_head.norm_cfg.type == 'LN2d'
     lsj = {t.type: t for t in cfg.train_dataloader.dataset.dataset.pipeline}
     assert lsj['RandomResize'].scale == (1024, 1024) and lsj['RandomResize'].ratio_range == (0.1, 2.0)
@@ -62,7 +62,7 @@ def test_the_detection_configs_state_vitdets_recipe():
     assert [s.milestones for s in cfg.param_scheduler if s.type == 'MultiStepLR'] == [[22, 24]]
     optim = cfg.optim_wrapper
     assert (optim.type, optim.constructor, optim.paramwise_cfg.layer_decay_rate) == \
-        ('AmpOptimWrapper', 'ViTLayerDecayOptimWrapperConstructor', 0.7)
+        ('AmpOptimWrapper', 'FAMTViTLayerDecayOptimWrapperConstructor', 0.7)
     assert (optim.optimizer.type, optim.optimizer.lr, optim.optimizer.weight_decay) == \
         ('AdamW', 1e-4, 0.1)
     short = Config.fromfile(DET_SHORT_CONFIG)
@@ -77,7 +77,7 @@ def test_the_segmentation_config_states_maes_upernet_recipe():
     assert cfg.model.pretrained is None and cfg.fp16 is None
     backbone = cfg.model.backbone
     assert (backbone.type, backbone.init_values, backbone.img_size, backbone.drop_path_rate) == \
-        ('CheckedMAE', 1.0, (512, 512), 0.1)
+        ('FAMTCheckedMAE', 1.0, (512, 512), 0.1)
     assert backbone.init_cfg.type == 'Pretrained'
     assert backbone.init_cfg.checkpoint.startswith('work_dirs/exports/')  # the export tool's output
     assert cfg.model.decode_head.type == 'UPerHead' and cfg.model.decode_head.num_classes == 150
@@ -135,7 +135,7 @@ def test_layer_decay_follows_depth_in_both_models():
         from mmseg.registry import MODELS
         segmentor = MODELS.build(seg.model)
     groups = _param_groups(seg, segmentor)
-    for i in range(depth):  # mmseg's constructor recognises CheckedMAE as an MAE
+    for i in range(depth):  # mmseg's constructor recognises FAMTCheckedMAE as an MAE
         lr = groups[f'backbone.layers.{i}.attn.qkv.weight']['lr']
         assert math.isclose(lr, base * 0.65**(depth - i))
     assert math.isclose(groups['decode_head.conv_seg.weight']['lr'], base)

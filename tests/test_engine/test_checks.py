@@ -22,7 +22,7 @@ def test_epochs_are_worded_as_the_train_log_counts_them():
 
 
 def test_a_view_without_crop_box_names_both_transforms():
-    with pytest.raises(ValueError, match="records no crop_box.*RandomResizedCropWithBox.*"
+    with pytest.raises(ValueError, match="records no crop_box.*FAMTRandomResizedCropWithBox.*"
                                          "dict\\(type='PackFAMTInputs'\\)"):
         check_view_metainfo(dict(sample_idx=0))
     with pytest.raises(ValueError, match='packs no sample_idx.*PackFAMTInputs'):
@@ -32,7 +32,7 @@ def test_a_view_without_crop_box_names_both_transforms():
 
 def test_the_scoring_pipeline_is_the_loading_a_resize_to_the_view_and_the_packer():
     train = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(40, 40)),
-             dict(type='RandomResizedCropWithBox', scale=24, backend='pillow', interpolation='bicubic'),
+             dict(type='FAMTRandomResizedCropWithBox', scale=24, backend='pillow', interpolation='bicubic'),
              dict(type='RandomFlip', prob=0.5), dict(type='PackFAMTInputs')]
     derived = derive_scoring_pipeline(train, (16, 24))
     assert derived == [dict(type='LoadImageFromFile'), dict(type='Resize', scale=(40, 40)),
@@ -44,9 +44,9 @@ def test_the_scoring_pipeline_is_the_loading_a_resize_to_the_view_and_the_packer
     ([dict(type='LoadImageFromFile'), dict(type='RandomResizedCrop', scale=8), dict(type='PackInputs')],
      'has none of'),
     ([dict(type='LoadImageFromFile'), dict(type='ColorJitter', brightness=0.4),
-      dict(type='RandomResizedCropWithBox', scale=8), dict(type='PackFAMTInputs')],
+      dict(type='FAMTRandomResizedCropWithBox', scale=8), dict(type='PackFAMTInputs')],
      r"has \['ColorJitter'\] before its crop"),
-    ([dict(type='RandomFlip'), dict(type='RandomResizedCropAndInterpolationWithTwoPicAndBox', size=8)],
+    ([dict(type='RandomFlip'), dict(type='FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox', size=8)],
      'two pictures per crop'),
 ])
 def test_where_the_rule_does_not_fit_the_pipeline_must_be_given(pipeline, match):

@@ -126,10 +126,10 @@ def test_a_pipeline_without_crop_box_is_an_error_before_the_first_step(tmp_path)
     cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1)
     pipeline = cfg.train_dataloader.dataset.pipeline
     for t in pipeline:
-        if t.type == 'RandomResizedCropWithBox':
+        if t.type == 'FAMTRandomResizedCropWithBox':
             t.type = 'RandomResizedCrop'
     runner = Runner.from_cfg(cfg)
-    with pytest.raises(ValueError, match='records no crop_box.*RandomResizedCropWithBox.*'
+    with pytest.raises(ValueError, match='records no crop_box.*FAMTRandomResizedCropWithBox.*'
                                          'PackFAMTInputs'):
         runner.train()
     assert runner.iter == 0

@@ -8,7 +8,7 @@ from mmengine.runner import Runner
 
 from famt_benchmarks.accuracy_for_time import MATACT_DEMO_CONFIG, XVIT_DEMO_CONFIG
 from famt_mm.engine import FAMTRefreshHook
-from famt_mm.models import FAMTMatrixActivation, XNormAttention
+from famt_mm.models import FAMTMatrixActivation, FAMTXNormAttention
 from famt_mm.testing import demo_cfg
 from famt_mm.utils.configs import find_config
 
@@ -42,7 +42,7 @@ def test_xvit_demo_trains_across_a_refresh(tmp_path):
     backbone = runner.model.backbone
     assert type(backbone).__name__ == 'FAMTMAEXViT'
     scales = [layer.attn.xnorm_scale for layer in backbone.layers]
-    assert all(isinstance(layer.attn, XNormAttention) for layer in backbone.layers)
+    assert all(isinstance(layer.attn, FAMTXNormAttention) for layer in backbone.layers)
     assert any(not torch.allclose(s, torch.ones_like(s)) for s in scales)  # trained from 1
 
 

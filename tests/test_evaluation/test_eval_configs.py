@@ -25,10 +25,10 @@ CONFIGS = sorted(
     p for group in ('pretrain', 'benchmarks')
     for p in glob.glob(osp.join(CONFIG_ROOT, group, '**', '*.py'), recursive=True)
     # the MAE family of the evaluation protocol; the other pretraining configs (SimMIM, MFF, MaskFeat,
-    # SparK, the digits demo) train in tests/test_configs
+    # SparK, the digits demo) train in tests/test_configs, the cluttered digits in tests/test_engine
     if '_base_' not in p.split(os.sep)
     and (group != 'pretrain' or (re.match(r'(famt-|amt-|baseline-)mae_', osp.basename(p))
-                                 and not p.endswith('_digits.py'))))
+                                 and not p.endswith('digits.py'))))
 
 
 def _load(path):
@@ -60,17 +60,22 @@ def data_root(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def tiny_checkpoint(tmp_path_factory):
-    """A tiny FAMT-MAE state dict (the pretraining's key layout) per (img_size, patch_size)."""
+    """A tiny FAMT-MAE state dict (the pretraining's key layout) per (img_size, patch_size, encoder):
+    an X-ViT fine-tune loads an X-ViT pretraining's encoder, the others a ViT's."""
     paths = {}
 
-    def get(img_size, patch_size):
-        if (img_size, patch_size) not in paths:
+    def get(img_size, patch_size, benchmark_backbone='VisionTransformer'):
+        encoder = 'FAMTMAEXViT' if benchmark_backbone == 'FAMTXViT' else 'FAMTMAEViT'
+        key = (img_size, patch_size, encoder)
+        if key not in paths:
             torch.manual_seed(0)
-            model = MODELS.build(tiny_mae_cfg(img_size=img_size, patch_size=patch_size))
-            path = str(tmp_path_factory.mktemp('ckpt') / f'tiny_{img_size}_{patch_size}.pth')
+            model_cfg = tiny_mae_cfg(img_size=img_size, patch_size=patch_size)
+            model_cfg['backbone']['type'] = encoder
+            model = MODELS.build(model_cfg)
+            path = str(tmp_path_factory.mktemp('ckpt') / f'tiny_{img_size}_{patch_size}_{encoder}.pth')
             torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=1)), path)
-            paths[(img_size, patch_size)] = path
-        return paths[(img_size, patch_size)]
+            paths[key] = path
+        return paths[key]
     return get
 
 
@@ -91,7 +96,7 @@ def test_config_trains_one_iteration(path, tmp_path, data_root, tiny_checkpoint)
     if pretraining:
         shrink_pretrain_cfg(cfg, tmp_path, root)
     else:
-        cfg.model.backbone.init_cfg.checkpoint = tiny_checkpoint(img_size, patch_size)
+        cfg.model.backbone.init_cfg.checkpoint = tiny_checkpoint(img_size, patch_size, backbone.type)
         adapt_to_pretraining(cfg, Config(dict(model=dict(backbone=dict(
             arch=TINY_ARCH, img_size=img_size, patch_size=patch_size)))))
         shrink_benchmark_cfg(cfg, tmp_path, root)

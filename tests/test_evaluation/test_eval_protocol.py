@@ -109,7 +109,7 @@ def test_checkpoint_with_wrong_keys_fails_loudly(pretrained, tmp_path):
 
 
 def test_without_the_check_mmengine_would_train_a_random_encoder(pretrained, tmp_path):
-    # the reason for CheckPretrainedKeys: the same wrong checkpoint passes mmengine's own loading
+    # the reason for FAMTCheckPretrainedKeys: the same wrong checkpoint passes mmengine's own loading
     ckpt = load_mmengine_checkpoint(pretrained['checkpoint'])
     pretrain_cfg, _ = read_pretraining(pretrained['checkpoint'])
     renamed = {k.replace('.layers.', '.blocks.'): v for k, v in ckpt['state_dict'].items()}

@@ -280,10 +280,9 @@ def check_amp_step(result: dict, device_type: str, cast_dtype: torch.dtype) -> N
 def run_across_refresh(cfg, compile_counts: Optional[Callable[[], dict]] = None):
     """Train ``cfg`` through mmengine's Runner, recording every step (:class:`StepRecorder`) and the
     refresh's scoring (:class:`ScoringRecorder`); returns (runner, steps, scoring)."""
-    from mmengine.runner import Runner
-
     from famt_mm.engine import refresh_hook
-    runner = Runner.from_cfg(cfg)
+    from famt_mm.testing import build_runner
+    runner = build_runner(cfg)  # the config's FAMTRunner
     steps = StepRecorder(compile_counts)
     runner.register_hook(steps)
     scoring = ScoringRecorder(refresh_hook.score_images)
@@ -325,8 +324,10 @@ def check_run(runner, steps: StepRecorder, scoring: ScoringRecorder, *, num_imag
     assert {(s['visible'], s['thrown']) for s in steps.steps if s['epoch'] == 0} == {warm_up}
     assert {(s['visible'], s['thrown']) for s in steps.steps if s['epoch'] == 1} == {guided}
 
-    # the refresh scored every batch under the training's autocast
+    # the check before training (one image) and the refresh scored under the training's autocast
     assert scoring.autocast and set(scoring.autocast) == {(True, cast_dtype)}, scoring.autocast
+    assert scoring.fp32_maps[0].shape[0] == 1  # the check's; the refresh's batches follow
+    scoring.fp32_maps = scoring.fp32_maps[1:]
     cache = preprocessor.importance_cache.maps
     assert cache.device.type == 'cpu' and cache.dtype == torch.float16
     assert cache.shape == (num_images, *grid) and torch.isfinite(cache.float()).all()
@@ -344,14 +345,13 @@ def check_resume(cfg, checkpoint: str, device_type: str, max_epochs: int) -> Non
     """Resume ``cfg`` from ``checkpoint`` (saved after the refresh) up to ``max_epochs``: the cache
     comes back from the checkpoint (CPU, fp16, unchanged), nothing is scored again, and the steps
     are guided from the first one with finite losses."""
-    from mmengine.runner import Runner
-
     from famt_mm.checkpoint import load_mmengine_checkpoint
     from famt_mm.engine import CHECKPOINT_KEY, FAMTRefreshHook
+    from famt_mm.testing import build_runner
     saved = load_mmengine_checkpoint(checkpoint)[CHECKPOINT_KEY]['maps']
     cfg.resume, cfg.load_from = True, checkpoint
     cfg.train_cfg.max_epochs = max_epochs
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     hook = next(h for h in runner.hooks if isinstance(h, FAMTRefreshHook))
     refreshes = []
     hook.refresh = lambda r: refreshes.append(r.epoch)

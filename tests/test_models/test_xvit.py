@@ -7,7 +7,7 @@ import torch
 from mmpretrain.registry import MODELS
 
 from famt_mm.core import sample_plan, signed_attention_rows
-from famt_mm.models import FAMTMaskGenerator, FAMTXViT, XNormAttention
+from famt_mm.models import FAMTMaskGenerator, FAMTXNormAttention, FAMTXViT
 from famt_mm.models.masking.scoring import read_last_block, score_images
 from famt_mm.testing import tiny_mae_cfg
 
@@ -15,7 +15,7 @@ SETTINGS = list(itertools.product(('head_channels', 'channels', 'tokens'), ('per
                                   ('mean', 'sum')))
 
 
-def _reference(attn: XNormAttention, x: torch.Tensor):
+def _reference(attn: FAMTXNormAttention, x: torch.Tensor):
     """The same formula written the quadratic way: the N x N matrix ``s * XNorm(Q) XNorm(K)^T`` (over N
     for 'mean'), applied to V, merged and projected. Returns (output, matrix)."""
     batch, length, channels = x.shape
@@ -45,7 +45,7 @@ def _reference(attn: XNormAttention, x: torch.Tensor):
 @pytest.mark.parametrize('norm_axis,scale_mode,key_reduction', SETTINGS)
 def test_linear_order_equals_the_explicit_n_by_n_formula_in_fp64(norm_axis, scale_mode, key_reduction):
     torch.manual_seed(0)
-    attn = XNormAttention(24, 3, norm_axis=norm_axis, scale_mode=scale_mode, scale_init=0.7,
+    attn = FAMTXNormAttention(24, 3, norm_axis=norm_axis, scale_mode=scale_mode, scale_init=0.7,
                           key_reduction=key_reduction).double()
     if scale_mode != 'fixed':  # distinct per-head values, so a head mix-up would show
         attn.xnorm_scale.data = torch.linspace(0.5, 2.0, attn.xnorm_scale.numel(), dtype=torch.float64)
@@ -58,7 +58,7 @@ def test_linear_order_equals_the_explicit_n_by_n_formula_in_fp64(norm_axis, scal
 
 def test_signed_attention_has_no_softmax_rows():
     torch.manual_seed(0)
-    attn = XNormAttention(16, 2, key_reduction='sum')
+    attn = FAMTXNormAttention(16, 2, key_reduction='sum')
     matrix = attn.attention_matrix(torch.randn(1, 9, 16))
     # cosine similarities: within [-1, 1], some negative, rows not summing to 1
     assert matrix.abs().max() <= 1 + 1e-6 and (matrix < 0).any()
@@ -67,14 +67,14 @@ def test_signed_attention_has_no_softmax_rows():
 
 def test_gradients_reach_the_scale_and_the_projections():
     torch.manual_seed(0)
-    attn = XNormAttention(16, 2)
+    attn = FAMTXNormAttention(16, 2)
     x = torch.randn(2, 7, 16, requires_grad=True)
     attn(x).square().sum().backward()
     for name, param in attn.named_parameters():
         assert param.grad is not None and torch.isfinite(param.grad).all(), name
         assert param.grad.abs().sum() > 0, name
     assert x.grad.abs().sum() > 0
-    fixed = XNormAttention(16, 2, scale_mode='fixed', scale_init=3.0)
+    fixed = FAMTXNormAttention(16, 2, scale_mode='fixed', scale_init=3.0)
     assert 'xnorm_scale' not in dict(fixed.named_parameters())
     assert 'xnorm_scale' not in fixed.state_dict()  # a setting, not a weight
     assert torch.equal(fixed.xnorm_scale, torch.tensor([3.0]))
@@ -90,7 +90,7 @@ def test_gradients_reach_the_scale_and_the_projections():
 ])
 def test_bad_attention_settings_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        XNormAttention(16, 2, **kwargs)
+        FAMTXNormAttention(16, 2, **kwargs)
 
 
 def _tiny_xvit(**kwargs):
@@ -104,7 +104,7 @@ def test_xvit_is_a_vit_with_xnorm_blocks_and_loads_a_vit_checkpoint():
     vit = MODELS.build(dict(type='VisionTransformer', arch=dict(embed_dims=32, num_layers=2, num_heads=4,
                                                                 feedforward_channels=64),
                             img_size=16, patch_size=4, out_type='avg_featmap'))
-    assert all(type(layer.attn) is XNormAttention for layer in xvit.layers)
+    assert all(type(layer.attn) is FAMTXNormAttention for layer in xvit.layers)
     missing, unexpected = xvit.load_state_dict(vit.state_dict(), strict=False)
     assert sorted(missing) == ['layers.0.attn.xnorm_scale', 'layers.1.attn.xnorm_scale'] and not unexpected
     # the replaced attention keeps the block's drop path and layer scale modules

@@ -57,7 +57,16 @@ EXPECTED = {
     'famt-xvit-clip': ('FAMTMaskGenerator', FAMT),
     'famt-xvit-shift': ('FAMTMaskGenerator', FAMT),
     'famt-xvit-abs': ('FAMTMaskGenerator', FAMT),
+    # the cluttered benchmark's controls (oracles swap the refresh hook for FAMTObjectOracleHook)
+    'oracle-mask': ('FAMTMaskGenerator', FAMT),
+    'oracle-throw': ('FAMTMaskGenerator', dict(FAMT, throw_mode='lowest')),
+    'random-counts': ('FAMTRandomMaskGenerator', dict(mask_ratio=0.45, throw_ratio=0.40,
+                                                  count_rounding='floor_cumulative')),
+    'untrained': ('FAMTRandomMaskGenerator', dict(mask_ratio=0.75, throw_ratio=0.0,
+                                              count_rounding='floor_cumulative')),
 }
+#: variants that draw uniformly, so the tool drops the refresh hook
+RANDOM = ('mae', 'spark-random', 'random-counts', 'untrained')
 
 
 def _demo():
@@ -81,8 +90,10 @@ def test_each_variant_builds_the_generator_its_name_says(name):
     assert type(generator).__name__ == kind
     assert generator.settings() == settings
     hooks = [h['type'] for h in cfg.custom_hooks]
-    # only random masking goes without the refresh hook (it would score for nothing)
-    assert ('FAMTRefreshHook' in hooks) == (name not in ('mae', 'spark-random'))
+    # only random masking goes without the refresh hook (it would score for nothing); the oracles
+    # fill the maps from the true object masks instead of scoring
+    assert ('FAMTRefreshHook' in hooks) == (name not in RANDOM and not VARIANTS[name].oracle)
+    assert ('FAMTObjectOracleHook' in hooks) == VARIANTS[name].oracle
     assert 'FAMTLinearProbeHook' in hooks
 
 

@@ -155,7 +155,7 @@ def test_loader_measurement_times_every_stage(folder, tmp_path):
     opts = E2EOptions(data_root=root, batch_size=2, workers=0, arch='deit-tiny', img_size=64,
                       work_dir=str(tmp_path))
     figures = loader_figures(PAIRS['mae'][1], opts, num_images=4)
-    assert figures['pipeline'] == ['LoadImageFromFile', 'RandomResizedCropWithBox', 'RandomFlip',
+    assert figures['pipeline'] == ['LoadImageFromFile', 'FAMTRandomResizedCropWithBox', 'RandomFlip',
                                    'PackFAMTInputs']
     assert set(figures['stages_ms']) == set(figures['pipeline']) | {'collate'}
     assert figures['images_per_s'] > 0 and figures['num_images'] == 4

@@ -39,6 +39,12 @@ SPARK_DEMO_CONFIG = 'famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb64-60e_
 XVIT_DEMO_CONFIG = 'famt/pretrain/famt-mae_xvit-tiny-p4_1xb64-60e_digits.py'
 #: the demo with trainable matrix activations in the encoder's FFNs, everything else the demo's
 MATACT_DEMO_CONFIG = 'famt/pretrain/famt-mae_vit-tiny-matact-p4_1xb64-60e_digits.py'
+#: the cluttered-digits benchmark: a tiny ViT on handwritten digits over clutter, 48 px in 8-px patches
+CLUTTERED_CONFIG = 'famt/pretrain/famt-mae_vit-tiny-p8_1xb256-20e_cluttered-digits.py'
+#: the hooks that fill the importance cache on a schedule (FAMT's scoring, the object oracle)
+REFRESHING_HOOKS = ('FAMTRefreshHook', 'FAMTObjectOracleHook')
+#: ``--benchmark`` name -> config
+BENCHMARKS = {'digits': DEMO_CONFIG, 'cluttered': CLUTTERED_CONFIG}
 
 
 class Variant(NamedTuple):
@@ -53,11 +59,18 @@ class Variant(NamedTuple):
         cfg_options (dict, optional): other settings of that config, as ``--cfg-options`` gives them
             (``Config.merge_from_dict``), e.g. ``{'model.backbone.score_attention': 'abs'}``.
             Defaults to None.
+        oracle (bool): fill the importance maps from the dataset's true object masks
+            (``FAMTObjectOracleHook`` in place of ``FAMTRefreshHook``, same schedule): an oracle, not FAMT.
+            Needs a dataset with object masks (the cluttered benchmark). Defaults to False.
+        pretrain (bool): False evaluates the untrained encoder (no pretraining epoch). Defaults to
+            True.
     """
     label: str
     generator: dict
     config: Optional[str] = None
     cfg_options: Optional[dict] = None
+    oracle: bool = False
+    pretrain: bool = True
 
 
 #: variant name -> label and mask-generator overrides (the demo's generator is FAMT 0.45 / 0.40,
@@ -90,6 +103,17 @@ VARIANTS: Dict[str, Variant] = {
     **{f'famt-xvit-{rows}': Variant(f'FAMT-MAE X-ViT, attention read as {rows}', {}, XVIT_DEMO_CONFIG,
                                     {'model.backbone.score_attention': rows})
        for rows in ('clip', 'shift', 'abs')},
+    # the cluttered benchmark's controls: the ground-truth digit mask as the map (oracles), FAMT's
+    # counts drawn at random (the map's effect apart from the counts'), and no pretraining at all
+    'oracle-mask': Variant('ORACLE map, FAMT recipe (0.45 / 0.40, middle thrown)',
+                           dict(type='FAMTMaskGenerator', throw_mode='middle'), oracle=True),
+    'oracle-throw': Variant('ORACLE map, lowest thrown (0.45 / 0.40)',
+                            dict(type='FAMTMaskGenerator', throw_mode='lowest'), oracle=True),
+    'random-counts': Variant('random at FAMT\'s counts (0.45 / 0.40)',
+                             dict(type='FAMTRandomMaskGenerator', mask_ratio=0.45, throw_ratio=0.40)),
+    'untrained': Variant('untrained encoder',
+                         dict(type='FAMTRandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0),
+                         pretrain=False),
 }
 #: names that stand for a list of variants on the command line
 VARIANT_GROUPS: Dict[str, List[str]] = {
@@ -98,6 +122,10 @@ VARIANT_GROUPS: Dict[str, List[str]] = {
     'spark': ['spark-random', 'spark-famt'],
     'arch': ['famt', 'famt-xvit', 'famt-matact'],
     'xvit-rows': ['famt-xvit-clip', 'famt-xvit-shift', 'famt-xvit-abs'],
+    # the cluttered benchmark (--benchmark cluttered): can the level separate, then the comparison
+    'calibration': ['untrained', 'mae', 'oracle-throw'],
+    'cluttered': ['mae', 'amt', 'famt', 'famt-nothrow', 'famt-frequency', 'famt-lowest', 'oracle-mask',
+                  'oracle-throw', 'random-counts'],
 }
 
 
@@ -210,6 +238,15 @@ def apply_variant(cfg, variant: Variant) -> None:
     if not build_generator(generator).needs_importance:
         cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
                             if h['type'] != 'FAMTRefreshHook']
+    elif variant.oracle:
+        if not any(h['type'] == 'FAMTRefreshHook' for h in cfg.get('custom_hooks', [])):
+            raise ValueError('an oracle variant takes the place of the config\'s FAMTRefreshHook, '
+                             'and the config has none')
+        # the same schedule, the maps from the true object masks
+        cfg.custom_hooks = [
+            dict(type='FAMTObjectOracleHook', start_epoch=h.get('start_epoch', 40),
+                 interval=h.get('interval', 40)) if h['type'] == 'FAMTRefreshHook' else h
+            for h in cfg.get('custom_hooks', [])]
 
 
 def plain_mae(cfg) -> None:
@@ -244,9 +281,10 @@ def set_epochs(cfg, epochs: int) -> None:
 
 
 def set_refresh(cfg, start_epoch: Optional[int] = None, interval: Optional[int] = None) -> None:
-    """Set the ``FAMTRefreshHook``'s first refresh epoch and interval (``None`` keeps a value)."""
+    """Set the ``FAMTRefreshHook``'s (or an oracle's ``FAMTObjectOracleHook``'s) first refresh epoch and
+    interval (``None`` keeps a value)."""
     for hook in cfg.get('custom_hooks', []):
-        if hook['type'] == 'FAMTRefreshHook':
+        if hook['type'] in REFRESHING_HOOKS:
             if start_epoch is not None:
                 hook['start_epoch'] = start_epoch
             if interval is not None:
@@ -258,23 +296,76 @@ def refresh_schedule(cfg) -> Optional[dict]:
     from famt_mm.engine.checks import resolve_epochs
     epochs = cfg.train_cfg.max_epochs
     for hook in cfg.get('custom_hooks', []):
-        if hook['type'] == 'FAMTRefreshHook':
+        if hook['type'] in REFRESHING_HOOKS:
             return dict(start_epoch=resolve_epochs(hook.get('start_epoch', 0.1), epochs, 'start_epoch', 0),
                         interval=resolve_epochs(hook.get('interval', 0.1), epochs, 'interval', 1))
     return None
 
 
+def cluttered_datasets(cfg) -> List[dict]:
+    """Every ``FAMTClutteredDigits`` dataset dict of the config: training set and evaluation loaders."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get('type') == 'FAMTClutteredDigits':
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    walk(cfg.get('train_dataloader'))
+    walk(cfg.get('custom_hooks'))
+    return found
+
+
+def set_cluttered(cfg, clutter: Optional[str] = None, renders: Optional[int] = None,
+                  labels_per_class: Optional[int] = None, finetune_epochs: Optional[int] = None) -> None:
+    """Set the cluttered benchmark's clutter level (all its datasets), the pretraining renders per
+    digit, the labelled images per class and the fine-tune's epochs (``None`` keeps a value);
+    ValueError on a config without ``FAMTClutteredDigits``."""
+    if all(v is None for v in (clutter, renders, labels_per_class, finetune_epochs)):
+        return
+    datasets = cluttered_datasets(cfg)
+    if not datasets:
+        raise ValueError('--clutter, --renders, --labels-per-class and --finetune-epochs set the '
+                         'cluttered benchmark (--benchmark cluttered); this config has no '
+                         'FAMTClutteredDigits dataset')
+    for dataset in datasets:
+        if clutter is not None:
+            dataset['clutter'] = clutter
+        if renders is not None and dataset.get('split', 'pretrain') == 'pretrain':
+            dataset['renders'] = renders
+        if labels_per_class is not None and dataset.get('split') == 'train':
+            dataset['labels_per_class'] = labels_per_class
+    if finetune_epochs is not None:
+        for hook in cfg.get('custom_hooks', []):
+            if hook['type'] == 'FAMTFewLabelEvalHook':
+                hook['finetune_epochs'] = finetune_epochs
+
+
 def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dict:
-    """Pretrain the variant once with ``seed``; its probe's top-1 and the pretraining wall time."""
+    """Pretrain the variant once with ``seed``; its evaluation's top-1 and the pretraining wall time.
+
+    The main figure ``top1`` is the config's ``FAMTFewLabelEvalHook`` fine-tune (the cluttered
+    benchmark; its probes and k-NN in ``metrics``, the object capture in ``capture``) or its
+    ``FAMTLinearProbeHook`` probe (the digits demo).
+    """
     from mmengine.config import Config
     from mmengine.hooks import Hook
     from mmpretrain.registry import RUNNERS  # the config's runner_type (FAMTRunner), as tools/train.py
 
-    from famt_mm.engine import FAMTLinearProbeHook
+    from famt_mm.engine import FAMTFewLabelEvalHook, FAMTLinearProbeHook, FAMTObjectCaptureHook
 
     cfg = Config.fromfile(find_config(variant.config or args.config))
     apply_variant(cfg, variant)
-    if args.epochs is not None:
+    set_cluttered(cfg, getattr(args, 'clutter', None), getattr(args, 'renders', None),
+                  getattr(args, 'labels_per_class', None), getattr(args, 'finetune_epochs', None))
+    if not variant.pretrain:
+        set_epochs(cfg, 0)
+    elif args.epochs is not None:
         set_epochs(cfg, args.epochs)
     set_refresh(cfg, args.refresh_start, args.refresh_interval)
     if args.train_images is not None:
@@ -300,12 +391,26 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
     clock = WallClock()
     runner.register_hook(clock)
     runner.train()
-    probe = next(h for h in runner.hooks if isinstance(h, FAMTLinearProbeHook))
-    return dict(variant=name, method=variant.label, seed=seed, epochs=runner.epoch,
-                generator=repr(runner.model.data_preprocessor.mask_generator),
-                refresh=refresh_schedule(cfg), top1=probe.results['top1'],
-                init_top1=probe.results.get('init_top1'), num_test=probe.results['num_test'],
-                pretrain_s=clock.end - clock.start, work_dir=work_dir)
+    pretrain_s = 0.0 if clock.start is None else clock.end - clock.start
+    run = dict(variant=name, method=variant.label, seed=seed, epochs=runner.epoch,
+               generator=repr(runner.model.data_preprocessor.mask_generator),
+               refresh=refresh_schedule(cfg), oracle=variant.oracle, pretrain_s=pretrain_s,
+               work_dir=work_dir)
+    few = next((h for h in runner.hooks if isinstance(h, FAMTFewLabelEvalHook)), None)
+    if few is not None:
+        metrics = {k: v for k, v in few.results.items() if k.endswith('top1')}
+        run.update(top1=metrics.get('finetune_top1', metrics.get('probe_cls_top1')), init_top1=None,
+                   num_test=few.results['num_test'], num_labelled=few.results['num_labelled'],
+                   metrics=metrics, clutter=cluttered_datasets(cfg)[0]['clutter'] if
+                   cluttered_datasets(cfg) else None)
+    else:
+        probe = next(h for h in runner.hooks if isinstance(h, FAMTLinearProbeHook))
+        run.update(top1=probe.results['top1'], init_top1=probe.results.get('init_top1'),
+                   num_test=probe.results['num_test'])
+    capture = next((h for h in runner.hooks if isinstance(h, FAMTObjectCaptureHook)), None)
+    if capture is not None and capture.masks is not None:
+        run['capture'] = capture.results()
+    return run
 
 
 def _stats(values: List[float]) -> dict:
@@ -318,11 +423,80 @@ def summarise(runs: List[dict]) -> Dict[str, dict]:
     out = {}
     for method in dict.fromkeys(r['method'] for r in runs):
         mine = [r for r in runs if r['method'] == method]
+        inits = [r['init_top1'] for r in mine if r.get('init_top1') is not None]
         out[method] = dict(top1=_stats([r['top1'] for r in mine]),
-                           init_top1=_stats([r['init_top1'] for r in mine]),
+                           init_top1=_stats(inits) if inits else None,
                            pretrain_s=_stats([r['pretrain_s'] for r in mine]),
                            epochs=mine[0]['epochs'], seeds=[r['seed'] for r in mine])
+        metrics = sorted({k for r in mine for k in r.get('metrics', {})})
+        if metrics:
+            out[method]['metrics'] = {k: _stats([r['metrics'][k] for r in mine if k in r['metrics']])
+                                      for k in metrics}
+        captures = [r['capture'] for r in mine if r.get('capture')]
+        if captures:
+            out[method]['capture'] = capture_summary(captures)
     return out
+
+
+def capture_summary(captures: List[dict]) -> dict:
+    """Mean over runs of the maps' last ROC-AUC and lift and of the plans' object shares over the
+    guided epochs (all intervals but the first, which is the random warm-up when maps exist)."""
+    out = {}
+    last_maps = [c['maps'][-1] for c in captures if c.get('maps')]
+    if last_maps:
+        out['map_auc'] = _stats([m['auc'] for m in last_maps])
+        out['map_lift'] = _stats([m['lift'] for m in last_maps])
+    for group in ('masked', 'thrown', 'visible', 'all'):
+        values = []
+        for c in captures:
+            plans = c.get('plans', [])
+            guided = plans[1:] if c.get('maps') else plans
+            weighted = [(p[group], p['patches']) for p in guided if p.get(group) is not None]
+            total = sum(n for _, n in weighted)
+            if total:
+                values.append(sum(v * n for v, n in weighted) / total)
+        if values:
+            out[f'plan_{group}'] = _stats(values)
+    return out
+
+
+def paired_differences(runs: List[dict], reference: str, metric: str = 'top1') -> Dict[str, dict]:
+    """Per variant, its ``metric`` minus the ``reference`` variant's on the same seeds: mean, the
+    standard error of the mean of the paired differences, and the seeds paired."""
+    def value(run):
+        return run[metric] if metric == 'top1' else run.get('metrics', {}).get(metric)
+
+    ref = {r['seed']: value(r) for r in runs if r['variant'] == reference}
+    out = {}
+    for name in dict.fromkeys(r['variant'] for r in runs):
+        if name == reference:
+            continue
+        diffs = [value(r) - ref[r['seed']] for r in runs
+                 if r['variant'] == name and r['seed'] in ref and value(r) is not None]
+        if diffs:
+            se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float('nan')
+            out[name] = dict(mean=statistics.mean(diffs), se=se, n=len(diffs),
+                             diffs=diffs)
+    return out
+
+
+def metrics_table(summary: Dict[str, dict]) -> str:
+    """Markdown: per method, mean ± std and range of each evaluation over seeds, and wall time."""
+    names = [('finetune_top1', 'fine-tune'), ('probe_cls_top1', 'probe CLS'),
+             ('probe_mean_top1', 'probe mean'), ('knn_top1', 'k-NN')]
+    lines = ['| method | epochs | seeds | ' + ' | '.join(f'{n} top-1 % (mean ± std, range)'
+                                                     for _, n in names) + ' | pretraining s |',
+             '|---|---:|---|' + '---:|' * (len(names) + 1)]
+    for method, s in summary.items():
+        cells = []
+        for key, _ in names:
+            m = s.get('metrics', {}).get(key)
+            cells.append('-' if m is None else
+                         f'{m["mean"]:.1f} ± {m["std"]:.1f} ({m["min"]:.1f}-{m["max"]:.1f})')
+        w = s['pretrain_s']
+        lines.append(f'| {method} | {s["epochs"]} | {len(s["seeds"])} | ' + ' | '.join(cells)
+                     + f' | {w["mean"]:.0f} ± {w["std"]:.0f} |')
+    return '\n'.join(lines)
 
 
 def markdown_table(summary: Dict[str, dict]) -> str:
@@ -331,7 +505,8 @@ def markdown_table(summary: Dict[str, dict]) -> str:
              '|---|---:|---|---:|---:|---:|---:|']
     for method, s in summary.items():
         t, w, i = s['top1'], s['pretrain_s'], s['init_top1']
+        init = '-' if i is None else f'{i["mean"]:.2f}'
         lines.append(f'| {method} | {s["epochs"]} | {", ".join(map(str, s["seeds"]))} | '
                      f'{t["mean"]:.2f} ± {t["std"]:.2f} | {t["min"]:.2f}-{t["max"]:.2f} | '
-                     f'{i["mean"]:.2f} | {w["mean"]:.0f} ± {w["std"]:.0f} |')
+                     f'{init} | {w["mean"]:.0f} ± {w["std"]:.0f} |')
     return '\n'.join(lines)

@@ -10,7 +10,7 @@ custom_imports = dict(imports=['famt_mm'], allow_failed_imports=False)
 model = dict(
     # every key must come from the checkpoint but ln2, the new norm of the pooled tokens (the
     # pretrained final norm ln1 is not used with final_norm=False, as in MAE's fine-tuning)
-    init_cfg=dict(type='CheckPretrainedKeys', allow_missing=[r'ln2\.']),
+    init_cfg=dict(type='FAMTCheckPretrainedKeys', allow_missing=[r'ln2\.']),
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')))
 train_dataloader = dict(dataset=dict(data_root='data/imagenet'))
 val_dataloader = dict(dataset=dict(data_root='data/imagenet'))

@@ -19,7 +19,7 @@ model = dict(
     data_preprocessor=dict(pad_size_divisor=1024),
     backbone=dict(
         _delete_=True,
-        type='PlainViT',
+        type='FAMTPlainViT',
         img_size=1024,  # the LSJ crop
         patch_size=16,
         embed_dims=768,  # ViT-B/16, as pretrained at 224 px
@@ -34,7 +34,7 @@ model = dict(
         init_cfg=dict(type='Pretrained', checkpoint='work_dirs/exports/famt-mae_vit-b-p16_mmdet.pth')),
     neck=dict(
         _delete_=True,
-        type='SimpleFeaturePyramid',
+        type='FAMTSimpleFeaturePyramid',
         in_channels=768,
         out_channels=256,
         scale_factors=(4.0, 2.0, 1.0, 0.5),
@@ -59,7 +59,7 @@ test_dataloader = val_dataloader
 optim_wrapper = dict(
     _delete_=True,
     type='AmpOptimWrapper',
-    constructor='ViTLayerDecayOptimWrapperConstructor',
+    constructor='FAMTViTLayerDecayOptimWrapperConstructor',
     # weight decay not on norms, biases, position embeddings and tables
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.1),
     paramwise_cfg=dict(

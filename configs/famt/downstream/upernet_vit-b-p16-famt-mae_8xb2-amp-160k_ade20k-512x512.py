@@ -11,7 +11,7 @@ default_scope = 'mmseg'
 model = dict(
     pretrained=None,  # the base's ./pretrain/ path would reach the backbone unchecked
     backbone=dict(
-        type='CheckedMAE',  # mmseg's MAE; raises unless the checkpoint initialises every weight
+        type='FAMTCheckedMAE',  # mmseg's MAE; raises unless the checkpoint initialises every weight
         init_values=1.0,  # layer scale starts at 1: the pretrained ViT has none
         init_cfg=dict(type='Pretrained', checkpoint='work_dirs/exports/famt-mae_vit-b-p16_mmseg.pth')))
 

@@ -13,7 +13,7 @@ model = dict(type='FAMTMAE', backbone=dict(type='FAMTMAEViT'), neck=dict(type='F
 # the crop box travels with each sample, so the stored whole-image map can follow the view
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCropWithBox', scale=224, crop_ratio_range=(0.2, 1.0), backend='pillow',
+    dict(type='FAMTRandomResizedCropWithBox', scale=224, crop_ratio_range=(0.2, 1.0), backend='pillow',
          interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackFAMTInputs'),

@@ -24,7 +24,7 @@ train_dataloader = dict(
         with_label=False,
         pipeline=[
             dict(type='LoadImageFromFile'),
-            dict(type='RandomResizedCropWithBox', scale=64, crop_ratio_range=(0.2, 1.0), backend='pillow',
+            dict(type='FAMTRandomResizedCropWithBox', scale=64, crop_ratio_range=(0.2, 1.0), backend='pillow',
                  interpolation='bicubic'),
             dict(type='RandomFlip', prob=0.5),
             dict(type='PackFAMTInputs'),

@@ -25,7 +25,7 @@ model = dict(
     head=dict(type='FAMTA2MIMHead', spatial_loss='l1', fft_weight=0.5, fft_unmask_weight=1e-3))
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCropWithBox', scale=224, crop_ratio_range=(0.8, 1.0)),
+    dict(type='FAMTRandomResizedCropWithBox', scale=224, crop_ratio_range=(0.8, 1.0)),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackFAMTInputs'),
 ]))

@@ -11,7 +11,7 @@ train_dataloader = dict(dataset=dict(pipeline=[  # no BEiTMaskGenerator: the pre
     dict(type='LoadImageFromFile'),
     dict(type='ColorJitter', brightness=0.4, contrast=0.4, saturation=0.4, hue=0.),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='RandomResizedCropAndInterpolationWithTwoPicAndBox', size=224, second_size=224,
+    dict(type='FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox', size=224, second_size=224,
          interpolation='bicubic', second_interpolation='bicubic', scale=(0.2, 1.0)),
     dict(type='PackFAMTInputs'),
 ]))

@@ -11,7 +11,7 @@ model = dict(type='FAMTCAE', backbone=dict(type='FAMTCAEPretrainViT'), neck=dict
 train_dataloader = dict(dataset=dict(pipeline=[  # no BEiTMaskGenerator: the preprocessor masks
     dict(type='LoadImageFromFile'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='RandomResizedCropAndInterpolationWithTwoPicAndBox', size=224, second_size=112,
+    dict(type='FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox', size=224, second_size=112,
          interpolation='bicubic', second_interpolation='lanczos', scale=(0.08, 1.0)),
     dict(type='PackFAMTInputs'),
 ]))

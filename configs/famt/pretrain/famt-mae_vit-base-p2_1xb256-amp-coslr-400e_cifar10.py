@@ -15,7 +15,7 @@ train_dataloader = dict(
         data_root='data/cifar10',  # holds cifar-10-batches-py/
         split='train',
         pipeline=[
-            dict(type='RandomResizedCropWithBox', scale=32, crop_ratio_range=(0.2, 1.0),
+            dict(type='FAMTRandomResizedCropWithBox', scale=32, crop_ratio_range=(0.2, 1.0),
                  backend='pillow', interpolation='bicubic'),
             dict(type='RandomFlip', prob=0.5),
             dict(type='PackFAMTInputs'),

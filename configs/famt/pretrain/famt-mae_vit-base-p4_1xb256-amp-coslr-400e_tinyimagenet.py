@@ -12,7 +12,7 @@ train_dataloader = dict(
         data_root='data/tiny-imagenet-200',
         pipeline=[
             dict(type='LoadImageFromFile'),
-            dict(type='RandomResizedCropWithBox', scale=64, crop_ratio_range=(0.2, 1.0),
+            dict(type='FAMTRandomResizedCropWithBox', scale=64, crop_ratio_range=(0.2, 1.0),
                  backend='pillow', interpolation='bicubic'),
             dict(type='RandomFlip', prob=0.5),
             dict(type='PackFAMTInputs'),

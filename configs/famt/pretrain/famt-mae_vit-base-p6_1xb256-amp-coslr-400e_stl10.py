@@ -10,7 +10,7 @@ train_dataloader = dict(
         data_root='data/stl10',  # holds stl10_binary/
         split='train+unlabeled',
         pipeline=[
-            dict(type='RandomResizedCropWithBox', scale=96, crop_ratio_range=(0.2, 1.0),
+            dict(type='FAMTRandomResizedCropWithBox', scale=96, crop_ratio_range=(0.2, 1.0),
                  backend='pillow', interpolation='bicubic'),
             dict(type='RandomFlip', prob=0.5),
             dict(type='PackFAMTInputs'),

@@ -37,7 +37,7 @@ train_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='SklearnDigits', split='train', pipeline=[
         dict(type='Resize', scale=(32, 32), interpolation='bicubic'),
-        dict(type='RandomResizedCropWithBox', scale=32, crop_ratio_range=(0.4, 1.0), interpolation='bicubic'),
+        dict(type='FAMTRandomResizedCropWithBox', scale=32, crop_ratio_range=(0.4, 1.0), interpolation='bicubic'),
         dict(type='RandomFlip', prob=0.5),
         dict(type='PackFAMTInputs'),
     ]))

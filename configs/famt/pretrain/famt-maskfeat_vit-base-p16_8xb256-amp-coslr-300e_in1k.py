@@ -14,7 +14,7 @@ data_preprocessor = dict(
 model = dict(type='FAMTMaskFeat', backbone=dict(type='FAMTMaskFeatViT'))
 train_dataloader = dict(dataset=dict(pipeline=[  # no BEiTMaskGenerator: the preprocessor masks
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCropWithBox', scale=224, crop_ratio_range=(0.5, 1.0), interpolation='bicubic'),
+    dict(type='FAMTRandomResizedCropWithBox', scale=224, crop_ratio_range=(0.5, 1.0), interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackFAMTInputs'),
 ]))

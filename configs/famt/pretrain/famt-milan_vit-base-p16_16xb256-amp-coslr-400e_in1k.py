@@ -13,7 +13,7 @@ model = dict(
     neck=dict(type='FAMTMILANPretrainDecoder', embed_dim=768))
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCropWithBox', scale=224, crop_ratio_range=(0.2, 1.0), backend='pillow',
+    dict(type='FAMTRandomResizedCropWithBox', scale=224, crop_ratio_range=(0.2, 1.0), backend='pillow',
          interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackFAMTInputs'),

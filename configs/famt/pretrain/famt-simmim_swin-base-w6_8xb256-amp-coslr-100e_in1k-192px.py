@@ -11,7 +11,7 @@ data_preprocessor = dict(
 model = dict(type='FAMTSimMIM', backbone=dict(type='FAMTSimMIMSwin'))
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCropWithBox', scale=192, crop_ratio_range=(0.67, 1.0)),
+    dict(type='FAMTRandomResizedCropWithBox', scale=192, crop_ratio_range=(0.67, 1.0)),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackFAMTInputs'),
 ]))

@@ -23,7 +23,7 @@ model = dict(
               loss=dict(type='PixelReconstructionLoss', criterion='L1', channel=3)))
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCropWithBox', scale=224, crop_ratio_range=(0.67, 1.0)),
+    dict(type='FAMTRandomResizedCropWithBox', scale=224, crop_ratio_range=(0.67, 1.0)),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackFAMTInputs'),
 ]))

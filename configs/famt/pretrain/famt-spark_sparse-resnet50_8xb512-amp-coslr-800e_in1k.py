@@ -10,7 +10,7 @@ data_preprocessor = dict(
 model = dict(type='FAMTSparK')
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCropWithBox', scale=224, crop_ratio_range=(0.2, 1.0), backend='pillow',
+    dict(type='FAMTRandomResizedCropWithBox', scale=224, crop_ratio_range=(0.2, 1.0), backend='pillow',
          interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackFAMTInputs'),

@@ -6,9 +6,9 @@ with ``default_scope = 'mmdet'``; ``import famt_mm`` alone does not import mmdet
 from mmdet.registry import MODELS
 from mmpretrain.models.utils import LayerNorm2d
 
-from .layer_decay import ViTLayerDecayOptimWrapperConstructor
-from .simple_fpn import SimpleFeaturePyramid
-from .vit import PlainViT
+from .layer_decay import FAMTViTLayerDecayOptimWrapperConstructor
+from .simple_fpn import FAMTSimpleFeaturePyramid
+from .vit import FAMTPlainViT
 
 # LayerNorm over the channels of (B, C, H, W) maps: ViTDet's norm in the pyramid and the RoI heads.
 # mmpretrain's layer, under the name mmdet's projects/ViTDet gives its own (an equivalent layer, kept
@@ -16,4 +16,4 @@ from .vit import PlainViT
 if 'LN2d' not in MODELS.module_dict:
     MODELS.register_module('LN2d', module=LayerNorm2d)
 
-__all__ = ['PlainViT', 'SimpleFeaturePyramid', 'ViTLayerDecayOptimWrapperConstructor']
+__all__ = ['FAMTPlainViT', 'FAMTSimpleFeaturePyramid', 'FAMTViTLayerDecayOptimWrapperConstructor']

@@ -8,11 +8,11 @@ from torch import nn
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
-class ViTLayerDecayOptimWrapperConstructor(LearningRateDecayOptimWrapperConstructor):
+class FAMTViTLayerDecayOptimWrapperConstructor(LearningRateDecayOptimWrapperConstructor):
     """mmpretrain's ``LearningRateDecayOptimWrapperConstructor`` with depths from ``model.backbone``.
 
     mmpretrain asks the whole model for ``get_layer_depth``; an mmdet detector has none, so the depth
-    comes from ``model.backbone.get_layer_depth(name, 'backbone.')`` (e.g. :class:`PlainViT`): block i of
+    comes from ``model.backbone.get_layer_depth(name, 'backbone.')`` (e.g. :class:`FAMTPlainViT`): block i of
     N gets lr x ``layer_decay_rate ** (N - i)``, the embeddings ``** (N + 1)``, neck and heads x 1. All
     of mmpretrain's ``paramwise_cfg`` keys apply (``layer_decay_rate``, ``norm_decay_mult``,
     ``bias_decay_mult``, ``flat_decay_mult``, ``custom_keys``).

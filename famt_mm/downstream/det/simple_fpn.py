@@ -12,7 +12,7 @@ _SCALES = (4.0, 2.0, 1.0, 0.5)
 
 
 @MODELS.register_module()
-class SimpleFeaturePyramid(BaseModule):
+class FAMTSimpleFeaturePyramid(BaseModule):
     """Builds strides 4, 8, 16, 32 (and extra max-pooled levels) from a plain ViT's last map.
 
     Scale 4: two stride-2 deconvolutions (norm and GELU between) to width C/4; scale 2: one, to C/2;

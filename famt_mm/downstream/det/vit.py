@@ -77,7 +77,7 @@ class Block(nn.Module):
 
 
 @MODELS.register_module()
-class PlainViT(BaseModule):
+class FAMTPlainViT(BaseModule):
     """Plain ViT for detection (ViTDet style); returns one (B, C, H/16, W/16) map as a 1-tuple.
 
     Pretrained weights come from ``init_cfg=dict(type='Pretrained', checkpoint=PATH)``, a backbone
@@ -176,7 +176,7 @@ class PlainViT(BaseModule):
     def load_pretrained(self, checkpoint: str) -> None:
         """Load an exported backbone; ValueError if any weight but the position tables is missing."""
         state_dict, report = read_loadable(checkpoint, self.state_dict(), MMDET,
-                                           setting='PlainViT init_cfg.checkpoint', user='the detector')
+                                           setting='FAMTPlainViT init_cfg.checkpoint', user='the detector')
         self.load_state_dict({k: state_dict[k] for k in report.matched}, strict=False)
         print_log(f'{checkpoint}: loaded {len(report.matched)} pretrained tensors; '
                   f'{len(report.not_pretrained)} relative position tables start at zero',

@@ -1,6 +1,6 @@
 """X-ViT backbones (Song and Lee, arXiv 2205.13805): mmpretrain's ``VisionTransformer`` for image
 classification, and famt_mm's ``FAMTMAEViT`` as the FAMT-MAE encoder, with
-:class:`~famt_mm.models.layers.XNormAttention` in every block.
+:class:`~famt_mm.models.layers.FAMTXNormAttention` in every block.
 
 Everything else (patch embedding, position embedding, CLS token, blocks' norms and FFNs, the plan
 forward that drops thrown patches from the sequence) is the stock class's, so an X-ViT checkpoint has
@@ -10,18 +10,18 @@ from mmpretrain.models import VisionTransformer
 from mmpretrain.registry import MODELS
 
 from ...core import SIGNED_ROWS, check_choice
-from ..layers import XNormAttention
+from ..layers import FAMTXNormAttention
 from ..selfsup.mae import FAMTMAEViT
 
 
 class XNormBlocksMixin:
-    """Puts :class:`XNormAttention` in place of every block's attention; mix in before a ViT class.
+    """Puts :class:`FAMTXNormAttention` in place of every block's attention; mix in before a ViT class.
 
     Args:
-        norm_axis (str): see :class:`XNormAttention`. Defaults to ``'head_channels'``.
-        scale_mode (str): see :class:`XNormAttention`. Defaults to ``'per_head'``.
-        scale_init (float): see :class:`XNormAttention`. Defaults to 1.
-        key_reduction (str): see :class:`XNormAttention`. Defaults to ``'mean'``.
+        norm_axis (str): see :class:`FAMTXNormAttention`. Defaults to ``'head_channels'``.
+        scale_mode (str): see :class:`FAMTXNormAttention`. Defaults to ``'per_head'``.
+        scale_init (float): see :class:`FAMTXNormAttention`. Defaults to 1.
+        key_reduction (str): see :class:`FAMTXNormAttention`. Defaults to ``'mean'``.
         score_attention (str): how FAMT's and AMT's weights read the last block's signed attention,
             one of :data:`famt_mm.core.SIGNED_ROWS` (:func:`famt_mm.core.signed_attention_rows`).
             Defaults to ``'clip'``.
@@ -34,7 +34,7 @@ class XNormBlocksMixin:
         check_choice('score_attention', score_attention, SIGNED_ROWS)
         super().__init__(*args, **kwargs)
         for layer in self.layers:
-            layer.attn = XNormAttention.replacing(
+            layer.attn = FAMTXNormAttention.replacing(
                 layer.attn, norm_axis=norm_axis, scale_mode=scale_mode, scale_init=scale_init,
                 key_reduction=key_reduction)
         if self.frozen_stages > 0:  # the stock class froze the attention modules just replaced

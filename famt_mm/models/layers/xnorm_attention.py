@@ -31,7 +31,7 @@ KEY_REDUCTIONS: Tuple[str, ...] = ('mean', 'sum')
 
 
 @MODELS.register_module()
-class XNormAttention(MultiheadAttention):
+class FAMTXNormAttention(MultiheadAttention):
     """Multi-head attention ``s * XNorm(Q) (XNorm(K)^T V)``, linear in the number of tokens.
 
     Per head, with ``q_i``, ``k_j`` normalised as ``norm_axis`` says, token ``i`` takes
@@ -76,10 +76,10 @@ class XNormAttention(MultiheadAttention):
         if not (isinstance(eps, (int, float)) and eps > 0):
             raise ValueError(f'eps must be a number > 0, got {eps!r}')
         if kwargs.get('attn_drop', 0.0):
-            raise ValueError('XNormAttention forms no attention matrix to drop from: attn_drop (the '
+            raise ValueError('FAMTXNormAttention forms no attention matrix to drop from: attn_drop (the '
                              f"backbone's attn_drop_rate) must be 0, got {kwargs['attn_drop']}")
         if kwargs.get('qk_scale') is not None:
-            raise ValueError('XNormAttention has no softmax temperature: qk_scale must be None; its '
+            raise ValueError('FAMTXNormAttention has no softmax temperature: qk_scale must be None; its '
                              f'scale is scale_init / scale_mode, got qk_scale={kwargs["qk_scale"]}')
         super().__init__(embed_dims, num_heads, **kwargs)
         if embed_dims % num_heads:
@@ -95,11 +95,11 @@ class XNormAttention(MultiheadAttention):
             self.xnorm_scale = nn.Parameter(init)
 
     @classmethod
-    def replacing(cls, attn: MultiheadAttention, **settings) -> 'XNormAttention':
-        """An XNormAttention in place of a built ``MultiheadAttention`` (a ViT block's ``attn``),
+    def replacing(cls, attn: MultiheadAttention, **settings) -> 'FAMTXNormAttention':
+        """An FAMTXNormAttention in place of a built ``MultiheadAttention`` (a ViT block's ``attn``),
         with its sizes and biases and the very same dropout, drop path and layer scale modules."""
         if attn.attn_drop:
-            raise ValueError('XNormAttention forms no attention matrix to drop from: the backbone\'s '
+            raise ValueError('FAMTXNormAttention forms no attention matrix to drop from: the backbone\'s '
                              f'attn_drop_rate must be 0, got {attn.attn_drop}')
         new = cls(attn.embed_dims, attn.num_heads, input_dims=attn.input_dims,
                   qkv_bias=attn.qkv.bias is not None, proj_bias=attn.proj.bias is not None,

@@ -18,7 +18,7 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
 
     Per image its :class:`ImportanceCache` (``importance_cache``, filled by the refresh hook) looks up
     the stored map by ``sample_idx`` and warps it to the view (the crop box recorded by
-    ``RandomResizedCropWithBox`` and the flip of ``RandomFlip``) on the patch grid, adding ``eps``;
+    ``FAMTRandomResizedCropWithBox`` and the flip of ``RandomFlip``) on the patch grid, adding ``eps``;
     the core's ``plan_from_weights`` sums it over masking units and samples visible / masked /
     thrown units on the inputs' device; the plan handed to the model lists patches (a unit's patches
     share its fate).
@@ -62,6 +62,8 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         self.plan_model: Optional[str] = None
         #: the refresh hook's maps; it saves and restores them through the cache's own interface
         self.importance_cache = ImportanceCache(eps)
+        #: the plan of the last training batch, for hooks that measure what the masking did
+        self.last_plan: Optional[MaskPlan] = None
 
     def adopt_patch_size(self, patch_size: int, source: Optional[str] = None) -> None:
         """Set the plan patch (pixels), or check it against the one already set.
@@ -97,6 +99,7 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         data = super().forward(data, training)
         if training:
             data['mask_plan'] = self.sample_mask_plan(data['inputs'], data['data_samples'])
+            self.last_plan = data['mask_plan']
         return data
 
     @property
@@ -177,7 +180,7 @@ def _view_metainfo(data_samples: Optional[List], batch_size: int):
                              'BaseDataset and PackInputs must keep the meta key "sample_idx"')
         box = sample.get('crop_box')
         if box is None:
-            raise ValueError('a data sample has no crop_box: use RandomResizedCropWithBox instead of '
+            raise ValueError('a data sample has no crop_box: use FAMTRandomResizedCropWithBox instead of '
                              'RandomResizedCrop and keep "crop_box" in PackInputs(meta_keys=...)')
         flip_h, flip_v = _FLIP_AXES.get(sample.get('flip_direction'), (False, False)) \
             if sample.get('flip', False) else (False, False)

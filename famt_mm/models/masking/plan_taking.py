@@ -241,8 +241,9 @@ def two_pictures(inputs, algorithm: str) -> Tuple[torch.Tensor, torch.Tensor]:
     """The backbone's and the tokenizer's pictures of a batch, with a clear error otherwise."""
     if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
         raise ValueError(f'{algorithm} takes two pictures per image (the backbone\'s and the '
-                         'tokenizer\'s): pack them with RandomResizedCropAndInterpolationWithTwoPicAndBox '
-                         'and normalise them with FAMTTwoNormDataPreprocessor')
+                         'tokenizer\'s): pack them with '
+                         'FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox and normalise them with '
+                         'FAMTTwoNormDataPreprocessor')
     return inputs[0], inputs[1]
 
 

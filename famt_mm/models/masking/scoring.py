@@ -9,7 +9,7 @@ from mmpretrain.models.utils.attention import BEiTAttention
 from torch import nn
 
 from ...core import signed_attention_rows, softmax_attention
-from ..layers import XNormAttention
+from ..layers import FAMTXNormAttention
 
 
 def _run_capturing_last_block(vit: nn.Module, images: torch.Tensor,
@@ -131,7 +131,7 @@ def read_last_block(model: nn.Module, images: torch.Tensor) -> LastBlock:
 
     ViT backbones give one weight per patch and have a CLS token; Swin backbones one per token of the
     last stage (no CLS token); CNNs (ResNet, ConvNeXt) one per position of the last stage's map, with
-    no attention at all. X-ViT backbones (``XNormAttention`` blocks) give their last block's signed
+    no attention at all. X-ViT backbones (``FAMTXNormAttention`` blocks) give their last block's signed
     attention as rows that the formulas take like softmax rows (:func:`xnorm_last_block_attention`).
     """
     backbone = model.backbone
@@ -144,7 +144,7 @@ def read_last_block(model: nn.Module, images: torch.Tensor) -> LastBlock:
         return LastBlock(attn, tokens, grid, False, name)
     last_attn = backbone.layers[-1].attn
     attention = beit_last_block_attention if isinstance(last_attn, BEiTAttention) else \
-        xnorm_last_block_attention if isinstance(last_attn, XNormAttention) else last_block_attention
+        xnorm_last_block_attention if isinstance(last_attn, FAMTXNormAttention) else last_block_attention
     attn, tokens = attention(backbone, images, model.extract_feat)
     stride = backbone.patch_embed.projection.stride
     grid = (images.shape[-2] // stride[0], images.shape[-1] // stride[1])
@@ -206,10 +206,10 @@ def xnorm_last_block_attention(vit: nn.Module,
                                images: torch.Tensor,
                                forward: Optional[Callable[[torch.Tensor], object]] = None
                                ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """:func:`last_block_attention` for X-ViT blocks (``XNormAttention``).
+    """:func:`last_block_attention` for X-ViT blocks (``FAMTXNormAttention``).
 
     Only the last block's attention is made explicit, as the N x N matrix ``s * XNorm(Q) XNorm(K)^T``
-    (:meth:`XNormAttention.attention_matrix`, from the input its attention module received); it has no
+    (:meth:`FAMTXNormAttention.attention_matrix`, from the input its attention module received); it has no
     softmax, so :func:`famt_mm.core.signed_attention_rows` turns its rows into non-negative rows summing
     to 1 as the backbone's ``score_attention`` says (``'clip'`` when it has none) before AMT's or FAMT's
     formula reads them. Tokens are the last block's output (B, N, D).

@@ -50,7 +50,7 @@ class FAMTTwoNormDataPreprocessor(FAMTDataPreprocessor):
         if len(inputs) != 2:
             raise ValueError(f'{type(self).__name__} takes two pictures per image (the backbone\'s '
                              f'and the tokenizer\'s), got {len(inputs)}: use '
-                             'RandomResizedCropAndInterpolationWithTwoPicAndBox with second_size')
+                             'FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox with second_size')
         # mmpretrain's two-normalisation, unchanged (it only reads this module's buffers)
         data = TwoNormDataPreprocessor.forward(self, data, training)
         if training:

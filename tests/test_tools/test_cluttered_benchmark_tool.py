@@ -1,0 +1,106 @@
+"""The accuracy-for-time tool on the cluttered benchmark: options, variants, paired differences."""
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from famt_benchmarks.accuracy_for_time import (
+    CLUTTERED_CONFIG,
+    VARIANT_GROUPS,
+    VARIANTS,
+    apply_variant,
+    cluttered_datasets,
+    generator_cfg,
+    paired_differences,
+    set_cluttered,
+    set_epochs,
+    set_refresh,
+    summarise,
+)
+from famt_mm.testing import DEMO_CONFIG, load_script
+from famt_mm.utils.configs import find_config
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+tool = load_script(osp.join(ROOT, 'tools', 'demo_accuracy_for_time.py'), 'famt_tool_aft_cluttered')
+
+
+def test_benchmark_option_picks_the_cluttered_config_and_its_settings():
+    args = tool.parse_args(['--benchmark', 'cluttered', '--variants', 'calibration', '--clutter', 'none',
+                            '--renders', '2', '--labels-per-class', '50', '--finetune-epochs', '5'])
+    assert args.config == CLUTTERED_CONFIG
+    assert args.names == ['untrained', 'mae', 'oracle-throw']
+    assert tool.parse_args([]).config == DEMO_CONFIG
+
+
+def test_cluttered_group_holds_the_oracles_and_the_random_count_control():
+    assert set(VARIANT_GROUPS['cluttered']) >= {'mae', 'amt', 'famt', 'famt-nothrow', 'famt-frequency',
+                                                'famt-lowest', 'oracle-mask', 'oracle-throw',
+                                                'random-counts'}
+    assert VARIANTS['oracle-mask'].oracle and VARIANTS['oracle-throw'].oracle
+    assert 'ORACLE' in VARIANTS['oracle-mask'].label and 'ORACLE' in VARIANTS['oracle-throw'].label
+    assert not VARIANTS['untrained'].pretrain
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['--clutter', 'photo'], 'need --benchmark cluttered'),
+    (['--benchmark', 'cluttered', '--renders', '0'], '--renders must be >= 1, got 0'),
+    (['--benchmark', 'cluttered', '--renders', '65'], '--renders must be in [1, 64], got 65'),
+    (['--benchmark', 'cluttered', '--labels-per-class', '401'], '--labels-per-class must be in [1, 400]'),
+    (['--benchmark', 'cluttered', '--finetune-epochs', '-1'], '--finetune-epochs must be >= 0'),
+    (['--benchmark', 'cluttered', '--clutter', 'snow'], "invalid choice: 'snow'"),
+])
+def test_bad_cluttered_options_are_refused(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        tool.parse_args(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_oracle_takes_the_refresh_hooks_place_and_schedule():
+    cfg = Config.fromfile(find_config(CLUTTERED_CONFIG))
+    apply_variant(cfg, VARIANTS['oracle-throw'])
+    set_refresh(cfg, 3, 2)
+    hooks = {h['type']: h for h in cfg.custom_hooks}
+    assert 'FAMTRefreshHook' not in hooks
+    assert hooks['FAMTObjectOracleHook'] == dict(type='FAMTObjectOracleHook', start_epoch=3, interval=2)
+    assert generator_cfg(cfg)['mask_generator']['throw_mode'] == 'lowest'
+
+
+def test_set_cluttered_reaches_every_dataset_and_the_fine_tune():
+    cfg = Config.fromfile(find_config(CLUTTERED_CONFIG))
+    set_cluttered(cfg, clutter='fragments', renders=3, labels_per_class=10, finetune_epochs=7)
+    datasets = cluttered_datasets(cfg)
+    assert len(datasets) == 3 and {d['clutter'] for d in datasets} == {'fragments'}
+    assert [d.get('renders') for d in datasets if d['split'] == 'pretrain'] == [3]
+    assert [d.get('labels_per_class') for d in datasets if d['split'] == 'train'] == [10]
+    assert [h['finetune_epochs'] for h in cfg.custom_hooks if h['type'] == 'FAMTFewLabelEvalHook'] == [7]
+    with pytest.raises(ValueError, match='no FAMTClutteredDigits dataset'):
+        set_cluttered(Config.fromfile(find_config(DEMO_CONFIG)), clutter='photo')
+    set_epochs(cfg, 0)  # the untrained encoder: no epoch, no scheduler
+    assert cfg.train_cfg.max_epochs == 0 and cfg.param_scheduler == []
+
+
+def test_paired_differences_pair_by_seed():
+    runs = [dict(variant='famt', method='F', seed=0, top1=50.0, pretrain_s=1, epochs=2),
+            dict(variant='famt', method='F', seed=1, top1=40.0, pretrain_s=1, epochs=2),
+            dict(variant='mae', method='M', seed=0, top1=53.0, pretrain_s=1, epochs=2),
+            dict(variant='mae', method='M', seed=1, top1=41.0, pretrain_s=1, epochs=2)]
+    diffs = paired_differences(runs, 'famt')
+    assert diffs['mae']['diffs'] == [3.0, 1.0]
+    assert diffs['mae']['mean'] == pytest.approx(2.0)
+    assert diffs['mae']['se'] == pytest.approx(1.0)  # stdev of (3, 1) = sqrt(2), / sqrt(2)
+    summary = summarise(runs)
+    assert summary['F']['init_top1'] is None and summary['M']['top1']['mean'] == pytest.approx(47.0)
+
+
+visualize = load_script(osp.join(ROOT, 'tools', 'visualize.py'), 'famt_tool_visualize_cluttered')
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['CFG', '--digits', '0', '--capture', '10'], '--clutter and --capture need --cluttered'),
+    (['CFG', '--digits', '0', '--clutter', 'photo'], '--clutter and --capture need --cluttered'),
+    (['CFG', '--cluttered', '0', '--capture', '0'], '--capture must be >= 1 images, got 0'),
+])
+def test_visualize_refuses_cluttered_options_without_their_source(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        visualize.parse_args(argv)
+    assert message in capsys.readouterr().err
