@@ -20,7 +20,7 @@ Every variant trains the demo config
 optimiser, number of epochs and refresh schedule) with its own mask generator. The default compares
 plain MAE (random 0.75, no throwing, no refresh hook) with FAMT-MAE as configured (warm-up,
 refreshes, guided masking 0.45 and throwing 0.40); ``--variants ablation`` runs the method's
-ablations (``docs/ablation.md``); ``--variants spark`` the CNN pairing, SparK on a tiny sparse
+ablations (``docs/digits_demo.md``); ``--variants spark`` the CNN pairing, SparK on a tiny sparse
 ConvNeXt with FAMT's frequency-only masking against random masking (its own config,
 ``configs/famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb64-60e_digits.py``); ``--variants arch``
 FAMT-MAE as configured on three encoders: the demo's ViT, X-ViT
