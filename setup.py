@@ -1,4 +1,5 @@
 """famt_mm: FAMT (Frequency & Attention-driven Masking and Throwing) for OpenMMLab."""
+
 import os
 import re
 import shutil
@@ -49,7 +50,7 @@ setup(
     name='famt_mm',
     version=VERSION,
     description='FAMT: Frequency & Attention-driven Masking and Throwing for masked image modeling, '
-                'as an OpenMMLab (mmpretrain / mmdet / mmseg) plugin',
+    'as an OpenMMLab (mmpretrain / mmdet / mmseg) plugin',
     long_description=(HERE / 'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown',
     python_requires='>=3.9',

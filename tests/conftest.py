@@ -1,4 +1,5 @@
 """Shared set-up. Builders of tiny models and runs live in ``famt_mm.testing``."""
+
 import os
 
 import pytest
@@ -10,6 +11,7 @@ os.environ.setdefault('OMP_NUM_THREADS', '2')
 def pytest_collection_modifyitems(config, items):
     """Skip the tests marked ``gpu`` where torch sees no CUDA device, saying so."""
     import torch
+
     if torch.cuda.is_available():
         return
     skip = pytest.mark.skip(reason='needs a CUDA device: torch.cuda.is_available() is False here')
@@ -23,5 +25,6 @@ def _register():
     from mmengine.registry import DefaultScope
 
     import famt_mm  # noqa: F401
+
     if not DefaultScope.check_instance_created('famt_tests'):
         DefaultScope.get_instance('famt_tests', scope_name='mmpretrain')

@@ -25,6 +25,7 @@ A table goes to stdout, everything (with the machine and the date) to ``--out`` 
 ``--max-*`` / ``--min-*`` options check the figures they name on each pair and print met or MISSED;
 none is checked by default.
 """
+
 import argparse
 from typing import List, Optional
 
@@ -43,27 +44,44 @@ from famt_benchmarks.step import ATTENTION_PAIRS, LIMITS, OPTIMIZER_IMPLS, PAIRS
 
 def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--arch', default='b', type=vit_arch,
-                        help="mmpretrain ViT arch of the encoder ('b' = ViT-B)")
+    parser.add_argument(
+        '--arch', default='b', type=vit_arch, help="mmpretrain ViT arch of the encoder ('b' = ViT-B)"
+    )
     parser.add_argument('--img-size', type=int, default=224, help='input size in pixels')
     parser.add_argument('--batch-size', type=int, default=8, help='training batch size')
-    parser.add_argument('--score-batch-size', type=int, default=None,
-                        help='batch of the refresh scoring comparison (default: --batch-size)')
+    parser.add_argument(
+        '--score-batch-size',
+        type=int,
+        default=None,
+        help='batch of the refresh scoring comparison (default: --batch-size)',
+    )
     parser.add_argument('--iters', type=int, default=10, help='timed steps per method')
     parser.add_argument('--warmup', type=int, default=2, help='untimed steps per method first')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--amp', action='store_true',
-                        help="mixed precision as the configs' AmpOptimWrapper (GPU only)")
-    parser.add_argument('--compile', action='store_true',
-                        help="torch.compile each method's train_step (mmengine's compile=True)")
-    parser.add_argument('--optimizer', default='fused', choices=OPTIMIZER_IMPLS,
-                        help="AdamW implementation for both methods, set through the optimizer config: "
-                             "torch's fused or foreach kernels, or the config's own")
-    parser.add_argument('--pairs', nargs='+', default=list(PAIRS),
-                        help=f'of {list(PAIRS)} (the default), or the encoder comparisons '
-                        f'{list(ATTENTION_PAIRS)}')
-    parser.add_argument('--profile', action='store_true',
-                        help='also profile one step per method (phases and top ops)')
+    parser.add_argument(
+        '--amp', action='store_true', help="mixed precision as the configs' AmpOptimWrapper (GPU only)"
+    )
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help="torch.compile each method's train_step (mmengine's compile=True)",
+    )
+    parser.add_argument(
+        '--optimizer',
+        default='fused',
+        choices=OPTIMIZER_IMPLS,
+        help='AdamW implementation for both methods, set through the optimizer config: '
+        "torch's fused or foreach kernels, or the config's own",
+    )
+    parser.add_argument(
+        '--pairs',
+        nargs='+',
+        default=list(PAIRS),
+        help=f'of {list(PAIRS)} (the default), or the encoder comparisons {list(ATTENTION_PAIRS)}',
+    )
+    parser.add_argument(
+        '--profile', action='store_true', help='also profile one step per method (phases and top ops)'
+    )
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', default='benchmark.json', help='JSON file to write')
     add_limit_options(parser, LIMITS)
@@ -75,11 +93,15 @@ def parse_args(argv: Optional[List[str]] = None):
     if args.warmup < 0:
         parser.error(f'--warmup must be >= 0, got {args.warmup}')
     if args.compile and args.profile:
-        parser.error('--profile cannot be combined with --compile: the profiler labels the phases by '
-                     'wrapping methods, which makes the compiled step recompile')
+        parser.error(
+            '--profile cannot be combined with --compile: the profiler labels the phases by '
+            'wrapping methods, which makes the compiled step recompile'
+        )
     if args.compile and args.warmup < 1:
-        parser.error('--compile needs --warmup >= 1: the first step compiles, and recompilation '
-                     'is checked on the timed steps after it')
+        parser.error(
+            '--compile needs --warmup >= 1: the first step compiles, and recompilation '
+            'is checked on the timed steps after it'
+        )
     if args.score_batch_size is None:
         args.score_batch_size = args.batch_size
     elif args.score_batch_size < 1:
@@ -108,13 +130,22 @@ def main(argv: Optional[List[str]] = None) -> dict:
         command=command,
         date=started.isoformat(timespec='seconds'),
         machine=machine_info(args.device),
-        settings=dict(arch=args.arch, img_size=args.img_size, batch_size=args.batch_size,
-                      score_batch_size=args.score_batch_size, iters=args.iters,
-                      warmup=args.warmup, amp=args.amp, compile=args.compile,
-                      optimizer=args.optimizer, seed=args.seed,
-                      torch_threads=torch.get_num_threads()),
+        settings=dict(
+            arch=args.arch,
+            img_size=args.img_size,
+            batch_size=args.batch_size,
+            score_batch_size=args.score_batch_size,
+            iters=args.iters,
+            warmup=args.warmup,
+            amp=args.amp,
+            compile=args.compile,
+            optimizer=args.optimizer,
+            seed=args.seed,
+            torch_threads=torch.get_num_threads(),
+        ),
         limits=args.limits,
-        pairs={})
+        pairs={},
+    )
     for key in args.pairs:
         result = results['pairs'][key] = run_pair(key, args, args.device, log)
         log('')
@@ -124,9 +155,11 @@ def main(argv: Optional[List[str]] = None) -> dict:
             log(format_limits(result['limits']))
         log('')
     write_results(results, started, args.out)
-    log(f'{results["machine"].get("gpu") or results["machine"].get("cpu")}, torch '
+    log(
+        f'{results["machine"].get("gpu") or results["machine"].get("cpu")}, torch '
         f'{torch.__version__}, {args.arch} {args.img_size} px, batch {args.batch_size}, '
-        f'{args.iters} timed steps after {args.warmup} warm-up; written to {args.out}')
+        f'{args.iters} timed steps after {args.warmup} warm-up; written to {args.out}'
+    )
     return results
 
 

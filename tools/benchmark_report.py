@@ -9,6 +9,7 @@ skipped, and the failed tests by name; ``--stages`` the kit's log of its stages 
 seconds, time limit). The machine this tool runs on (the device's name, torch, the OpenMMLab stack)
 is recorded too: the kit runs it where it ran the benchmarks.
 """
+
 import argparse
 import json
 import os.path as osp
@@ -23,7 +24,7 @@ from famt_benchmarks.report import junit_counts, kit_markdown, merge_results, re
 def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('inputs', nargs='*', help='JSON files written by the benchmarks')
-    parser.add_argument('--tests', help="a pytest --junitxml file whose outcome to include")
+    parser.add_argument('--tests', help='a pytest --junitxml file whose outcome to include')
     parser.add_argument('--stages', help="the kit's stage log to include (tools/gpu_benchmark.sh)")
     parser.add_argument('--json', required=True, help='merged JSON to write')
     parser.add_argument('--md', required=True, help='markdown to write')

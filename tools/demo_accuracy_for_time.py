@@ -36,6 +36,7 @@ the first training epoch to the end of the last one (refresh passes included; pr
 the final checkpoint excluded). It prints a markdown table of mean, standard deviation and range
 per variant and writes all runs to ``--out``.
 """
+
 import argparse
 import datetime
 import json
@@ -62,56 +63,98 @@ from famt_benchmarks.accuracy_for_time import (
 
 def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--variants', nargs='*', default=None,
-                        help='registered variants or groups (default: mae famt; "ablation": '
-                        f'{" ".join(VARIANT_GROUPS["ablation"])}; "spark": '
-                        f'{" ".join(VARIANT_GROUPS["spark"])}; "arch": '
-                        f'{" ".join(VARIANT_GROUPS["arch"])}; "xvit-rows": '
-                        f'{" ".join(VARIANT_GROUPS["xvit-rows"])}); see --list')
-    parser.add_argument('--variant', action='append', default=[], metavar='NAME=key=value,...',
-                        help="a variant of your own: overrides of the demo's mask generator "
-                        '(repeatable)')
+    parser.add_argument(
+        '--variants',
+        nargs='*',
+        default=None,
+        help='registered variants or groups (default: mae famt; "ablation": '
+        f'{" ".join(VARIANT_GROUPS["ablation"])}; "spark": '
+        f'{" ".join(VARIANT_GROUPS["spark"])}; "arch": '
+        f'{" ".join(VARIANT_GROUPS["arch"])}; "xvit-rows": '
+        f'{" ".join(VARIANT_GROUPS["xvit-rows"])}); see --list',
+    )
+    parser.add_argument(
+        '--variant',
+        action='append',
+        default=[],
+        metavar='NAME=key=value,...',
+        help="a variant of your own: overrides of the demo's mask generator (repeatable)",
+    )
     parser.add_argument('--list', action='store_true', help='print the known variants and exit')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--epochs', type=int, default=None,
-                        help="epochs per run (default: the config's, 60)")
-    parser.add_argument('--refresh-start', type=int, default=None,
-                        help="epochs of warm-up before the first refresh (default: the config's, "
-                        '20); set it with --epochs so guided masking gets its share')
-    parser.add_argument('--refresh-interval', type=int, default=None,
-                        help="epochs between refreshes (default: the config's, 20)")
-    parser.add_argument('--train-images', type=int, default=None,
-                        help='pretrain on the first N training images only (quick checks)')
-    parser.add_argument('--benchmark', choices=sorted(BENCHMARKS), default=None,
-                        help='digits (the embedded demo, default) or cluttered (handwritten digits on '
-                        'clutter with known digit masks, evaluated by a few-label fine-tune, probes, '
-                        'k-NN and object capture; docs/ablation.md)')
-    parser.add_argument('--clutter', choices=['none', 'fragments', 'photo'], default=None,
-                        help="cluttered benchmark: the background (default: the config's, photo)")
-    parser.add_argument('--renders', type=int, default=None,
-                        help="cluttered benchmark: pretraining images per training digit (default: the "
-                        "config's, 4)")
-    parser.add_argument('--labels-per-class', type=int, default=None,
-                        help="cluttered benchmark: labelled images per class of the evaluation, 1-400 "
-                        "(default: the config's, 100)")
-    parser.add_argument('--finetune-epochs', type=int, default=None,
-                        help="cluttered benchmark: epochs of the evaluation's fine-tune (default: the "
-                        "config's, 30)")
+    parser.add_argument('--epochs', type=int, default=None, help="epochs per run (default: the config's, 60)")
+    parser.add_argument(
+        '--refresh-start',
+        type=int,
+        default=None,
+        help="epochs of warm-up before the first refresh (default: the config's, "
+        '20); set it with --epochs so guided masking gets its share',
+    )
+    parser.add_argument(
+        '--refresh-interval',
+        type=int,
+        default=None,
+        help="epochs between refreshes (default: the config's, 20)",
+    )
+    parser.add_argument(
+        '--train-images',
+        type=int,
+        default=None,
+        help='pretrain on the first N training images only (quick checks)',
+    )
+    parser.add_argument(
+        '--benchmark',
+        choices=sorted(BENCHMARKS),
+        default=None,
+        help='digits (the embedded demo, default) or cluttered (handwritten digits on '
+        'clutter with known digit masks, evaluated by a few-label fine-tune, probes, '
+        'k-NN and object capture; docs/ablation.md)',
+    )
+    parser.add_argument(
+        '--clutter',
+        choices=['none', 'fragments', 'photo'],
+        default=None,
+        help="cluttered benchmark: the background (default: the config's, photo)",
+    )
+    parser.add_argument(
+        '--renders',
+        type=int,
+        default=None,
+        help="cluttered benchmark: pretraining images per training digit (default: the config's, 4)",
+    )
+    parser.add_argument(
+        '--labels-per-class',
+        type=int,
+        default=None,
+        help='cluttered benchmark: labelled images per class of the evaluation, 1-400 '
+        "(default: the config's, 100)",
+    )
+    parser.add_argument(
+        '--finetune-epochs',
+        type=int,
+        default=None,
+        help="cluttered benchmark: epochs of the evaluation's fine-tune (default: the config's, 30)",
+    )
     parser.add_argument('--config', default=None, help=argparse.SUPPRESS)
     parser.add_argument('--work-dir', default='work_dirs/accuracy_for_time')
-    parser.add_argument('--out', default=None,
-                        help='JSON of all runs (default: WORK_DIR/accuracy_for_time.json)')
+    parser.add_argument(
+        '--out', default=None, help='JSON of all runs (default: WORK_DIR/accuracy_for_time.json)'
+    )
     parser.add_argument('--log-level', default='WARNING', help="mmengine's, e.g. INFO")
     args = parser.parse_args(argv)
     if args.list:
         return args
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f'--seeds must be distinct, got {args.seeds}')
-    for name, value, low in (('--epochs', args.epochs, 1), ('--train-images', args.train_images, 1),
-                             ('--refresh-start', args.refresh_start, 0),
-                             ('--refresh-interval', args.refresh_interval, 1),
-                             ('--renders', args.renders, 1), ('--labels-per-class', args.labels_per_class, 1),
-                             ('--finetune-epochs', args.finetune_epochs, 0)):
+    for name, value, low in (
+        ('--epochs', args.epochs, 1),
+        ('--train-images', args.train_images, 1),
+        ('--refresh-start', args.refresh_start, 0),
+        ('--refresh-interval', args.refresh_interval, 1),
+        ('--renders', args.renders, 1),
+        ('--labels-per-class', args.labels_per_class, 1),
+        ('--finetune-epochs', args.finetune_epochs, 0),
+    ):
         if value is not None and value < low:
             parser.error(f'{name} must be >= {low}, got {value}')
     if args.renders is not None and args.renders > 64:
@@ -122,10 +165,14 @@ def parse_args(argv: Optional[List[str]] = None):
         parser.error('give --benchmark or --config, not both')
     args.config = args.config or BENCHMARKS[args.benchmark or 'digits']
     cluttered = (args.clutter, args.renders, args.labels_per_class, args.finetune_epochs)
-    if args.benchmark != 'cluttered' and args.config != BENCHMARKS['cluttered'] and \
-            any(v is not None for v in cluttered):
-        parser.error('--clutter, --renders, --labels-per-class and --finetune-epochs need '
-                     '--benchmark cluttered')
+    if (
+        args.benchmark != 'cluttered'
+        and args.config != BENCHMARKS['cluttered']
+        and any(v is not None for v in cluttered)
+    ):
+        parser.error(
+            '--clutter, --renders, --labels-per-class and --finetune-epochs need --benchmark cluttered'
+        )
     args.known = dict(VARIANTS)
     custom = []
     for text in args.variant:
@@ -134,8 +181,7 @@ def parse_args(argv: Optional[List[str]] = None):
         except ValueError as e:
             parser.error(str(e))
         if name in args.known or name in VARIANT_GROUPS:
-            parser.error(f'--variant: {name!r} is already a registered variant or group; '
-                         'choose another name')
+            parser.error(f'--variant: {name!r} is already a registered variant or group; choose another name')
         args.known[name] = variant
         custom.append(name)
     names = args.variants if args.variants is not None else ([] if custom else ['default'])
@@ -155,6 +201,7 @@ def check_variants(args) -> None:
     from mmengine.config import Config
 
     from famt_mm.utils.configs import find_config
+
     for name in args.names:
         try:
             variant = args.known[name]
@@ -166,17 +213,19 @@ def check_variants(args) -> None:
 def variant_record(variant, default_config: str) -> dict:
     """What the JSON records of a variant: its label, generator overrides, config and (when it has
     them) its other config settings."""
-    record = dict(label=variant.label, generator=variant.generator,
-                  config=variant.config or default_config)
+    record = dict(label=variant.label, generator=variant.generator, config=variant.config or default_config)
     if variant.cfg_options:
         record['cfg_options'] = variant.cfg_options
     return record
 
 
 def list_variants() -> str:
-    lines = [f'{name:16s} {v.label}: {v.generator or "the config as it is"}'
-             + (f' (config {v.config})' if v.config else '')
-             + (f' {v.cfg_options}' if v.cfg_options else '') for name, v in VARIANTS.items()]
+    lines = [
+        f'{name:16s} {v.label}: {v.generator or "the config as it is"}'
+        + (f' (config {v.config})' if v.config else '')
+        + (f' {v.cfg_options}' if v.cfg_options else '')
+        for name, v in VARIANTS.items()
+    ]
     lines += [f'{name:16s} group: {" ".join(names)}' for name, names in VARIANT_GROUPS.items()]
     return '\n'.join(lines)
 
@@ -194,35 +243,48 @@ def main(argv: Optional[List[str]] = None) -> dict:
     os.makedirs(args.work_dir, exist_ok=True)
     runs = []
     for k, seed in enumerate(args.seeds):
-        for name in (args.names if k % 2 == 0 else args.names[::-1]):  # no variant always first
+        for name in args.names if k % 2 == 0 else args.names[::-1]:  # no variant always first
             variant = args.known[name]
             run = run_once(name, variant, seed, args, osp.join(args.work_dir, f'{name}_seed{seed}'))
             runs.append(run)
             if 'metrics' in run:
                 scores = ', '.join(f'{k} {v:.2f} %' for k, v in run['metrics'].items())
-                print(f'{variant.label}, seed {seed}: {scores}, pretraining {run["pretrain_s"]:.1f} s',
-                      flush=True)
+                print(
+                    f'{variant.label}, seed {seed}: {scores}, pretraining {run["pretrain_s"]:.1f} s',
+                    flush=True,
+                )
             else:
-                print(f'{variant.label}, seed {seed}: probe top-1 {run["top1"]:.2f} % '
-                      f'(at init {run["init_top1"]:.2f} %), pretraining {run["pretrain_s"]:.1f} s',
-                      flush=True)
+                print(
+                    f'{variant.label}, seed {seed}: probe top-1 {run["top1"]:.2f} % '
+                    f'(at init {run["init_top1"]:.2f} %), pretraining {run["pretrain_s"]:.1f} s',
+                    flush=True,
+                )
             with open(args.out + '.partial', 'w') as f:  # what is done so far, if stopped
                 json.dump(runs, f, indent=2)
     summary = summarise(runs)
     result = dict(
-        command='python tools/demo_accuracy_for_time.py ' +
-        ' '.join(argv if argv is not None else sys.argv[1:]),
+        command='python tools/demo_accuracy_for_time.py '
+        + ' '.join(argv if argv is not None else sys.argv[1:]),
         date=started.isoformat(timespec='seconds'),
-        machine=dict(platform=platform.platform(), processor=cpu_model(), cores=os.cpu_count(),
-                     torch=torch.__version__, torch_threads=torch.get_num_threads()),
+        machine=dict(
+            platform=platform.platform(),
+            processor=cpu_model(),
+            cores=os.cpu_count(),
+            torch=torch.__version__,
+            torch_threads=torch.get_num_threads(),
+        ),
         variants={name: variant_record(args.known[name], args.config) for name in args.names},
-        runs=runs, summary=summary, table=markdown_table(summary))
+        runs=runs,
+        summary=summary,
+        table=markdown_table(summary),
+    )
     if any('metrics' in r for r in runs):
         result['metrics_table'] = metrics_table(summary)
         if any(r['variant'] == 'famt' for r in runs):
             result['differences_vs_famt'] = {
                 metric: paired_differences(runs, 'famt', metric)
-                for metric in ('finetune_top1', 'probe_cls_top1', 'probe_mean_top1', 'knn_top1')}
+                for metric in ('finetune_top1', 'probe_cls_top1', 'probe_mean_top1', 'knn_top1')
+            }
     with open(args.out, 'w') as f:
         json.dump(result, f, indent=2)
     if osp.exists(args.out + '.partial'):

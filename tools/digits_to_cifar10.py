@@ -11,6 +11,7 @@ the test batch. ``configs/famt/benchmarks/*_cifar10.py`` then read them through 
     python tools/evaluate.py work_dirs/famt-mae_vit-tiny-p4_1xb64-60e_digits --dataset cifar10 \\
         --data-root data/digits_cifar10
 """
+
 import argparse
 import os
 import os.path as osp
@@ -30,8 +31,12 @@ def cifar_rows(images: np.ndarray) -> np.ndarray:
 
 def split_arrays(split: str, size: int = 32):
     dataset = SklearnDigits(split=split)
-    images = np.stack([mmcv.imresize(dataset.get_data_info(i)['img'], (size, size),
-                                     interpolation='bicubic') for i in range(len(dataset))])
+    images = np.stack(
+        [
+            mmcv.imresize(dataset.get_data_info(i)['img'], (size, size), interpolation='bicubic')
+            for i in range(len(dataset))
+        ]
+    )
     labels = [int(dataset.get_data_info(i)['gt_label']) for i in range(len(dataset))]
     return images, labels
 
@@ -49,12 +54,19 @@ def main():
 
     images, labels = split_arrays('train')
     for i, part in enumerate(np.array_split(np.arange(len(labels)), 5), 1):
-        dump(f'data_batch_{i}', {'batch_label': f'digits training batch {i} of 5',
-                                 'labels': [labels[j] for j in part],
-                                 'data': cifar_rows(images[part])})
+        dump(
+            f'data_batch_{i}',
+            {
+                'batch_label': f'digits training batch {i} of 5',
+                'labels': [labels[j] for j in part],
+                'data': cifar_rows(images[part]),
+            },
+        )
     test_images, test_labels = split_arrays('test')
-    dump('test_batch', {'batch_label': 'digits test batch', 'labels': test_labels,
-                        'data': cifar_rows(test_images)})
+    dump(
+        'test_batch',
+        {'batch_label': 'digits test batch', 'labels': test_labels, 'data': cifar_rows(test_images)},
+    )
     dump('batches.meta', {'label_names': [str(d) for d in range(10)]})
     print(f'wrote {len(labels)} training and {len(test_labels)} test digits to {folder}')
 

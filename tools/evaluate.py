@@ -16,6 +16,7 @@ overrides are recorded in the row). For several GPUs run it under torchrun with 
 A pretraining path, config or data root that is missing or not what it should be ends the tool with a
 message naming it and exit status 1 before anything is trained or written.
 """
+
 import argparse
 import os.path as osp
 import sys
@@ -38,13 +39,21 @@ def parse_args(argv=None):
     parser.add_argument('--dataset', required=True, choices=DATASETS)
     parser.add_argument('--protocols', nargs='+', choices=PROTOCOLS, default=list(PROTOCOLS))
     parser.add_argument('--data-root', help="the dataset's folder, instead of the configs' data/...")
-    parser.add_argument('--table', default='work_dirs/famt_results',
-                        help='results table path without extension (.json and .md are written)')
+    parser.add_argument(
+        '--table',
+        default='work_dirs/famt_results',
+        help='results table path without extension (.json and .md are written)',
+    )
     parser.add_argument('--work-dir', help='defaults to PRETRAIN_WORK_DIR/eval_<dataset>')
     parser.add_argument('--linear-config', help='instead of the benchmark config for the dataset')
     parser.add_argument('--finetune-config', help='instead of the benchmark config for the dataset')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='overrides for both protocols, e.g. train_cfg.max_epochs=1')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='overrides for both protocols, e.g. train_cfg.max_epochs=1',
+    )
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     return parser.parse_args(argv)
 
@@ -56,16 +65,24 @@ def check_inputs(args) -> None:
         loaded = read_checkpoint(checkpoint, mmap=True)  # metadata only: no full read
         unwrap_state_dict(loaded, checkpoint)
     except (FileNotFoundError, CheckpointFileError) as error:
-        raise InputError(f'PRETRAIN: {error}. Give a pretraining work dir or one of its '
-                         'epoch_N.pth checkpoints') from error
+        raise InputError(
+            f'PRETRAIN: {error}. Give a pretraining work dir or one of its epoch_N.pth checkpoints'
+        ) from error
     if 'cfg' not in (loaded.get('meta') or {}):
-        raise InputError(f'PRETRAIN: {checkpoint} holds no pretraining config (meta["cfg"]): give a '
-                         "checkpoint written by mmengine's Runner (tools/train.py)")
-    for option, path in (('--linear-config', args.linear_config),
-                         ('--finetune-config', args.finetune_config)):
+        raise InputError(
+            f'PRETRAIN: {checkpoint} holds no pretraining config (meta["cfg"]): give a '
+            "checkpoint written by mmengine's Runner (tools/train.py)"
+        )
+    for option, path in (
+        ('--linear-config', args.linear_config),
+        ('--finetune-config', args.finetune_config),
+    ):
         if path and not osp.isfile(path):
-            raise InputError(f'{option}: {path} is a directory, not a config file' if osp.isdir(path)
-                             else f'{option}: no such config file {path}')
+            raise InputError(
+                f'{option}: {path} is a directory, not a config file'
+                if osp.isdir(path)
+                else f'{option}: no such config file {path}'
+            )
     if args.data_root and not osp.isdir(args.data_root):
         raise InputError(f"--data-root: {args.data_root} is not a directory (the dataset's folder)")
 
@@ -73,13 +90,21 @@ def check_inputs(args) -> None:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     check_inputs(args)
-    configs = {k: v for k, v in (('linear', args.linear_config),
-                                 ('finetune', args.finetune_config)) if v}
-    row = evaluate(args.pretrain, args.dataset, args.protocols, table=args.table,
-                   work_dir=args.work_dir, data_root=args.data_root, configs=configs,
-                   cfg_options=args.cfg_options, launcher=args.launcher)
-    summary = ', '.join(f'{p} top-1 {row[f"{p}_top1"]:.2f} % after {row[f"{p}_epochs"]} epochs'
-                        for p in args.protocols)
+    configs = {k: v for k, v in (('linear', args.linear_config), ('finetune', args.finetune_config)) if v}
+    row = evaluate(
+        args.pretrain,
+        args.dataset,
+        args.protocols,
+        table=args.table,
+        work_dir=args.work_dir,
+        data_root=args.data_root,
+        configs=configs,
+        cfg_options=args.cfg_options,
+        launcher=args.launcher,
+    )
+    summary = ', '.join(
+        f'{p} top-1 {row[f"{p}_top1"]:.2f} % after {row[f"{p}_epochs"]} epochs' for p in args.protocols
+    )
     print(f'{args.dataset}: {row["pretraining"]} ({row["pretrain_epochs"]} epochs): {summary}')
     return row
 

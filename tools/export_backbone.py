@@ -12,6 +12,7 @@ is no config file or needs mmdet / mmseg / mmcv's ops that are not installed (na
 a directory, any backbone weight would stay uninitialised, a pretrained weight has no place in the
 target, a shape differs, or the written file does not load back as exported.
 """
+
 import argparse
 import sys
 
@@ -25,8 +26,13 @@ def parse_args(argv=None):
     parser.add_argument('src', help='pretraining checkpoint')
     parser.add_argument('config', help='downstream config (mmdet or mmseg default_scope)')
     parser.add_argument('out', help='output backbone checkpoint')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
-                        help='override settings of the config, e.g. model.backbone.depth=6')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default=None,
+        help='override settings of the config, e.g. model.backbone.depth=6',
+    )
     return parser.parse_args(argv)
 
 
@@ -40,8 +46,10 @@ def main(argv=None) -> int:
     print(result.report.summary())
     if result.ignored:
         print(f'  left out of the source: {", ".join(result.ignored)}')
-    print(f'verified {result.verified} tensors after loading {result.out} through the target '
-          f"backbone's own loader")
+    print(
+        f'verified {result.verified} tensors after loading {result.out} through the target '
+        f"backbone's own loader"
+    )
     print(f'wrote {result.out}')
     return 0
 

@@ -4,14 +4,15 @@
 #   2. .venv-classic, OpenMMLab's install-guide stack (torch 2.1, numpy < 2, mmcv-lite, no mmdet / mmseg):
 #      the pretraining tests (core, preprocessor, MAE, SimMIM, refresh with resume, DDP): the quick tests
 #      and the slow ones marked `classic`; modules that need mmdet or mmseg skip there, saying so.
-# Before them, ruff checks the whole repository (settings in ruff.toml).
+# Before them, ruff checks the lint and the formatting of the whole repository (settings in ruff.toml).
 # Extra arguments go to both pytest runs (e.g. -x, -k EXPR).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 start=$SECONDS
 bash tools/setup_env.sh full
-echo "[tests] lint (ruff)"
+echo "[tests] lint and format (ruff)"
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 echo "[tests] main environment (.venv)"
 .venv/bin/python -m pytest tests "$@"
 main_done=$SECONDS

@@ -13,6 +13,7 @@ the model fixed: each ViT's maps against those of its last block with the softma
 cosine similarities of the same queries and keys, read each way. A markdown table goes to stdout, all
 figures with the command, machine and date to ``--out``.
 """
+
 import argparse
 import datetime
 import json
@@ -45,8 +46,10 @@ def parse_args(argv: Optional[List[str]] = None):
     parser.add_argument('--out', default='score_agreement.json')
     args = parser.parse_args(argv)
     if len(args.vit_checkpoints) != len(args.xvit_checkpoints):
-        parser.error(f'--vit-checkpoints and --xvit-checkpoints pair by seed: give as many of each, got '
-                     f'{len(args.vit_checkpoints)} and {len(args.xvit_checkpoints)}')
+        parser.error(
+            f'--vit-checkpoints and --xvit-checkpoints pair by seed: give as many of each, got '
+            f'{len(args.vit_checkpoints)} and {len(args.xvit_checkpoints)}'
+        )
     if args.images < 2:
         parser.error(f'--images must be >= 2, got {args.images}')
     for path in args.vit_checkpoints + args.xvit_checkpoints + [args.vit_config, args.xvit_config]:
@@ -66,11 +69,19 @@ def main(argv: Optional[List[str]] = None) -> dict:
     result = {**agreement(vits, xvits, batch), **reading_agreement(vits, batch)}
     table = markdown_table(result)
     command = 'python tools/score_agreement.py ' + ' '.join(argv if argv is not None else sys.argv[1:])
-    out = dict(command=command,
-               date=started.isoformat(timespec='seconds'),
-               machine=dict(platform=platform.platform(), cores=os.cpu_count(), torch=torch.__version__,
-                            torch_threads=torch.get_num_threads()),
-               images=len(batch['inputs']), agreement=result, table=table)
+    out = dict(
+        command=command,
+        date=started.isoformat(timespec='seconds'),
+        machine=dict(
+            platform=platform.platform(),
+            cores=os.cpu_count(),
+            torch=torch.__version__,
+            torch_threads=torch.get_num_threads(),
+        ),
+        images=len(batch['inputs']),
+        agreement=result,
+        table=table,
+    )
     with open(args.out, 'w') as f:
         json.dump(out, f, indent=2)
     print(table)

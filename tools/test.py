@@ -3,6 +3,7 @@ configs with default_scope 'mmdet' or 'mmseg' (configs/famt/downstream) go to mm
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--cfg-options k=v ...] [--launcher ...]
 """
+
 import sys
 
 import famt_mm  # noqa: F401  (registers FAMT modules; makes mmengine checkpoints load on torch >= 2.6)

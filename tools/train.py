@@ -4,6 +4,7 @@ configs with default_scope 'mmdet' or 'mmseg' (configs/famt/downstream) go to mm
     python tools/train.py configs/famt/mae_vitb_in1k.py [--work-dir DIR] [--resume [CKPT]] [--amp]
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 """
+
 import sys
 
 import famt_mm  # noqa: F401  (registers FAMT modules; makes mmengine checkpoints load on torch >= 2.6)

@@ -28,6 +28,7 @@ counts and throwing, the captions name it and the file names carry it (``<name>_
 so figures of several variants side by side show what a switch does. Both work for
 MAE and SimMIM configs (SimMIM models draw the maps figure only).
 """
+
 import argparse
 import os
 import os.path as osp
@@ -46,28 +47,42 @@ class InputError(ValueError):
 
 def parse_args(argv: Optional[List[str]] = None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config',
-                        help='a FAMT config, e.g. '
-                        'configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py')
-    parser.add_argument('--checkpoint',
-                        help='mmengine checkpoint of that config (default: a fresh model)')
+    parser.add_argument(
+        'config', help='a FAMT config, e.g. configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py'
+    )
+    parser.add_argument('--checkpoint', help='mmengine checkpoint of that config (default: a fresh model)')
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument('--images', nargs='+', help='image files')
-    source.add_argument('--digits', nargs='+', type=int,
-                        help="indices into the digits demo's held-out split")
-    source.add_argument('--cluttered', nargs='+', type=int,
-                        help="indices into the cluttered digits' held-out split (the object box is "
-                        "outlined and each map's caption gives its ROC-AUC on the digit's patches)")
-    parser.add_argument('--capture', type=int, default=None, metavar='N',
-                        help='with --cluttered: also measure the object capture (ROC-AUC, lift) of '
-                        "each map over the first N held-out images and write capture.json")
-    parser.add_argument('--clutter', choices=['none', 'fragments', 'photo'], default=None,
-                        help="with --cluttered: the background (default: the config's training set's, "
-                        'else photo)')
+    source.add_argument('--digits', nargs='+', type=int, help="indices into the digits demo's held-out split")
+    source.add_argument(
+        '--cluttered',
+        nargs='+',
+        type=int,
+        help="indices into the cluttered digits' held-out split (the object box is "
+        "outlined and each map's caption gives its ROC-AUC on the digit's patches)",
+    )
+    parser.add_argument(
+        '--capture',
+        type=int,
+        default=None,
+        metavar='N',
+        help='with --cluttered: also measure the object capture (ROC-AUC, lift) of '
+        'each map over the first N held-out images and write capture.json',
+    )
+    parser.add_argument(
+        '--clutter',
+        choices=['none', 'fragments', 'photo'],
+        default=None,
+        help="with --cluttered: the background (default: the config's training set's, else photo)",
+    )
     parser.add_argument('--variant', help='a variant of the ablation registry, e.g. famt-lowest')
-    parser.add_argument('--generator-options', nargs='+', default=[], metavar='KEY=VALUE',
-                        help='mask-generator settings, e.g. weight_source=frequency '
-                        'throw_mode=lowest')
+    parser.add_argument(
+        '--generator-options',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
+        help='mask-generator settings, e.g. weight_source=frequency throw_mode=lowest',
+    )
     parser.add_argument('--out-dir', default='work_dirs/visualize')
     parser.add_argument('--panel', type=int, default=192, help='panel side in pixels')
     parser.add_argument('--seed', type=int, default=0, help='seed of the sampled plans')
@@ -80,9 +95,9 @@ def parse_args(argv: Optional[List[str]] = None):
     if args.capture is not None and args.capture < 1:
         parser.error(f'--capture must be >= 1 images, got {args.capture}')
     from famt_benchmarks.accuracy_for_time import VARIANTS, parse_overrides
+
     if args.variant is not None and args.variant not in VARIANTS:
-        parser.error(f'--variant: unknown variant {args.variant!r}; known variants: '
-                     f'{", ".join(VARIANTS)}')
+        parser.error(f'--variant: unknown variant {args.variant!r}; known variants: {", ".join(VARIANTS)}')
     try:
         args.generator_options = parse_overrides(args.generator_options)
     except ValueError as e:
@@ -105,14 +120,17 @@ def check_out_dir(path: str) -> None:
         existing = osp.dirname(existing)
     if not osp.isdir(existing):
         where = path if existing == osp.abspath(path) else f'{path} (its parent {existing})'
-        raise InputError(f'--out-dir: {where} is a file, not a directory; give the folder the figures '
-                         'go to (made if missing)')
+        raise InputError(
+            f'--out-dir: {where} is a file, not a directory; give the folder the figures '
+            'go to (made if missing)'
+        )
 
 
 def chosen_variant(args):
     """The variant to draw (registry entry, then ``--generator-options``) and a short name for
     captions and file names, or ``(None, None)``."""
     from famt_benchmarks.accuracy_for_time import VARIANTS, Variant
+
     if args.variant is None and not args.generator_options:
         return None, None
     base = VARIANTS[args.variant] if args.variant else Variant('', {})
@@ -135,6 +153,7 @@ def scoring_pipeline(cfg) -> list:
     """The refresh hook's pipeline, as the config states it or as the hook derives it from the training
     crop, without its loading step (we pass arrays)."""
     from famt_mm.engine.checks import configured_scoring_pipeline
+
     try:
         pipeline = configured_scoring_pipeline(cfg)
     except ValueError as error:
@@ -146,6 +165,7 @@ def load_images(args) -> List[tuple]:
     """(name, HxWx3 uint8 array) pairs: files as OpenCV reads them (BGR), digits as stored."""
     if args.images:
         import mmcv
+
         named = []
         for path in args.images:
             check_file('--images', path, 'an image')
@@ -154,32 +174,43 @@ def load_images(args) -> List[tuple]:
             except Exception:  # some backends raise where OpenCV returns None
                 img = None
             if img is None or img.ndim != 3:
-                raise InputError(f'--images: {path} is not an image (OpenCV cannot decode it as a '
-                                 'colour image; give PNG, JPEG, BMP, ... files)')
+                raise InputError(
+                    f'--images: {path} is not an image (OpenCV cannot decode it as a '
+                    'colour image; give PNG, JPEG, BMP, ... files)'
+                )
             named.append((osp.splitext(osp.basename(path))[0], img))
         return named
     if args.cluttered:
         dataset = cluttered_test_set(args)
         for index in args.cluttered:
             if not 0 <= index < len(dataset):
-                raise InputError(f'--cluttered: index {index} outside the held-out split of '
-                                 f'{len(dataset)} images (0..{len(dataset) - 1})')
-        return [(f'cluttered-{dataset.clutter}{index}', dataset.get_data_info(index)['img'])
-                for index in args.cluttered]
+                raise InputError(
+                    f'--cluttered: index {index} outside the held-out split of '
+                    f'{len(dataset)} images (0..{len(dataset) - 1})'
+                )
+        return [
+            (f'cluttered-{dataset.clutter}{index}', dataset.get_data_info(index)['img'])
+            for index in args.cluttered
+        ]
     from famt_mm.datasets import SklearnDigits
+
     dataset = SklearnDigits(split='test', lazy_init=False)
     for index in args.digits:
         if not 0 <= index < len(dataset):
-            raise InputError(f'--digits: index {index} outside the held-out split of '
-                             f'{len(dataset)} images (0..{len(dataset) - 1})')
+            raise InputError(
+                f'--digits: index {index} outside the held-out split of '
+                f'{len(dataset)} images (0..{len(dataset) - 1})'
+            )
     return [(f'digit{index}', dataset.get_data_info(index)['img']) for index in args.digits]
 
 
 def cluttered_test_set(args):
     """The cluttered digits' held-out split at ``args.clutter`` (else the config's level)."""
     from famt_mm.datasets import FAMTClutteredDigits
-    return FAMTClutteredDigits(split='test', clutter=args.clutter or getattr(args, 'config_clutter', None)
-                           or 'photo')
+
+    return FAMTClutteredDigits(
+        split='test', clutter=args.clutter or getattr(args, 'config_clutter', None) or 'photo'
+    )
 
 
 @torch.no_grad()
@@ -192,14 +223,25 @@ def measure_capture(args, model, pipeline) -> str:
 
     from famt_mm.core import OBJECT_THRESHOLD, object_auc, object_lift, object_patches, patch_coverage
     from famt_mm.visualization import importance_maps
+
     dataset = cluttered_test_set(args)
     count = min(args.capture, len(dataset))
     sums = {}
     for start in range(0, count, 250):
         ids = list(range(start, min(count, start + 250)))
-        batch = default_collate([pipeline(dict(img=dataset.get_data_info(i)['img'], sample_idx=i,
-                                               img_shape=(dataset.canvas,) * 2,
-                                               ori_shape=(dataset.canvas,) * 2)) for i in ids])
+        batch = default_collate(
+            [
+                pipeline(
+                    dict(
+                        img=dataset.get_data_info(i)['img'],
+                        sample_idx=i,
+                        img_shape=(dataset.canvas,) * 2,
+                        ori_shape=(dataset.canvas,) * 2,
+                    )
+                )
+                for i in ids
+            ]
+        )
         inputs = model.data_preprocessor(batch, training=False)['inputs']
         maps = importance_maps(model, inputs)
         masks = torch.from_numpy(dataset.object_masks()[ids])
@@ -212,10 +254,17 @@ def measure_capture(args, model, pipeline) -> str:
                 total = sums.setdefault(name, {}).setdefault(key, [0.0, 0])
                 total[0] += float(result[~torch.isnan(result)].sum())
                 total[1] += int((~torch.isnan(result)).sum())
-    capture = {name: {key: total / max(n, 1) for key, (total, n) in values.items()}
-               for name, values in sums.items()}
-    result = dict(config=args.config, checkpoint=args.checkpoint, clutter=dataset.clutter,
-                  images=count, threshold=OBJECT_THRESHOLD, maps=capture)
+    capture = {
+        name: {key: total / max(n, 1) for key, (total, n) in values.items()} for name, values in sums.items()
+    }
+    result = dict(
+        config=args.config,
+        checkpoint=args.checkpoint,
+        clutter=dataset.clutter,
+        images=count,
+        threshold=OBJECT_THRESHOLD,
+        maps=capture,
+    )
     path = osp.join(args.out_dir, 'capture.json')
     with open(path, 'w') as f:
         json.dump(result, f, indent=2)
@@ -227,6 +276,7 @@ def measure_capture(args, model, pipeline) -> str:
 def load_model_state(model: torch.nn.Module, checkpoint: str, config: str) -> None:
     """Load ``checkpoint`` strictly; InputError, naming it, unless it is a checkpoint of the model."""
     from famt_mm.checkpoint import CheckpointFileError, key_coverage, read_checkpoint, unwrap_state_dict
+
     check_file('--checkpoint', checkpoint, 'a checkpoint')
     try:
         state_dict, _ = unwrap_state_dict(read_checkpoint(checkpoint), checkpoint)
@@ -234,9 +284,11 @@ def load_model_state(model: torch.nn.Module, checkpoint: str, config: str) -> No
         raise InputError(f'--checkpoint: {error}') from error
     report = key_coverage(state_dict, model.state_dict(), target=type(model).__name__)
     if not report.ok:
-        raise InputError(f'--checkpoint: {checkpoint} is not a checkpoint of {config}: '
-                         + '; '.join(report.problems())
-                         + '. Give a checkpoint written by training this config.')
+        raise InputError(
+            f'--checkpoint: {checkpoint} is not a checkpoint of {config}: '
+            + '; '.join(report.problems())
+            + '. Give a checkpoint written by training this config.'
+        )
     model.load_state_dict(state_dict)
 
 
@@ -274,9 +326,11 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         try:
             import sklearn.datasets  # noqa: F401  (the digits ship inside scikit-learn)
         except ImportError as error:
-            raise InputError(f'{option}: the digits come with scikit-learn, which cannot be imported '
-                             f'here ({error}); install famt_mm\'s demo extra (pip install -e ".[demo]") '
-                             'or give --images') from error
+            raise InputError(
+                f'{option}: the digits come with scikit-learn, which cannot be imported '
+                f'here ({error}); install famt_mm\'s demo extra (pip install -e ".[demo]") '
+                'or give --images'
+            ) from error
     if args.checkpoint:
         check_file('--checkpoint', args.checkpoint, 'a checkpoint')
     try:
@@ -293,6 +347,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     if variant is not None:
         print(f'mask generator: {variant.label} -> {variant.generator}')
         from famt_benchmarks.accuracy_for_time import apply_variant
+
         option = '--generator-options' if args.generator_options else '--variant'
         try:
             apply_variant(cfg, variant)  # the generator's own checks name a bad setting
@@ -305,24 +360,37 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         if variant is None or isinstance(error, InputError):
             raise
         # the model's own checks of the varied generator (e.g. throwing where the model cannot)
-        raise InputError(f'{option}: the model refuses the mask generator {variant.generator} '
-                         f'({error})') from error
-    batch = default_collate([
-        pipeline(dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2], sample_idx=i))
-        for i, (_, img) in enumerate(named)
-    ])
+        raise InputError(
+            f'{option}: the model refuses the mask generator {variant.generator} ({error})'
+        ) from error
+    batch = default_collate(
+        [
+            pipeline(dict(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2], sample_idx=i))
+            for i, (_, img) in enumerate(named)
+        ]
+    )
     inputs = model.data_preprocessor(batch, training=False)['inputs']
     objects = {}
     if args.cluttered:  # the digit's box and patches, in the scored image's coordinates
         from famt_mm.core import OBJECT_THRESHOLD, object_patches, patch_coverage
+
         dataset = cluttered_test_set(args)
         scale = inputs.shape[-1] / dataset.canvas
         masks = torch.from_numpy(dataset.object_masks()[args.cluttered])
         grid = model.data_preprocessor.patch_grid(inputs)
-        objects = dict(boxes=dataset.object_boxes()[args.cluttered] * scale, bgr=False,
-                       objects=object_patches(patch_coverage(masks, grid), OBJECT_THRESHOLD))
-    figures = famt_figures(model, inputs, panel=args.panel, seed=args.seed,
-                           label=fit_caption(variant.label, args.panel) if variant else None, **objects)
+        objects = dict(
+            boxes=dataset.object_boxes()[args.cluttered] * scale,
+            bgr=False,
+            objects=object_patches(patch_coverage(masks, grid), OBJECT_THRESHOLD),
+        )
+    figures = famt_figures(
+        model,
+        inputs,
+        panel=args.panel,
+        seed=args.seed,
+        label=fit_caption(variant.label, args.panel) if variant else None,
+        **objects,
+    )
     os.makedirs(args.out_dir, exist_ok=True)
     written = []
     if args.capture:
@@ -341,6 +409,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
 def cli(argv: Optional[List[str]] = None) -> int:
     """``main`` with the exit status: 1, and a message naming the file, on an unusable input."""
     from famt_mm.utils.cli import run_cli  # famt_mm loads on use, as in main
+
     return run_cli(main, argv, InputError, 'visualize')
 
 

@@ -13,28 +13,47 @@
 
 Importing this package needs torch and mmengine, never mmdet, mmseg or mmcv's compiled ops.
 """
+
 from .compat import CHECKPOINT_WEIGHTS_ONLY, allow_mmengine_checkpoints, load_mmengine_checkpoint
 from .coverage import KeyReport, KeyRules, NotPretrained, key_coverage, renamed_tensors
 from .initializer import FAMTCheckPretrainedKeys, check_state_dict_covers
 from .loading import CheckpointFileError, backbone_state_dict, read_checkpoint, unwrap_state_dict
 from .targets import (
-                      MMDET,
-                      MMSEG,
-                      TARGETS,
-                      TRANSFER_SOURCES,
-                      TargetSpec,
-                      backbone_kind,
-                      check_loadable,
-                      read_loadable,
-                      target_spec,
-                      vit_backbone_state,
+    MMDET,
+    MMSEG,
+    TARGETS,
+    TRANSFER_SOURCES,
+    TargetSpec,
+    backbone_kind,
+    check_loadable,
+    read_loadable,
+    target_spec,
+    vit_backbone_state,
 )
 
 __all__ = [
-    'CHECKPOINT_WEIGHTS_ONLY', 'allow_mmengine_checkpoints', 'load_mmengine_checkpoint',
-    'KeyReport', 'KeyRules', 'NotPretrained', 'key_coverage',
-    'renamed_tensors', 'FAMTCheckPretrainedKeys', 'check_state_dict_covers', 'CheckpointFileError',
-    'backbone_state_dict', 'read_checkpoint', 'unwrap_state_dict', 'MMDET', 'MMSEG', 'TARGETS',
-    'TargetSpec', 'TRANSFER_SOURCES', 'backbone_kind', 'check_loadable', 'read_loadable', 'target_spec',
-    'vit_backbone_state'
+    'CHECKPOINT_WEIGHTS_ONLY',
+    'allow_mmengine_checkpoints',
+    'load_mmengine_checkpoint',
+    'KeyReport',
+    'KeyRules',
+    'NotPretrained',
+    'key_coverage',
+    'renamed_tensors',
+    'FAMTCheckPretrainedKeys',
+    'check_state_dict_covers',
+    'CheckpointFileError',
+    'backbone_state_dict',
+    'read_checkpoint',
+    'unwrap_state_dict',
+    'MMDET',
+    'MMSEG',
+    'TARGETS',
+    'TargetSpec',
+    'TRANSFER_SOURCES',
+    'backbone_kind',
+    'check_loadable',
+    'read_loadable',
+    'target_spec',
+    'vit_backbone_state',
 ]

@@ -6,6 +6,7 @@ message hub's ``HistoryBuffer`` objects, which hold numpy arrays and pickle thei
 ``getattr(HistoryBuffer, 'mean')``. Rather than unpickle checkpoints without any check, exactly those
 types are allow-listed, and ``getattr`` only in a form restricted to HistoryBuffer's statistics methods.
 """
+
 import pickle
 
 import numpy as np
@@ -19,25 +20,36 @@ def _numpy_globals() -> list:
     except ImportError:  # numpy < 2
         from numpy.core import multiarray
     safe = [np.ndarray, np.dtype]
-    for scalar_type in (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
-                        np.uint8, np.bool_):
+    for scalar_type in (
+        np.float16,
+        np.float32,
+        np.float64,
+        np.int8,
+        np.int16,
+        np.int32,
+        np.int64,
+        np.uint8,
+        np.bool_,
+    ):
         safe.extend([type(np.dtype(scalar_type)), scalar_type])
     for name in ('_reconstruct', 'scalar'):
         function = getattr(multiarray, name)
-        safe.extend([(function, f'numpy.core.multiarray.{name}'),
-                     (function, f'numpy._core.multiarray.{name}')])
+        safe.extend(
+            [(function, f'numpy.core.multiarray.{name}'), (function, f'numpy._core.multiarray.{name}')]
+        )
     return safe
 
 
 def _history_buffer_getattr(owner, name: str):
     """Stands in for ``builtins.getattr`` during a weights-only load: HistoryBuffer methods only."""
     from mmengine.logging import HistoryBuffer
-    if owner is HistoryBuffer and not name.startswith('_') and \
-            callable(HistoryBuffer.__dict__.get(name)):
+
+    if owner is HistoryBuffer and not name.startswith('_') and callable(HistoryBuffer.__dict__.get(name)):
         return getattr(owner, name)
     raise pickle.UnpicklingError(
         f'the checkpoint asks for getattr({owner!r}, {name!r}); only HistoryBuffer statistics '
-        f'methods are allowed. Load it with torch.load(..., weights_only=False) if you trust it.')
+        f'methods are allowed. Load it with torch.load(..., weights_only=False) if you trust it.'
+    )
 
 
 def allow_mmengine_checkpoints() -> bool:
@@ -48,8 +60,8 @@ def allow_mmengine_checkpoints() -> bool:
     if add_safe_globals is None:
         return False
     from mmengine.logging import HistoryBuffer
-    add_safe_globals([HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'),
-                      *_numpy_globals()])
+
+    add_safe_globals([HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'), *_numpy_globals()])
     return True
 
 

@@ -5,6 +5,7 @@ loads nothing and says so at most in a log line. Every loader of famt_mm (the ``
 initializer, the downstream backbones, the export tool) asks :func:`key_coverage` first, with the
 renames and the rules of its target.
 """
+
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -25,6 +26,7 @@ class NotPretrained:
             new layers initialised by the model itself).
         why: the reason, shown in reports and errors.
     """
+
     pattern: str
     value: Optional[float]
     why: str
@@ -41,6 +43,7 @@ class KeyRules:
         resizable: target keys whose token count the target's own loader adapts (``pos_embed``): a
             source tensor of another token count but the same width still loads.
     """
+
     droppable: Tuple[str, ...] = ()
     not_pretrained: Tuple[NotPretrained, ...] = ()
     resizable: Tuple[str, ...] = ()
@@ -57,6 +60,7 @@ class KeyReport:
     ``missing``, ``unexpected``, ``shape_mismatch``, ``collisions`` and ``off_neutral`` are problems;
     the rest is by design. ``renamed`` maps each source key to its target name.
     """
+
     target: str
     matched: List[str] = field(default_factory=list)
     resized: List[str] = field(default_factory=list)
@@ -83,25 +87,34 @@ class KeyReport:
         """What is wrong; ``unexpected=False`` tolerates source tensors the target has no use for."""
         found = []
         if self.missing:
-            found.append(f'{len(self.missing)} backbone weights would stay uninitialised (missing '
-                         f'from the checkpoint): {listing(self.missing)}')
+            found.append(
+                f'{len(self.missing)} backbone weights would stay uninitialised (missing '
+                f'from the checkpoint): {listing(self.missing)}'
+            )
         if self.unexpected and unexpected:
-            found.append(f'{len(self.unexpected)} pretrained weights have no place in the target '
-                         f'backbone (unexpected): {listing(self.unexpected)}')
+            found.append(
+                f'{len(self.unexpected)} pretrained weights have no place in the target '
+                f'backbone (unexpected): {listing(self.unexpected)}'
+            )
         if self.shape_mismatch:
-            found.append(f'{len(self.shape_mismatch)} shapes differ (checkpoint vs target): '
-                         f'{listing(self.shape_mismatch)}')
+            found.append(
+                f'{len(self.shape_mismatch)} shapes differ (checkpoint vs target): '
+                f'{listing(self.shape_mismatch)}'
+            )
         if self.collisions:
-            found.append(f'{len(self.collisions)} target keys have several sources: '
-                         f'{listing(self.collisions)}')
+            found.append(
+                f'{len(self.collisions)} target keys have several sources: {listing(self.collisions)}'
+            )
         found.extend(self.off_neutral)
         return found
 
     def summary(self) -> str:
-        lines = [f'target {self.target}: {len(self.matched)} matched, {len(self.resized)} resized by '
-                 f"the target's loader, {len(self.not_pretrained)} not pretrained by design, "
-                 f'{len(self.dropped)} dropped by design, {len(self.missing)} missing, '
-                 f'{len(self.unexpected)} unexpected, {len(self.shape_mismatch)} shape mismatches']
+        lines = [
+            f'target {self.target}: {len(self.matched)} matched, {len(self.resized)} resized by '
+            f"the target's loader, {len(self.not_pretrained)} not pretrained by design, "
+            f'{len(self.dropped)} dropped by design, {len(self.missing)} missing, '
+            f'{len(self.unexpected)} unexpected, {len(self.shape_mismatch)} shape mismatches'
+        ]
         if self.resized:
             lines.append(f"  resized by the target's loader: {listing(self.resized)}")
         for why, count in self.reasons.items():
@@ -134,15 +147,16 @@ def resizable(source: torch.Tensor, target: torch.Tensor) -> bool:
     """Both (1, [CLS +] square grid, C) position embeddings of the same width and extra tokens."""
     if source.ndim != 3 or target.ndim != 3 or source.shape[::2] != target.shape[::2]:
         return False
-    return any(_square(source.shape[1] - extra) and _square(target.shape[1] - extra)
-               for extra in (0, 1))
+    return any(_square(source.shape[1] - extra) and _square(target.shape[1] - extra) for extra in (0, 1))
 
 
-def key_coverage(source: Mapping[str, torch.Tensor],
-                 expected: Mapping[str, torch.Tensor],
-                 renames: Renames = (),
-                 rules: KeyRules = KeyRules(),
-                 target: str = 'target') -> KeyReport:
+def key_coverage(
+    source: Mapping[str, torch.Tensor],
+    expected: Mapping[str, torch.Tensor],
+    renames: Renames = (),
+    rules: KeyRules = KeyRules(),
+    target: str = 'target',
+) -> KeyReport:
     """Match a source state dict, renamed, against the target's expected state dict.
 
     Args:
@@ -173,8 +187,7 @@ def key_coverage(source: Mapping[str, torch.Tensor],
         elif key in rules.resizable and resizable(value, expected[key]):
             report.resized.append(key)
         else:
-            report.shape_mismatch.append(
-                f'{key} {tuple(value.shape)} vs {tuple(expected[key].shape)}')
+            report.shape_mismatch.append(f'{key} {tuple(value.shape)} vs {tuple(expected[key].shape)}')
     for key, value in expected.items():
         if key in renamed:
             continue

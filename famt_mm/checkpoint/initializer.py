@@ -5,6 +5,7 @@ checkpoint with the wrong key names (or the wrong prefix) trains a randomly init
 says so in one log line. ``FAMTCheckPretrainedKeys`` is the one mechanism the benchmark configs use
 against that: it runs first in the classifier's ``init_weights`` and raises before training starts.
 """
+
 from typing import Dict, Sequence, Tuple
 
 import torch
@@ -19,11 +20,13 @@ from .loading import backbone_state_dict, read_checkpoint
 _SHOWN = 12
 
 
-def check_state_dict_covers(module: nn.Module,
-                            state_dict: Dict[str, torch.Tensor],
-                            allow_missing: Sequence[str] = (),
-                            resizable: Sequence[str] = ('pos_embed', ),
-                            source: str = 'the checkpoint') -> Tuple[str, ...]:
+def check_state_dict_covers(
+    module: nn.Module,
+    state_dict: Dict[str, torch.Tensor],
+    allow_missing: Sequence[str] = (),
+    resizable: Sequence[str] = ('pos_embed',),
+    source: str = 'the checkpoint',
+) -> Tuple[str, ...]:
     """Raise unless ``state_dict`` holds every key of ``module.state_dict()`` with its shape.
 
     Args:
@@ -39,9 +42,11 @@ def check_state_dict_covers(module: nn.Module,
         The checkpoint keys the module does not use (they are ignored when loading).
     """
     rules = KeyRules(
-        not_pretrained=tuple(NotPretrained(f'^(?:{p})', None, 'new downstream (allow_missing)')
-                             for p in allow_missing),
-        resizable=tuple(resizable))
+        not_pretrained=tuple(
+            NotPretrained(f'^(?:{p})', None, 'new downstream (allow_missing)') for p in allow_missing
+        ),
+        resizable=tuple(resizable),
+    )
     expected = module.state_dict()
     report = key_coverage(state_dict, expected, rules=rules, target=type(module).__name__)
     missing = report.missing
@@ -54,11 +59,14 @@ def check_state_dict_covers(module: nn.Module,
             f'{f" and {len(missing) - _SHOWN} more" if len(missing) > _SHOWN else ""}. '
             f'It holds {len(state_dict)} keys under the prefix, e.g. {found}. Check the checkpoint '
             f'and the init_cfg prefix (famt_mm pretraining checkpoints hold the encoder under '
-            f"'backbone.').")
+            f"'backbone.')."
+        )
     if report.shape_mismatch:
-        raise RuntimeError(f'{source} does not fit {type(module).__name__} (checkpoint vs model '
-                           f'shape): {"; ".join(report.shape_mismatch[:_SHOWN])}. Is the backbone '
-                           'arch or patch size that of the pretraining?')
+        raise RuntimeError(
+            f'{source} does not fit {type(module).__name__} (checkpoint vs model '
+            f'shape): {"; ".join(report.shape_mismatch[:_SHOWN])}. Is the backbone '
+            'arch or patch size that of the pretraining?'
+        )
     return tuple(report.unexpected)
 
 
@@ -80,31 +88,42 @@ class FAMTCheckPretrainedKeys:
         resizable (Sequence[str]): keys whose token count may differ. Defaults to ``('pos_embed',)``.
     """
 
-    def __init__(self, allow_missing: Sequence[str] = (),
-                 resizable: Sequence[str] = ('pos_embed', )):
+    def __init__(self, allow_missing: Sequence[str] = (), resizable: Sequence[str] = ('pos_embed',)):
         self.allow_missing = tuple(allow_missing)
         self.resizable = tuple(resizable)
 
     def __call__(self, model: nn.Module) -> None:
-        targets = [(name, sub) for name, sub in model.named_modules()
-                   if isinstance(getattr(sub, 'init_cfg', None), dict)
-                   and sub.init_cfg.get('type') == 'Pretrained']
+        targets = [
+            (name, sub)
+            for name, sub in model.named_modules()
+            if isinstance(getattr(sub, 'init_cfg', None), dict) and sub.init_cfg.get('type') == 'Pretrained'
+        ]
         if not targets:
-            raise ValueError('FAMTCheckPretrainedKeys: no submodule of '
-                             f"{type(model).__name__} has init_cfg=dict(type='Pretrained', ...)")
+            raise ValueError(
+                'FAMTCheckPretrainedKeys: no submodule of '
+                f"{type(model).__name__} has init_cfg=dict(type='Pretrained', ...)"
+            )
         for name, sub in targets:
             cfg = sub.init_cfg
             checkpoint = cfg.get('checkpoint')
             where = f'{name}.init_cfg' if name else 'init_cfg'
             if not checkpoint:
-                raise ValueError(f'{where}.checkpoint is empty: set it to a pretraining checkpoint, '
-                                 f'e.g. --cfg-options model.{where}.checkpoint=PATH (tools/'
-                                 'evaluate.py does this)')
+                raise ValueError(
+                    f'{where}.checkpoint is empty: set it to a pretraining checkpoint, '
+                    f'e.g. --cfg-options model.{where}.checkpoint=PATH (tools/'
+                    'evaluate.py does this)'
+                )
             loaded = read_checkpoint(checkpoint, setting=f'model.{where}.checkpoint')
             state_dict = backbone_state_dict(loaded, cfg.get('prefix'), path=checkpoint)
             unused = check_state_dict_covers(
-                sub, state_dict, self.allow_missing, self.resizable,
-                source=f'{checkpoint} (prefix {cfg.get("prefix")!r})')
-            print_log(f'FAMTCheckPretrainedKeys: {checkpoint} covers all keys of {name or "the model"}'
-                      + (f'; unused checkpoint keys: {", ".join(unused)}' if unused else ''),
-                      logger='current')
+                sub,
+                state_dict,
+                self.allow_missing,
+                self.resizable,
+                source=f'{checkpoint} (prefix {cfg.get("prefix")!r})',
+            )
+            print_log(
+                f'FAMTCheckPretrainedKeys: {checkpoint} covers all keys of {name or "the model"}'
+                + (f'; unused checkpoint keys: {", ".join(unused)}' if unused else ''),
+                logger='current',
+            )

@@ -4,6 +4,7 @@
 (``IndexError: pop from empty list``, ``UnpicklingError``, ``EOFError``, ...); :func:`read_checkpoint`
 says instead which file is not a checkpoint.
 """
+
 import os.path as osp
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -19,8 +20,9 @@ class CheckpointFileError(ValueError):
     """A checkpoint path that is missing, not a file, not a checkpoint or holds no state dict."""
 
 
-def read_checkpoint(path: str, map_location: str = 'cpu', mmap: bool = False,
-                    setting: Optional[str] = None) -> dict:
+def read_checkpoint(
+    path: str, map_location: str = 'cpu', mmap: bool = False, setting: Optional[str] = None
+) -> dict:
     """The checkpoint dict saved at ``path`` (a local file, or a URL mmengine can fetch).
 
     Local files are read with ``torch.load(weights_only=True)`` (mmengine's own metadata is allowed by
@@ -47,6 +49,7 @@ def read_checkpoint(path: str, map_location: str = 'cpu', mmap: bool = False,
 def _read(path: str, map_location: str, mmap: bool) -> dict:
     if '://' in str(path):
         from mmengine.runner.checkpoint import CheckpointLoader
+
         checkpoint = CheckpointLoader.load_checkpoint(path, map_location=map_location)
     else:
         if osp.isdir(path):
@@ -54,8 +57,9 @@ def _read(path: str, map_location: str, mmap: bool) -> dict:
         if not osp.isfile(path):
             raise CheckpointFileError(f'{path}: no such checkpoint file')
         try:
-            checkpoint = torch.load(path, map_location=map_location, weights_only=CHECKPOINT_WEIGHTS_ONLY,
-                                    mmap=mmap)
+            checkpoint = torch.load(
+                path, map_location=map_location, weights_only=CHECKPOINT_WEIGHTS_ONLY, mmap=mmap
+            )
         except RuntimeError as error:
             if not (mmap and 'mmap' in str(error)):
                 raise _not_a_checkpoint(path, error) from error
@@ -63,8 +67,9 @@ def _read(path: str, map_location: str, mmap: bool) -> dict:
         except Exception as error:  # the unpickler fails in many ways on what is not a checkpoint
             raise _not_a_checkpoint(path, error) from error
     if not isinstance(checkpoint, Mapping):
-        raise CheckpointFileError(f'{path} is not a checkpoint: it holds a '
-                                  f'{type(checkpoint).__name__}, not a dict of tensors')
+        raise CheckpointFileError(
+            f'{path} is not a checkpoint: it holds a {type(checkpoint).__name__}, not a dict of tensors'
+        )
     return dict(checkpoint)
 
 
@@ -77,16 +82,18 @@ def _not_a_checkpoint(path: str, error: Exception) -> CheckpointFileError:
         return CheckpointFileError(
             f'{path} holds objects that torch.load(weights_only=True) refuses ({detail}): not a '
             'checkpoint of tensors and mmengine metadata. If you trust the file, load it with '
-            "torch.load(..., weights_only=False) and save its state dict as {'state_dict': ...}")
+            "torch.load(..., weights_only=False) and save its state dict as {'state_dict': ...}"
+        )
     reason = next((line for line in lines if line.startswith('Unsupported')), lines[0] if lines else '-')
     return CheckpointFileError(
         f'{path} is not a checkpoint: torch.load cannot read it ({type(error).__name__}: '
-        f'{reason[:160]}). Give a file written by torch.save, e.g. an epoch_N.pth of mmengine\'s Runner')
+        f"{reason[:160]}). Give a file written by torch.save, e.g. an epoch_N.pth of mmengine's Runner"
+    )
 
 
-def unwrap_state_dict(checkpoint: Mapping, path: Optional[str] = None,
-                      containers: Sequence[str] = CONTAINERS
-                      ) -> Tuple[Mapping[str, torch.Tensor], List[str]]:
+def unwrap_state_dict(
+    checkpoint: Mapping, path: Optional[str] = None, containers: Sequence[str] = CONTAINERS
+) -> Tuple[Mapping[str, torch.Tensor], List[str]]:
     """The model state dict inside a checkpoint and the names of the top-level entries left aside.
 
     mmengine checkpoints keep it under ``state_dict`` (next to ``meta``, ``message_hub``, the optimizer
@@ -103,25 +110,28 @@ def unwrap_state_dict(checkpoint: Mapping, path: Optional[str] = None,
     """
     where = path or 'the checkpoint'
     if not isinstance(checkpoint, Mapping):
-        raise CheckpointFileError(f'{where} is not a checkpoint: expected a dict, got '
-                                  f'{type(checkpoint).__name__}')
+        raise CheckpointFileError(
+            f'{where} is not a checkpoint: expected a dict, got {type(checkpoint).__name__}'
+        )
     for container in containers:
         if isinstance(checkpoint.get(container), Mapping):
             return checkpoint[container], sorted(k for k in checkpoint if k != container)
     if not any(isinstance(v, torch.Tensor) for v in checkpoint.values()):
         raise CheckpointFileError(
             f'{where} holds no state dict: no {" or ".join(repr(c) for c in containers)} entry and '
-            f'no tensors (top-level entries: {", ".join(map(str, list(checkpoint)[:8])) or "none"})')
+            f'no tensors (top-level entries: {", ".join(map(str, list(checkpoint)[:8])) or "none"})'
+        )
     return checkpoint, []
 
 
-def backbone_state_dict(checkpoint: Mapping, prefix: Optional[str],
-                        path: Optional[str] = None) -> Dict[str, torch.Tensor]:
+def backbone_state_dict(
+    checkpoint: Mapping, prefix: Optional[str], path: Optional[str] = None
+) -> Dict[str, torch.Tensor]:
     """The tensors of ``checkpoint`` (its ``state_dict`` or a bare state dict) under ``prefix``, with
     the prefix stripped, as mmengine's ``Pretrained(prefix=...)`` would load them (mmengine looks for
     ``state_dict`` only, not ``model``)."""
-    state_dict, _ = unwrap_state_dict(checkpoint, path, containers=('state_dict', ))
+    state_dict, _ = unwrap_state_dict(checkpoint, path, containers=('state_dict',))
     if not prefix:
         return dict(state_dict)
     prefix = prefix if prefix.endswith('.') else prefix + '.'
-    return {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in state_dict.items() if k.startswith(prefix)}

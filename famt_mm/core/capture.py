@@ -15,6 +15,7 @@ are known (:class:`famt_mm.datasets.FAMTClutteredDigits`) these measures say whe
 * :func:`plan_object_shares`: the share of object patches among a plan's masked, thrown and visible
   patches: what the masking actually does with a map.
 """
+
 from typing import Dict, Tuple
 
 import torch
@@ -46,8 +47,10 @@ def object_patches(coverage: torch.Tensor, threshold: float = OBJECT_THRESHOLD) 
 
 def _flat(weights: torch.Tensor, objects: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     if weights.shape != objects.shape:
-        raise ValueError(f'weights {tuple(weights.shape)} and object map {tuple(objects.shape)} '
-                         'must have the same (B, ...) shape')
+        raise ValueError(
+            f'weights {tuple(weights.shape)} and object map {tuple(objects.shape)} '
+            'must have the same (B, ...) shape'
+        )
     return weights.flatten(1).float(), objects.flatten(1).bool()
 
 
@@ -103,11 +106,15 @@ def plan_object_counts(plan: MaskPlan, objects: torch.Tensor) -> Dict[str, Tuple
     """
     obj = objects.flatten(1).bool()
     if obj.shape != (plan.visible.shape[0], plan.num_patches):
-        raise ValueError(f'the object map {tuple(objects.shape)} does not cover the plan\'s '
-                         f'{plan.visible.shape[0]} x {plan.num_patches} patches')
+        raise ValueError(
+            f"the object map {tuple(objects.shape)} does not cover the plan's "
+            f'{plan.visible.shape[0]} x {plan.num_patches} patches'
+        )
     obj = obj.to(plan.visible.device)
-    counts = {group: (int(torch.gather(obj, 1, getattr(plan, group)).sum()), getattr(plan, group).numel())
-              for group in PLAN_GROUPS}
+    counts = {
+        group: (int(torch.gather(obj, 1, getattr(plan, group)).sum()), getattr(plan, group).numel())
+        for group in PLAN_GROUPS
+    }
     counts['all'] = (int(obj.sum()), obj.numel())
     return counts
 
@@ -115,5 +122,7 @@ def plan_object_counts(plan: MaskPlan, objects: torch.Tensor) -> Dict[str, Tuple
 def plan_object_shares(plan: MaskPlan, objects: torch.Tensor) -> Dict[str, float]:
     """Share of object patches among each group's patches of the plan (NaN for an empty group), and
     among all patches (``'all'``, the base rate a random plan gives every group)."""
-    return {group: (hit / total if total else float('nan'))
-            for group, (hit, total) in plan_object_counts(plan, objects).items()}
+    return {
+        group: (hit / total if total else float('nan'))
+        for group, (hit, total) in plan_object_counts(plan, objects).items()
+    }

@@ -8,6 +8,7 @@ token is attended by the others. Pure tensor code: no mmengine.
 The switches of the ablations (``docs/method.md`` section 6) are keyword arguments whose defaults
 are the published FAMT behaviour.
 """
+
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -35,12 +36,16 @@ def check_choice(name: str, value, allowed: Sequence) -> None:
 def check_attention_terms(terms: Sequence[str]) -> Tuple[str, ...]:
     """The terms as a tuple in canonical order; ValueError unless a non-empty subset of cls / img."""
     if isinstance(terms, str) or not all(isinstance(t, str) for t in terms):
-        raise ValueError(f'attention_terms must be a sequence drawn from {ATTENTION_TERMS}, '
-                         f'e.g. ("cls", "img"), got {terms!r}')
+        raise ValueError(
+            f'attention_terms must be a sequence drawn from {ATTENTION_TERMS}, '
+            f'e.g. ("cls", "img"), got {terms!r}'
+        )
     unknown = [t for t in terms if t not in ATTENTION_TERMS]
     if unknown or not terms or len(set(terms)) != len(terms):
-        raise ValueError(f'attention_terms must name each of {ATTENTION_TERMS} at most once and at '
-                         f'least one of them, got {tuple(terms)!r}')
+        raise ValueError(
+            f'attention_terms must name each of {ATTENTION_TERMS} at most once and at '
+            f'least one of them, got {tuple(terms)!r}'
+        )
     return tuple(t for t in ATTENTION_TERMS if t in terms)
 
 
@@ -79,9 +84,12 @@ def famt_attention(attn: torch.Tensor, terms: Sequence[str] = ATTENTION_TERMS) -
     return weight
 
 
-def lowpass_kernel(length: int, sigma_ratio: float = SIGMA_RATIO,
-                   device: Optional[torch.device] = None,
-                   centre: str = 'reference') -> torch.Tensor:
+def lowpass_kernel(
+    length: int,
+    sigma_ratio: float = SIGMA_RATIO,
+    device: Optional[torch.device] = None,
+    centre: str = 'reference',
+) -> torch.Tensor:
     """``g(k) = 1 - exp(-(k - c)^2 / (2 s^2))``, ``s = sigma_ratio * L``, on unshifted FFT bins.
 
     The unshifted FFT keeps its highest frequencies in the middle, so ``g`` suppresses them.
@@ -98,11 +106,12 @@ def lowpass_kernel(length: int, sigma_ratio: float = SIGMA_RATIO,
     k = torch.arange(length, dtype=torch.float32, device=device)
     sigma = sigma_ratio * length
     middle = (length - 1) / 2 if centre == 'reference' else length / 2
-    return 1.0 - torch.exp(-(k - middle) ** 2 / (2 * sigma ** 2))
+    return 1.0 - torch.exp(-((k - middle) ** 2) / (2 * sigma**2))
 
 
-def frequency_factor(tokens: torch.Tensor, sigma_ratio: float = SIGMA_RATIO,
-                     filter: str = 'lowpass') -> torch.Tensor:
+def frequency_factor(
+    tokens: torch.Tensor, sigma_ratio: float = SIGMA_RATIO, filter: str = 'lowpass'
+) -> torch.Tensor:
     """Filtered energy of each patch token, about 1 on average (B, L).
 
     The patch tokens (B, L, D) are L samples of D signals: orthonormal FFT along the token axis,
@@ -129,14 +138,16 @@ def frequency_factor(tokens: torch.Tensor, sigma_ratio: float = SIGMA_RATIO,
     return low.abs().sum(dim=-1) / scale
 
 
-def famt_weights(attn: torch.Tensor,
-                 tokens: torch.Tensor,
-                 sigma_ratio: float = SIGMA_RATIO,
-                 cls_token: bool = True,
-                 *,
-                 source: str = 'fused',
-                 terms: Sequence[str] = ATTENTION_TERMS,
-                 filter: str = 'lowpass') -> torch.Tensor:
+def famt_weights(
+    attn: torch.Tensor,
+    tokens: torch.Tensor,
+    sigma_ratio: float = SIGMA_RATIO,
+    cls_token: bool = True,
+    *,
+    source: str = 'fused',
+    terms: Sequence[str] = ATTENTION_TERMS,
+    filter: str = 'lowpass',
+) -> torch.Tensor:
     """FAMT weight ``frequency_factor(patch tokens) * famt_attention(attn)`` (B, L), or one factor.
 
     Without a CLS token the attention term is each token's mean attention received from all tokens,
@@ -154,20 +165,22 @@ def famt_weights(attn: torch.Tensor,
     """
     check_choice('source', source, WEIGHT_SOURCES)
     if not cls_token and check_attention_terms(terms) != ATTENTION_TERMS:
-        raise ValueError(f'attention terms {tuple(terms)!r} need a CLS token; backbones without one '
-                         f'(Swin) use the attention received: leave the default {ATTENTION_TERMS!r}')
+        raise ValueError(
+            f'attention terms {tuple(terms)!r} need a CLS token; backbones without one '
+            f'(Swin) use the attention received: leave the default {ATTENTION_TERMS!r}'
+        )
     attention = None
     if source != 'frequency':
-        attention = famt_attention(attn, terms) if cls_token else \
-            attn.float().mean(dim=2).mean(dim=1)
+        attention = famt_attention(attn, terms) if cls_token else attn.float().mean(dim=2).mean(dim=1)
         if source == 'attention':
             return attention
     frequency = frequency_factor(tokens[:, 1:] if cls_token else tokens, sigma_ratio, filter)
     return frequency if attention is None else frequency * attention
 
 
-def softmax_attention(q: torch.Tensor, k: torch.Tensor, scale: float,
-                      bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+def softmax_attention(
+    q: torch.Tensor, k: torch.Tensor, scale: float, bias: Optional[torch.Tensor] = None
+) -> torch.Tensor:
     """Materialised softmax attention (B, H, N, N) from (B, H, N, d) queries and keys, in fp32.
 
     Also under autocast (the refresh scores with the training's AMP), which would otherwise run the

@@ -6,6 +6,7 @@ be negative. The importance formulas (:mod:`.importance`) were written for softm
 summing to 1. :func:`signed_attention_rows` turns each row of ``A`` into such a row; ``docs/method.md``
 section 9 says why each reading exists and which is the default. Pure tensor code: no mmengine.
 """
+
 from typing import Tuple
 
 import torch

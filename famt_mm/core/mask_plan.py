@@ -3,6 +3,7 @@
 Pure tensor code: no mmengine. Sampling (:mod:`famt_mm.core.sampling`) builds plans; models read them.
 This module imports nothing from sampling, so every model can depend on the type alone.
 """
+
 from typing import NamedTuple, Tuple
 
 import torch
@@ -21,6 +22,7 @@ class MaskPlan(NamedTuple):
         masked: (B, n_masked) indices of the patches to reconstruct.
         thrown: (B, n_thrown) indices of the patches removed from encoder, decoder and loss.
     """
+
     visible: torch.Tensor
     masked: torch.Tensor
     thrown: torch.Tensor
@@ -53,16 +55,18 @@ class MaskPlan(NamedTuple):
         """(B, L) tensor of ``dtype``: 1 at the masked patches, 0 elsewhere (grid order)."""
         return self.indicator('masked', dtype)
 
-    def dense(self, grid: Tuple[int, int], group: str = 'masked',
-              dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    def dense(
+        self, grid: Tuple[int, int], group: str = 'masked', dtype: torch.dtype = torch.float32
+    ) -> torch.Tensor:
         """(B, gh, gw) map of ``dtype`` on the patch grid: 1 at the patches of ``group``.
 
         The one way a plan becomes a grid, for models that take a dense mask (SimMIM's Swin, A²MIM) or
         an active map (SparK, ``group='visible'``).
         """
         if grid[0] * grid[1] != self.num_patches:
-            raise ValueError(f'a {grid[0]}x{grid[1]} grid does not hold the plan\'s '
-                             f'{self.num_patches} patches')
+            raise ValueError(
+                f"a {grid[0]}x{grid[1]} grid does not hold the plan's {self.num_patches} patches"
+            )
         return self.indicator(group, dtype).view(-1, *grid)
 
     def to_labels(self) -> torch.Tensor:

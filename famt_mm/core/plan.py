@@ -4,6 +4,7 @@ Pure tensor code: no mmengine. The preprocessor (training views), the figures an
 draw their plans here, so pooling to masking units, sampling and the expansion back to patches
 cannot drift apart between them.
 """
+
 from typing import Optional, Tuple
 
 import torch
@@ -24,14 +25,16 @@ def mean_one(maps: torch.Tensor) -> torch.Tensor:
     return maps / means.reshape(-1, *([1] * (maps.dim() - 1)))
 
 
-def plan_from_weights(weights: Optional[torch.Tensor],
-                      patch_grid: Tuple[int, int],
-                      unit: int,
-                      mask_ratio: float,
-                      throw_ratio: float,
-                      batch_size: Optional[int] = None,
-                      device: Optional[torch.device] = None,
-                      **sampling) -> MaskPlan:
+def plan_from_weights(
+    weights: Optional[torch.Tensor],
+    patch_grid: Tuple[int, int],
+    unit: int,
+    mask_ratio: float,
+    throw_ratio: float,
+    batch_size: Optional[int] = None,
+    device: Optional[torch.device] = None,
+    **sampling,
+) -> MaskPlan:
     """Draw one batch's :class:`MaskPlan` on the patch grid from per-patch weights.
 
     The weights are summed over ``unit x unit`` patch blocks (the masking units), one plan is sampled
@@ -55,8 +58,9 @@ def plan_from_weights(weights: Optional[torch.Tensor],
     if not (isinstance(unit, int) and unit >= 1):
         raise ValueError(f'unit must be a positive integer (patches per unit side), got {unit!r}')
     if patch_grid[0] % unit or patch_grid[1] % unit:
-        raise ValueError(f'the patch grid {tuple(patch_grid)} is not a multiple of the masking unit '
-                         f'of {unit} patches')
+        raise ValueError(
+            f'the patch grid {tuple(patch_grid)} is not a multiple of the masking unit of {unit} patches'
+        )
     unit_grid = (patch_grid[0] // unit, patch_grid[1] // unit)
     if weights is None:
         if batch_size is None:
@@ -64,8 +68,10 @@ def plan_from_weights(weights: Optional[torch.Tensor],
         flat = torch.ones(batch_size, unit_grid[0] * unit_grid[1], device=device)
     else:
         if tuple(weights.shape[1:]) != tuple(patch_grid):
-            raise ValueError(f'weights of shape {tuple(weights.shape)} do not cover the patch grid '
-                             f'{tuple(patch_grid)}: pass (B, {patch_grid[0]}, {patch_grid[1]})')
+            raise ValueError(
+                f'weights of shape {tuple(weights.shape)} do not cover the patch grid '
+                f'{tuple(patch_grid)}: pass (B, {patch_grid[0]}, {patch_grid[1]})'
+            )
         flat = (pool_to_units(weights, unit) if unit > 1 else weights).flatten(1)
     plan = sample_plan(flat, mask_ratio, throw_ratio, **sampling)
     return plan.expand_units(unit_grid[1], unit)

@@ -2,6 +2,7 @@
 
 Pure tensor code: no mmengine, no registries.
 """
+
 import math
 from typing import Optional, Tuple
 
@@ -19,8 +20,9 @@ THROW_FROM: Tuple[str, ...] = ('middle', 'lowest')
 _COUNT_DECIMALS = 9
 
 
-def check_ratios(mask_ratio: float, throw_ratio: float,
-                 names: Tuple[str, str] = ('mask_ratio', 'throw_ratio')) -> None:
+def check_ratios(
+    mask_ratio: float, throw_ratio: float, names: Tuple[str, str] = ('mask_ratio', 'throw_ratio')
+) -> None:
     """Raise ValueError unless both ratios lie in [0, 1) and leave room for visible patches.
 
     Args:
@@ -34,17 +36,17 @@ def check_ratios(mask_ratio: float, throw_ratio: float,
     if mask_ratio + throw_ratio >= 1.0:
         raise ValueError(
             f'{names[0]} + {names[1]} must be below 1 so that some patches stay visible, '
-            f'got {mask_ratio} + {throw_ratio} = {mask_ratio + throw_ratio}')
+            f'got {mask_ratio} + {throw_ratio} = {mask_ratio + throw_ratio}'
+        )
 
 
 def _units(num_patches: int, ratio: float) -> float:
     return round(num_patches * ratio, _COUNT_DECIMALS)
 
 
-def plan_counts(num_patches: int,
-                mask_ratio: float,
-                throw_ratio: float,
-                rounding: str = 'floor_cumulative') -> Tuple[int, int, int]:
+def plan_counts(
+    num_patches: int, mask_ratio: float, throw_ratio: float, rounding: str = 'floor_cumulative'
+) -> Tuple[int, int, int]:
     """Counts (n_masked, n_thrown, n_visible) for ``num_patches`` patches, as in the public code.
 
     Args:
@@ -70,11 +72,13 @@ def plan_counts(num_patches: int,
     if n_masked < 1:
         raise ValueError(
             f'mask_ratio={mask_ratio} masks no patch of {num_patches}: it must be at least '
-            f'{1 / num_patches:.4f} for this patch grid')
+            f'{1 / num_patches:.4f} for this patch grid'
+        )
     if n_visible < 1:
         raise ValueError(
             f'mask_ratio + throw_ratio = {mask_ratio + throw_ratio} leaves no visible patch of '
-            f'{num_patches} with rounding={rounding!r}: lower the ratios for this patch grid')
+            f'{num_patches} with rounding={rounding!r}: lower the ratios for this patch grid'
+        )
     return n_masked, n_masked_or_thrown - n_masked, n_visible
 
 
@@ -88,12 +92,14 @@ def sanitize_weights(weights: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]
     return torch.where(bad[:, None], torch.ones_like(weights), weights), bad
 
 
-def sample_plan(weights: torch.Tensor,
-                mask_ratio: float,
-                throw_ratio: float,
-                generator: Optional[torch.Generator] = None,
-                rounding: str = 'floor_cumulative',
-                throw_from: str = 'middle') -> MaskPlan:
+def sample_plan(
+    weights: torch.Tensor,
+    mask_ratio: float,
+    throw_ratio: float,
+    generator: Optional[torch.Generator] = None,
+    rounding: str = 'floor_cumulative',
+    throw_from: str = 'middle',
+) -> MaskPlan:
     """Draw one weighted permutation per row without replacement (Gumbel top-k) and cut it.
 
     The first ``n_masked`` drawn (high weight) are masked. Uniform weights give plain random masking.
@@ -120,9 +126,11 @@ def sample_plan(weights: torch.Tensor,
     order = keys.argsort(dim=1, descending=True)
     if throw_from == 'lowest':
         n_kept = num_patches - n_thrown
-        return MaskPlan(visible=order[:, n_masked:n_kept], masked=order[:, :n_masked],
-                        thrown=order[:, n_kept:])
+        return MaskPlan(
+            visible=order[:, n_masked:n_kept], masked=order[:, :n_masked], thrown=order[:, n_kept:]
+        )
     return MaskPlan(
-        visible=order[:, n_masked + n_thrown:],
+        visible=order[:, n_masked + n_thrown :],
         masked=order[:, :n_masked],
-        thrown=order[:, n_masked:n_masked + n_thrown])
+        thrown=order[:, n_masked : n_masked + n_thrown],
+    )

@@ -5,17 +5,20 @@ Both are expressed in normalised image coordinates, so one batched ``grid_sample
 (The public AMT code sliced the map with pixel coordinates divided by the image height, which always
 takes its top-left corner; coordinates here are fractions of the image on both axes.)
 """
+
 from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
 
-def warp_to_views(maps: torch.Tensor,
-                  boxes: torch.Tensor,
-                  out_size: Tuple[int, int],
-                  hflip: Optional[torch.Tensor] = None,
-                  vflip: Optional[torch.Tensor] = None) -> torch.Tensor:
+def warp_to_views(
+    maps: torch.Tensor,
+    boxes: torch.Tensor,
+    out_size: Tuple[int, int],
+    hflip: Optional[torch.Tensor] = None,
+    vflip: Optional[torch.Tensor] = None,
+) -> torch.Tensor:
     """Cut each map under its crop box, resize it to ``out_size`` and flip it like the image.
 
     Args:
@@ -43,13 +46,16 @@ def warp_to_views(maps: torch.Tensor,
     theta[:, 1, 2] = y0 + y1 - 1
     grid = F.affine_grid(theta, [batch, 1, *out_size], align_corners=False)
     warped = F.grid_sample(
-        maps[:, None].float(), grid, mode='bilinear', padding_mode='border', align_corners=False)
+        maps[:, None].float(), grid, mode='bilinear', padding_mode='border', align_corners=False
+    )
     return warped[:, 0]
 
 
 def pool_to_units(weights: torch.Tensor, unit: int) -> torch.Tensor:
     """Sum (B, gh, gw) patch weights over ``unit x unit`` blocks (masking units of SimMIM)."""
     if weights.shape[-2] % unit or weights.shape[-1] % unit:
-        raise ValueError(f'the patch grid {tuple(weights.shape[-2:])} is not a multiple of the '
-                         f'masking unit of {unit} patches')
+        raise ValueError(
+            f'the patch grid {tuple(weights.shape[-2:])} is not a multiple of the '
+            f'masking unit of {unit} patches'
+        )
     return F.avg_pool2d(weights[:, None], unit)[:, 0] * unit * unit

@@ -11,7 +11,15 @@ from .transforms import (
 )
 
 __all__ = [
-    'CLUTTER_LEVELS', 'FAMTClutteredDigits', 'SklearnDigits', 'FAMT_META_KEYS', 'LocalCIFAR10',
-    'LocalCIFAR100', 'PackFAMTInputs', 'FAMTRandomResizedCropWithBox', 'LocalSTL10', 'LocalTinyImageNet',
-    'FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox'
+    'CLUTTER_LEVELS',
+    'FAMTClutteredDigits',
+    'SklearnDigits',
+    'FAMT_META_KEYS',
+    'LocalCIFAR10',
+    'LocalCIFAR100',
+    'PackFAMTInputs',
+    'FAMTRandomResizedCropWithBox',
+    'LocalSTL10',
+    'LocalTinyImageNet',
+    'FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox',
 ]

@@ -6,6 +6,7 @@ re-packed or test-written copy is unreadable). These thin subclasses keep mmpret
 and replace only the integrity check: the split's files must exist, and MD5 sums are checked only on
 request.
 """
+
 import os.path as osp
 from typing import List
 
@@ -29,14 +30,15 @@ class _LocalCIFARMixin:
         **kwargs: other arguments of mmpretrain's CIFAR datasets (``pipeline``, ``indices``, ...).
     """
 
-    def __init__(self, data_root: str = '', split: str = 'train', verify_md5: bool = False,
-                 **kwargs):
+    def __init__(self, data_root: str = '', split: str = 'train', verify_md5: bool = False, **kwargs):
         if split not in _SPLITS:
             raise ValueError(f'{type(self).__name__}: split must be one of {_SPLITS}, got {split!r}')
         if kwargs.pop('download', False):
-            raise ValueError(f'{type(self).__name__} never downloads: extract the official archive '
-                             f'({self.url}) under data_root yourself (mmpretrain\'s CIFAR classes can '
-                             'download it)')
+            raise ValueError(
+                f'{type(self).__name__} never downloads: extract the official archive '
+                f"({self.url}) under data_root yourself (mmpretrain's CIFAR classes can "
+                'download it)'
+            )
         self.verify_md5 = verify_md5
         super().__init__(data_root=data_root, split=split, download=False, **kwargs)
 
@@ -48,12 +50,15 @@ class _LocalCIFARMixin:
             raise FileNotFoundError(
                 f'{type(self).__name__}: {", ".join(missing)} not found in {folder}; data_root must '
                 f'hold the folder {self.base_folder!r} of the python version of the dataset '
-                f'({osp.basename(self.url)})')
+                f'({osp.basename(self.url)})'
+            )
         if self.verify_md5:
             wrong = [name for name, md5 in files if not check_md5(join_path(folder, name), md5)]
             if wrong:
-                raise ValueError(f'{type(self).__name__}: MD5 of {", ".join(wrong)} in {folder} '
-                                 'differs from the official archive (verify_md5=True)')
+                raise ValueError(
+                    f'{type(self).__name__}: MD5 of {", ".join(wrong)} in {folder} '
+                    'differs from the official archive (verify_md5=True)'
+                )
         return True
 
     def extra_repr(self) -> List[str]:

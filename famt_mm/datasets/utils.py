@@ -1,9 +1,9 @@
 """Argument checks shared by the local dataset readers."""
+
 from typing import Iterable
 
 
-def check_split_and_root(dataset: str, split: str, splits: Iterable[str], data_root: str,
-                         holds: str) -> None:
+def check_split_and_root(dataset: str, split: str, splits: Iterable[str], data_root: str, holds: str) -> None:
     """ValueError naming the setting unless ``split`` is one of ``splits`` and ``data_root`` is set.
 
     Args:

@@ -9,6 +9,7 @@
 
 Any problem raises :class:`ExportError` and leaves no output file behind.
 """
+
 import copy
 import os
 import os.path as osp
@@ -40,6 +41,7 @@ class ExportError(ValueError):
 @dataclass
 class ExportResult:
     """What :func:`export_backbone` wrote and why it is complete."""
+
     out: str
     report: KeyReport
     ignored: List[str]  # key groups and top-level entries of the source left out
@@ -50,8 +52,9 @@ class ExportResult:
 CONFIG_SUFFIXES = ('.py', '.json', '.yaml', '.yml')
 #: per target (default_scope): the distribution that provides it and famt_mm's extra that installs it
 STACKS = {'mmdet': ('mmdet', 'det'), 'mmseg': ('mmsegmentation', 'seg')}
-MMCV_WITH_OPS = ('mmcv with compiled ops (>= 2.0.0rc4, < 2.2.0; mmcv-lite is not enough), e.g. '
-                 'mim install "mmcv==2.1.0"')
+MMCV_WITH_OPS = (
+    'mmcv with compiled ops (>= 2.0.0rc4, < 2.2.0; mmcv-lite is not enough), e.g. mim install "mmcv==2.1.0"'
+)
 
 
 def missing_package(error: BaseException) -> Optional[str]:
@@ -84,8 +87,9 @@ def missing_stack(error: BaseException, config: str, target: Optional[str] = Non
     while len(chain) < 16 and (chain[-1].__cause__ or chain[-1].__context__) is not None:
         chain.append(chain[-1].__cause__ or chain[-1].__context__)
     # the innermost error that names a package: the import that actually failed
-    culprit, package = next(((e, missing_package(e)) for e in reversed(chain) if missing_package(e)),
-                            (None, None))
+    culprit, package = next(
+        ((e, missing_package(e)) for e in reversed(chain) if missing_package(e)), (None, None)
+    )
     if package is None:
         return None
     target = package if package in STACKS else target
@@ -97,28 +101,35 @@ def missing_stack(error: BaseException, config: str, target: Optional[str] = Non
         dist = STACKS[package][0]
         needs = f'{package}{"" if dist == package else f" (the {dist} package)"} and mmcv with compiled ops'
     reason = (str(culprit).strip().splitlines() or ['-'])[0]
-    return ExportError(f'{config} needs {needs}, which cannot be imported here ({type(culprit).__name__}: '
-                       f"{reason}). Install famt_mm's {' or '.join(extras)} extra ({install}) after "
-                       f'{MMCV_WITH_OPS}')
+    return ExportError(
+        f'{config} needs {needs}, which cannot be imported here ({type(culprit).__name__}: '
+        f"{reason}). Install famt_mm's {' or '.join(extras)} extra ({install}) after "
+        f'{MMCV_WITH_OPS}'
+    )
 
 
 def load_config(config: Union[str, Config], cfg_options: Optional[dict] = None) -> Config:
     """The target config (path or Config) with ``cfg_options`` merged and its custom imports done."""
     if isinstance(config, str):
         if not osp.isfile(config):
-            raise ExportError(f'{config}: no such config file' if not osp.isdir(config) else
-                              f'{config} is a directory, not a config file')
+            raise ExportError(
+                f'{config}: no such config file'
+                if not osp.isdir(config)
+                else f'{config} is a directory, not a config file'
+            )
         if not config.endswith(CONFIG_SUFFIXES):
             raise ExportError(
                 f'{config} is not a config file: mmengine reads {", ".join(CONFIG_SUFFIXES)} configs, e.g. '
                 'configs/famt/downstream/mask-rcnn_vit-b-p16-famt-mae_lsj-100e_coco.py (the arguments '
-                'are SRC CONFIG OUT: the pretraining checkpoint, the downstream config, the output file)')
+                'are SRC CONFIG OUT: the pretraining checkpoint, the downstream config, the output file)'
+            )
         try:
             cfg = Config.fromfile(config)
         except Exception as error:  # noqa: BLE001  (syntax errors, missing bases, any user code)
             raise missing_stack(error, config) or ExportError(
                 f'{config} is not a config mmengine can read ({type(error).__name__}: '
-                f'{str(error).strip().splitlines()[0] if str(error).strip() else "-"})') from error
+                f'{str(error).strip().splitlines()[0] if str(error).strip() else "-"})'
+            ) from error
     else:
         cfg = copy.deepcopy(config)
     if cfg_options:
@@ -127,8 +138,9 @@ def load_config(config: Union[str, Config], cfg_options: Optional[dict] = None) 
         try:
             import_modules_from_strings(**cfg.custom_imports)
         except (ImportError, AssertionError) as error:
-            refusal = missing_stack(error, config if isinstance(config, str) else 'the config',
-                                    cfg.get('default_scope'))
+            refusal = missing_stack(
+                error, config if isinstance(config, str) else 'the config', cfg.get('default_scope')
+            )
             if refusal is None:
                 raise
             raise refusal from error
@@ -139,8 +151,7 @@ def build_target_backbone(cfg: Config, checkpoint: Optional[str] = None) -> torc
     """``cfg.model.backbone`` without pretrained weights, or initialised from ``checkpoint``."""
     backbone_cfg = copy.deepcopy(cfg.model.backbone)
     backbone_cfg.pop('pretrained', None)
-    backbone_cfg['init_cfg'] = None if checkpoint is None else dict(type='Pretrained',
-                                                                    checkpoint=checkpoint)
+    backbone_cfg['init_cfg'] = None if checkpoint is None else dict(type='Pretrained', checkpoint=checkpoint)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         backbone = MODELS.build(backbone_cfg)
     if checkpoint is not None:
@@ -148,8 +159,9 @@ def build_target_backbone(cfg: Config, checkpoint: Optional[str] = None) -> torc
     return backbone
 
 
-def export_backbone(src: str, config: Union[str, Config], out: str,
-                    cfg_options: Optional[dict] = None) -> ExportResult:
+def export_backbone(
+    src: str, config: Union[str, Config], out: str, cfg_options: Optional[dict] = None
+) -> ExportResult:
     """Export ``src``'s ViT backbone for the config's target (its ``default_scope``) to ``out``.
 
     Args:
@@ -160,8 +172,9 @@ def export_backbone(src: str, config: Union[str, Config], out: str,
         cfg_options: overrides merged into the config first.
     """
     if osp.isdir(out):
-        raise ExportError(f'{out} is a directory: give the output checkpoint file, e.g. '
-                          f'{osp.join(out, "backbone.pth")}')
+        raise ExportError(
+            f'{out} is a directory: give the output checkpoint file, e.g. {osp.join(out, "backbone.pth")}'
+        )
     try:
         checkpoint = read_checkpoint(src)  # names the file when it is none
         state_dict, top_level = unwrap_state_dict(checkpoint, src)
@@ -175,8 +188,9 @@ def export_backbone(src: str, config: Union[str, Config], out: str,
     except ValueError as error:
         raise ExportError(f'{name}: {error}') from error
     if not isinstance(cfg.get('model'), dict) or not isinstance(cfg.model.get('backbone'), dict):
-        raise ExportError(f'{name} has no model.backbone: give the downstream config whose backbone the '
-                          'export initialises')
+        raise ExportError(
+            f'{name} has no model.backbone: give the downstream config whose backbone the export initialises'
+        )
     try:
         target = build_target_backbone(cfg)
     except ImportError as error:  # the registry imports mmdet.models / mmseg.models on first use
@@ -186,24 +200,32 @@ def export_backbone(src: str, config: Union[str, Config], out: str,
         raise refusal from error
     report = key_coverage(backbone, target.state_dict(), spec.renames, spec.rules, target=spec.name)
     if not report.ok:
-        raise ExportError(f'{src} cannot initialise the {spec.name} backbone of the config: '
-                          + '; '.join(report.problems()) + f'\n{report.summary()}')
+        raise ExportError(
+            f'{src} cannot initialise the {spec.name} backbone of the config: '
+            + '; '.join(report.problems())
+            + f'\n{report.summary()}'
+        )
     kept = {k: v.clone() for k, v in renamed_tensors(backbone, report).items()}
-    meta = dict(source=osp.abspath(src), target=spec.name, famt_mm_version=__version__,
-                dropped=list(report.dropped), not_pretrained=list(report.not_pretrained))
+    meta = dict(
+        source=osp.abspath(src),
+        target=spec.name,
+        famt_mm_version=__version__,
+        dropped=list(report.dropped),
+        not_pretrained=list(report.not_pretrained),
+    )
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     torch.save({spec.container: kept, 'meta': meta}, out)
     try:
-        verified = verify_loaded(kept, build_target_backbone(cfg, checkpoint=out).state_dict(),
-                                 report, spec)
+        verified = verify_loaded(kept, build_target_backbone(cfg, checkpoint=out).state_dict(), report, spec)
     except BaseException:
         os.remove(out)
         raise
     return ExportResult(out=out, report=report, ignored=groups + top_level, verified=verified)
 
 
-def verify_loaded(exported: Dict[str, torch.Tensor], loaded: Dict[str, torch.Tensor],
-                  report: KeyReport, spec: TargetSpec) -> int:
+def verify_loaded(
+    exported: Dict[str, torch.Tensor], loaded: Dict[str, torch.Tensor], report: KeyReport, spec: TargetSpec
+) -> int:
     """Compare the target's loaded tensors with the exported ones; ExportError on any difference.
 
     Matched tensors must be equal; resized position embeddings must keep their extra tokens and equal
@@ -211,12 +233,13 @@ def verify_loaded(exported: Dict[str, torch.Tensor], loaded: Dict[str, torch.Ten
     value. Returns the number of tensors compared.
     """
     from mmpretrain.models.utils import resize_pos_embed
+
     differ = [k for k in report.matched if not torch.equal(loaded[k], exported[k])]
     for key in report.resized:
         source, target = exported[key], loaded[key]
-        src_side = round((source.shape[1] - 1)**0.5)
-        dst_side = round((target.shape[1] - 1)**0.5)
-        expected = resize_pos_embed(source, (src_side, ) * 2, (dst_side, ) * 2, 'bicubic', 1)
+        src_side = round((source.shape[1] - 1) ** 0.5)
+        dst_side = round((target.shape[1] - 1) ** 0.5)
+        expected = resize_pos_embed(source, (src_side,) * 2, (dst_side,) * 2, 'bicubic', 1)
         if not torch.allclose(target, expected, atol=1e-5):
             differ.append(key)
     for key in report.not_pretrained:
@@ -224,7 +247,9 @@ def verify_loaded(exported: Dict[str, torch.Tensor], loaded: Dict[str, torch.Ten
         if rule.value is not None and not bool((loaded[key] == rule.value).all()):
             differ.append(key)
     if differ:
-        raise ExportError(f"after loading through the {spec.name} backbone's own loader, "
-                          f'{len(differ)} tensors differ from the exported ones: '
-                          f'{", ".join(differ[:8])}. The config does not load this file as expected.')
+        raise ExportError(
+            f"after loading through the {spec.name} backbone's own loader, "
+            f'{len(differ)} tensors differ from the exported ones: '
+            f'{", ".join(differ[:8])}. The config does not load this file as expected.'
+        )
     return len(report.matched) + len(report.resized) + len(report.not_pretrained)

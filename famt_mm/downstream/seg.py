@@ -4,6 +4,7 @@ Imported by the segmentation configs through
 ``custom_imports = dict(imports=['famt_mm.downstream.seg'])`` with ``default_scope = 'mmseg'``;
 ``import famt_mm`` alone does not import mmseg.
 """
+
 from mmengine.logging import print_log
 from mmseg.models.backbones import MAE
 from mmseg.registry import MODELS
@@ -29,9 +30,17 @@ class FAMTCheckedMAE(MAE):
             path = self.init_cfg['checkpoint']
             # read twice (here and in MAE.init_weights): the check stays a check, mmseg's loading stays
             # mmseg's
-            _, report = read_loadable(path, self.state_dict(), MMSEG,
-                                      setting='FAMTCheckedMAE init_cfg.checkpoint', user='the segmentor')
-            print_log(f'{path}: {len(report.matched) + len(report.resized)} pretrained tensors, '
-                      f'{len(report.not_pretrained)} layer scales / relative position biases at their '
-                      f'neutral start', logger='current')
+            _, report = read_loadable(
+                path,
+                self.state_dict(),
+                MMSEG,
+                setting='FAMTCheckedMAE init_cfg.checkpoint',
+                user='the segmentor',
+            )
+            print_log(
+                f'{path}: {len(report.matched) + len(report.resized)} pretrained tensors, '
+                f'{len(report.not_pretrained)} layer scales / relative position biases at their '
+                f'neutral start',
+                logger='current',
+            )
         super().init_weights()

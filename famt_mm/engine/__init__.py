@@ -6,6 +6,14 @@ from .refresh_hook import CHECKPOINT_KEY, FAMTRefreshHook
 from .runner import FAMTRunner
 from .visualization_hook import FAMTVisualizationHook
 
-__all__ = ['CHECKPOINT_KEY', 'FAMTOptimWrapperConstructor', 'FAMTRefreshHook', 'FAMTRunner',
-           'FAMTVisualizationHook', 'FAMTLinearProbeHook', 'FAMTFewLabelEvalHook', 'FAMTObjectCaptureHook',
-           'FAMTObjectOracleHook']
+__all__ = [
+    'CHECKPOINT_KEY',
+    'FAMTOptimWrapperConstructor',
+    'FAMTRefreshHook',
+    'FAMTRunner',
+    'FAMTVisualizationHook',
+    'FAMTLinearProbeHook',
+    'FAMTFewLabelEvalHook',
+    'FAMTObjectCaptureHook',
+    'FAMTObjectOracleHook',
+]

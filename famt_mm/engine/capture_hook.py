@@ -4,6 +4,7 @@ Both read the training set's object masks (``dataset.object_masks()``, e.g.
 :class:`famt_mm.datasets.FAMTClutteredDigits`); the measures are the pure functions of
 :mod:`famt_mm.core.capture`.
 """
+
 import json
 import os.path as osp
 from typing import List, Optional
@@ -40,8 +41,10 @@ def dataset_object_masks(dataset) -> Optional[torch.Tensor]:
 def _preprocessor(runner, owner: str) -> FAMTDataPreprocessor:
     preprocessor = unwrap_model(runner).data_preprocessor
     if not isinstance(preprocessor, FAMTDataPreprocessor):
-        raise TypeError(f"{owner} needs the model's data_preprocessor to be FAMTDataPreprocessor, got "
-                        f'{type(preprocessor).__name__}')
+        raise TypeError(
+            f"{owner} needs the model's data_preprocessor to be FAMTDataPreprocessor, got "
+            f'{type(preprocessor).__name__}'
+        )
     return preprocessor
 
 
@@ -72,6 +75,7 @@ class FAMTObjectCaptureHook(Hook):
             patch, in (0, 1]. Defaults to :data:`famt_mm.core.OBJECT_THRESHOLD` (0.1).
         batch_size (int): maps compared at once, >= 1. Defaults to 1024.
     """
+
     priority = 'LOW'  # after the refresh (NORMAL) has filled the cache for the coming epoch
 
     def __init__(self, threshold: float = OBJECT_THRESHOLD, batch_size: int = 1024):
@@ -92,7 +96,8 @@ class FAMTObjectCaptureHook(Hook):
         if self.masks is None:
             runner.logger.warning(
                 f'FAMTObjectCaptureHook: {type(runner.train_dataloader.dataset).__name__} has no object '
-                'masks (object_masks()); object capture is skipped')
+                'masks (object_masks()); object capture is skipped'
+            )
             return
         _preprocessor(runner, 'FAMTObjectCaptureHook')
         self._since = runner.epoch
@@ -111,25 +116,30 @@ class FAMTObjectCaptureHook(Hook):
     def measure_maps(self, runner, maps: torch.Tensor) -> dict:
         """Compare the stored (N, h, w) maps with the object patches of the whole images."""
         if maps.shape[0] != self.masks.shape[0]:
-            raise ValueError(f'the importance cache holds {maps.shape[0]} maps but the training set '
-                             f'has {self.masks.shape[0]} object masks')
+            raise ValueError(
+                f'the importance cache holds {maps.shape[0]} maps but the training set '
+                f'has {self.masks.shape[0]} object masks'
+            )
         aucs, lifts = [], []
         for start in range(0, maps.shape[0], self.batch_size):
-            chunk = maps[start:start + self.batch_size].float()
-            cover = patch_coverage(self.masks[start:start + self.batch_size], tuple(chunk.shape[1:]))
+            chunk = maps[start : start + self.batch_size].float()
+            cover = patch_coverage(self.masks[start : start + self.batch_size], tuple(chunk.shape[1:]))
             objects = object_patches(cover, self.threshold)
             aucs.append(object_auc(chunk, objects))
             lifts.append(object_lift(chunk, objects))
         auc, lift = torch.cat(aucs), torch.cat(lifts)
-        record = dict(epoch=runner.epoch, auc=_nanmean(auc), lift=_nanmean(lift),
-                      images=int((~torch.isnan(auc)).sum()))
+        record = dict(
+            epoch=runner.epoch, auc=_nanmean(auc), lift=_nanmean(lift), images=int((~torch.isnan(auc)).sum())
+        )
         self.maps.append(record)
         runner.logger.info(
             f'object capture of the maps used from {train_log_epoch(runner.epoch)}: ROC-AUC '
             f'{record["auc"]:.3f} (0.5 = chance), lift {record["lift"]:.2f} (1 = uniform) over '
-            f'{record["images"]} images')
-        runner.visualizer.add_scalars({'capture/map_auc': record['auc'],
-                                       'capture/map_lift': record['lift']}, step=runner.epoch)
+            f'{record["images"]} images'
+        )
+        runner.visualizer.add_scalars(
+            {'capture/map_auc': record['auc'], 'capture/map_lift': record['lift']}, step=runner.epoch
+        )
         self.write(runner)
         return record
 
@@ -144,8 +154,7 @@ class FAMTObjectCaptureHook(Hook):
             return
         indices, boxes, hflip, vflip = _view_metainfo(samples, len(samples))
         inputs = data_batch.get('inputs')
-        height, width = inputs[0].shape[-2:] if inputs is not None and len(inputs) else \
-            self.masks.shape[1:]
+        height, width = inputs[0].shape[-2:] if inputs is not None and len(inputs) else self.masks.shape[1:]
         grid = (height // preprocessor.patch_size, width // preprocessor.patch_size)
         views = warp_to_views(self.masks[indices].float(), boxes, (height, width), hflip, vflip)
         objects = object_patches(patch_coverage(views, grid), self.threshold)
@@ -161,19 +170,19 @@ class FAMTObjectCaptureHook(Hook):
         if self._counts is None:
             return None
         # None for a group the plans left empty (no throwing), so the JSON stays strict
-        shares = {group: (hit / total if total else None)
-                  for group, (hit, total) in self._counts.items()}
-        record = dict(epochs=[self._since + 1, runner.epoch], **shares,
-                      patches=self._counts['all'][1])
+        shares = {group: (hit / total if total else None) for group, (hit, total) in self._counts.items()}
+        record = dict(epochs=[self._since + 1, runner.epoch], **shares, patches=self._counts['all'][1])
         self.plans.append(record)
         self._counts, self._since = None, runner.epoch
         text = ', '.join(f'{g} {shares[g]:.3f}' for g in PLAN_GROUPS if shares[g] is not None)
         runner.logger.info(
             f'object share of the plans drawn in epochs {record["epochs"][0]}-{record["epochs"][1]} '
-            f'(1-based): {text}; all patches {shares["all"]:.3f}')
+            f'(1-based): {text}; all patches {shares["all"]:.3f}'
+        )
         runner.visualizer.add_scalars(
             {f'capture/plan_{g}': shares[g] for g in (*PLAN_GROUPS, 'all') if shares[g] is not None},
-            step=runner.epoch)
+            step=runner.epoch,
+        )
         self.write(runner)
         return record
 
@@ -209,10 +218,10 @@ class FAMTObjectOracleHook(Hook):
             object, > 0 (a patch at 0 would never be drawn before the object patches run out).
             Defaults to 0.1.
     """
+
     priority = 'NORMAL'
 
-    def __init__(self, start_epoch: int = 40, interval: int = 40, background: float = 0.1,
-                 **ignored):
+    def __init__(self, start_epoch: int = 40, interval: int = 40, background: float = 0.1, **ignored):
         if not isinstance(start_epoch, int) or start_epoch < 0:
             raise ValueError(f'start_epoch must be an integer >= 0, got {start_epoch!r}')
         if not isinstance(interval, int) or interval < 1:
@@ -232,12 +241,16 @@ class FAMTObjectOracleHook(Hook):
 
     def before_train(self, runner) -> None:
         if dataset_object_masks(runner.train_dataloader.dataset) is None:
-            raise TypeError(f'FAMTObjectOracleHook needs a training set with object masks '
-                            f'(object_masks(), e.g. FAMTClutteredDigits), got '
-                            f'{type(runner.train_dataloader.dataset).__name__}')
+            raise TypeError(
+                f'FAMTObjectOracleHook needs a training set with object masks '
+                f'(object_masks(), e.g. FAMTClutteredDigits), got '
+                f'{type(runner.train_dataloader.dataset).__name__}'
+            )
         if not _preprocessor(runner, 'FAMTObjectOracleHook').mask_generator.needs_importance:
-            raise ValueError('FAMTObjectOracleHook fills importance maps, which the mask generator does not '
-                             'read: use a guided generator, e.g. FAMTMaskGenerator')
+            raise ValueError(
+                'FAMTObjectOracleHook fills importance maps, which the mask generator does not '
+                'read: use a guided generator, e.g. FAMTMaskGenerator'
+            )
         if runner.epoch > self.start_epoch and not self.is_refresh_epoch(runner.epoch):
             self.fill(runner)  # resumed past the warm-up: the cache is not in the checkpoint
 
@@ -256,6 +269,8 @@ class FAMTObjectOracleHook(Hook):
         maps = self.oracle_maps(runner)
         _preprocessor(runner, 'FAMTObjectOracleHook').importance_cache.set(maps)
         self.refreshed_epoch = runner.epoch
-        runner.logger.info(f'object ORACLE: filled {maps.shape[0]} importance maps '
-                           f'{tuple(maps.shape[1:])} from the true object masks before '
-                           f'{train_log_epoch(runner.epoch)} (not FAMT scoring)')
+        runner.logger.info(
+            f'object ORACLE: filled {maps.shape[0]} importance maps '
+            f'{tuple(maps.shape[1:])} from the true object masks before '
+            f'{train_log_epoch(runner.epoch)} (not FAMT scoring)'
+        )

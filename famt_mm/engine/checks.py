@@ -1,4 +1,5 @@
 """What the refresh hook derives and checks before the first step, each check naming its remedy."""
+
 from typing import List, Sequence, Tuple, Union
 
 #: crop transforms whose box the preprocessor reads; a scoring pipeline can be derived around the first
@@ -25,16 +26,20 @@ def resolve_epochs(value: Union[int, float], max_epochs: int, name: str, low: in
         low: the smallest allowed count (0 for a warm-up, 1 for an interval).
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f'{name} must be an integer >= {low} or a fraction of the schedule in (0, 1), '
-                         f'got {value!r}')
+        raise ValueError(
+            f'{name} must be an integer >= {low} or a fraction of the schedule in (0, 1), got {value!r}'
+        )
     if isinstance(value, float):
         if not 0.0 < value < 1.0:
-            raise ValueError(f'{name} as a fraction of the schedule must lie in (0, 1), got {value!r}; '
-                             'give a whole number of epochs as an integer')
+            raise ValueError(
+                f'{name} as a fraction of the schedule must lie in (0, 1), got {value!r}; '
+                'give a whole number of epochs as an integer'
+            )
         return max(low, round(value * max_epochs))
     if value < low:
-        raise ValueError(f'{name} must be an integer >= {low} or a fraction of the schedule in (0, 1), '
-                         f'got {value!r}')
+        raise ValueError(
+            f'{name} must be an integer >= {low} or a fraction of the schedule in (0, 1), got {value!r}'
+        )
     return value
 
 
@@ -49,18 +54,23 @@ def check_view_metainfo(metainfo: dict) -> None:
             'the training pipeline records no crop_box, which guided masking needs to warp each '
             "image's map to its view: use dict(type='FAMTRandomResizedCropWithBox', ...) instead of "
             "RandomResizedCrop, and pack with dict(type='PackFAMTInputs') (or keep 'crop_box' in "
-            'PackInputs(meta_keys=...))')
+            'PackInputs(meta_keys=...))'
+        )
     if metainfo.get('sample_idx') is None:
         raise ValueError(
             'the training pipeline packs no sample_idx, by which guided masking finds each '
-            "image's map: use an mmengine BaseDataset and pack with dict(type='PackFAMTInputs')")
+            "image's map: use an mmengine BaseDataset and pack with dict(type='PackFAMTInputs')"
+        )
 
 
 def is_random_transform(name: str) -> bool:
     """Whether a transform type draws at random (by mmpretrain's and mmcv's naming, plus the colour
     and blur augmentations that do not say so in their name)."""
-    return name.startswith('Random') or name in CROPS_WITH_BOX or name in (
-        'ColorJitter', 'GaussianBlur', 'Solarize', 'RandAugment', 'AutoAugment', 'Lighting')
+    return (
+        name.startswith('Random')
+        or name in CROPS_WITH_BOX
+        or name in ('ColorJitter', 'GaussianBlur', 'Solarize', 'RandAugment', 'AutoAugment', 'Lighting')
+    )
 
 
 def transform_type(transform) -> str:
@@ -87,21 +97,31 @@ def derive_scoring_pipeline(train_pipeline: Sequence, train_size: Tuple[int, int
     """
     types = [transform_type(t) for t in train_pipeline]
     crops = [i for i, name in enumerate(types) if name in CROPS_WITH_BOX]
-    remedy = ('give FAMTRefreshHook(pipeline=[...]) explicitly: loading, a Resize to the training '
-              f'size ({train_size[1]}, {train_size[0]}) (width, height), PackInputs')
+    remedy = (
+        'give FAMTRefreshHook(pipeline=[...]) explicitly: loading, a Resize to the training '
+        f'size ({train_size[1]}, {train_size[0]}) (width, height), PackInputs'
+    )
     if not crops:
-        raise ValueError(f'the scoring pipeline is derived from the training pipeline\'s crop, but it '
-                         f'has none of {CROPS_WITH_BOX} (types: {types}); {remedy}')
+        raise ValueError(
+            f"the scoring pipeline is derived from the training pipeline's crop, but it "
+            f'has none of {CROPS_WITH_BOX} (types: {types}); {remedy}'
+        )
     crop_at = crops[0]
     crop = train_pipeline[crop_at]
     if types[crop_at] != CROPS_WITH_BOX[0]:
-        raise ValueError(f'no scoring pipeline is derived around {types[crop_at]} (two pictures per '
-                         f'crop); {remedy}')
-    random_before = [name for name in types[:crop_at]
-                     if is_random_transform(name) or not name.startswith(_DETERMINISTIC_PREFIXES)]
+        raise ValueError(
+            f'no scoring pipeline is derived around {types[crop_at]} (two pictures per crop); {remedy}'
+        )
+    random_before = [
+        name
+        for name in types[:crop_at]
+        if is_random_transform(name) or not name.startswith(_DETERMINISTIC_PREFIXES)
+    ]
     if random_before:
-        raise ValueError(f'the training pipeline has {random_before} before its crop, which the scoring '
-                         f'pass must not apply at random; {remedy}')
+        raise ValueError(
+            f'the training pipeline has {random_before} before its crop, which the scoring '
+            f'pass must not apply at random; {remedy}'
+        )
     resize = dict(type='Resize', scale=(train_size[1], train_size[0]))
     for key in _RESIZE_KEYS:
         value = crop.get(key) if isinstance(crop, dict) else getattr(crop, key, None)
@@ -120,8 +140,10 @@ def configured_scoring_pipeline(cfg) -> List:
     """
     hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') == 'FAMTRefreshHook']
     if not hooks:
-        raise ValueError('the config has no FAMTRefreshHook in custom_hooks, whose whole-image pipeline '
-                         'scoring uses: give a FAMT pretraining config')
+        raise ValueError(
+            'the config has no FAMTRefreshHook in custom_hooks, whose whole-image pipeline '
+            'scoring uses: give a FAMT pretraining config'
+        )
     if hooks[0].get('pipeline'):
         return list(hooks[0]['pipeline'])
     train = cfg.train_dataloader.dataset.pipeline

@@ -1,4 +1,5 @@
 """Few-label evaluation of a pretrained encoder: fine-tune, linear probes and k-NN, after training."""
+
 import copy
 import json
 import math
@@ -23,12 +24,14 @@ def random_shifts(images: torch.Tensor, max_shift: int, generator: torch.Generat
     height, width = images.shape[-2:]
     padded = F.pad(images, [max_shift] * 4, mode='replicate')
     offsets = torch.randint(0, 2 * max_shift + 1, (images.shape[0], 2), generator=generator)
-    return torch.stack([padded[i, :, dy:dy + height, dx:dx + width]
-                        for i, (dy, dx) in enumerate(offsets.tolist())])
+    return torch.stack(
+        [padded[i, :, dy : dy + height, dx : dx + width] for i, (dy, dx) in enumerate(offsets.tolist())]
+    )
 
 
-def knn_top1(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
-             k: int) -> float:
+def knn_top1(
+    train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor, k: int
+) -> float:
     """Top-1 % of a cosine k-NN classifier: each of the ``k`` nearest votes with its similarity."""
     train_x, test_x = F.normalize(train_x.float(), dim=1), F.normalize(test_x.float(), dim=1)
     sims, idx = (test_x @ train_x.T).topk(min(k, len(train_x)), dim=1)
@@ -36,11 +39,13 @@ def knn_top1(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
     return float((votes.argmax(dim=1) == test_y).float().mean() * 100)
 
 
-def probe_top1(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray,
-               c: float) -> float:
+def probe_top1(
+    train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray, c: float
+) -> float:
     """Top-1 % of a standardised multinomial logistic regression (scikit-learn, L-BFGS)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
+
     scaler = StandardScaler().fit(train_x)
     clf = LogisticRegression(C=c, max_iter=2000).fit(scaler.transform(train_x), train_y)
     return float((clf.predict(scaler.transform(test_x)) == test_y).mean() * 100)
@@ -84,13 +89,29 @@ class FAMTFewLabelEvalHook(Hook):
         seed (int, optional): seed of the fine-tune's shuffling, shifts and head. Defaults to the
             runner's seed.
     """
+
     priority = 'LOW'
 
-    def __init__(self, train_dataloader: dict, test_dataloader: dict, finetune_epochs: int = 30,
-                 shift: int = 4, lr: float = 1e-3, weight_decay: float = 0.05, batch_size: int = 100,
-                 probe_c: float = 1.0, knn_k: int = 10, at_init: bool = False, seed=None):
-        for name, value, low in (('finetune_epochs', finetune_epochs, 0), ('shift', shift, 0),
-                                 ('batch_size', batch_size, 1), ('knn_k', knn_k, 1)):
+    def __init__(
+        self,
+        train_dataloader: dict,
+        test_dataloader: dict,
+        finetune_epochs: int = 30,
+        shift: int = 4,
+        lr: float = 1e-3,
+        weight_decay: float = 0.05,
+        batch_size: int = 100,
+        probe_c: float = 1.0,
+        knn_k: int = 10,
+        at_init: bool = False,
+        seed=None,
+    ):
+        for name, value, low in (
+            ('finetune_epochs', finetune_epochs, 0),
+            ('shift', shift, 0),
+            ('batch_size', batch_size, 1),
+            ('knn_k', knn_k, 1),
+        ):
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(f'{name} must be an integer >= {low}, got {value!r}')
         for name, value in (('lr', lr), ('probe_c', probe_c)):
@@ -126,8 +147,9 @@ class FAMTFewLabelEvalHook(Hook):
         result = self.evaluate(runner)
         self.results.update(result, epochs=runner.epoch)
         runner.logger.info(f'few-label evaluation after {runner.epoch} epochs: {self._text(result)}')
-        runner.visualizer.add_scalars({f'few_label/{k}': v for k, v in result.items()
-                                       if k.endswith('top1')}, step=runner.epoch)
+        runner.visualizer.add_scalars(
+            {f'few_label/{k}': v for k, v in result.items() if k.endswith('top1')}, step=runner.epoch
+        )
         with open(osp.join(runner.work_dir, 'few_label_eval.json'), 'w') as f:
             json.dump(self.results, f, indent=2)
 
@@ -149,16 +171,22 @@ class FAMTFewLabelEvalHook(Hook):
     def data(self, runner):
         """The normalised labelled and test images with their labels (loaded once)."""
         if self._data is None:
-            self._data = (*self._load(runner, self.train_dataloader),
-                          *self._load(runner, self.test_dataloader))
+            self._data = (
+                *self._load(runner, self.train_dataloader),
+                *self._load(runner, self.test_dataloader),
+            )
         return self._data
 
     @torch.no_grad()
     def features(self, model, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
         """(N, 1 + L, C) final-normed tokens of the frozen backbone."""
         device = next(model.parameters()).device
-        return torch.cat([model.extract_feat(images[i:i + batch].to(device))[-1].float().cpu()
-                          for i in range(0, len(images), batch)])
+        return torch.cat(
+            [
+                model.extract_feat(images[i : i + batch].to(device))[-1].float().cpu()
+                for i in range(0, len(images), batch)
+            ]
+        )
 
     def evaluate(self, runner) -> dict:
         model = unwrap_model(runner)
@@ -170,14 +198,23 @@ class FAMTFewLabelEvalHook(Hook):
         finally:
             model.train(was_training)
         if train_f.dim() != 3:
-            raise ValueError(f'FAMTFewLabelEvalHook needs tokens (B, 1 + N, C) from extract_feat, got shape '
-                             f'{tuple(train_f.shape)}')
+            raise ValueError(
+                f'FAMTFewLabelEvalHook needs tokens (B, 1 + N, C) from extract_feat, got shape '
+                f'{tuple(train_f.shape)}'
+            )
         result = dict(
-            probe_cls_top1=probe_top1(train_f[:, 0].numpy(), train_y.numpy(), test_f[:, 0].numpy(),
-                                      test_y.numpy(), self.probe_c),
-            probe_mean_top1=probe_top1(train_f[:, 1:].mean(1).numpy(), train_y.numpy(),
-                                       test_f[:, 1:].mean(1).numpy(), test_y.numpy(), self.probe_c),
-            knn_top1=knn_top1(train_f[:, 0], train_y, test_f[:, 0], test_y, self.knn_k))
+            probe_cls_top1=probe_top1(
+                train_f[:, 0].numpy(), train_y.numpy(), test_f[:, 0].numpy(), test_y.numpy(), self.probe_c
+            ),
+            probe_mean_top1=probe_top1(
+                train_f[:, 1:].mean(1).numpy(),
+                train_y.numpy(),
+                test_f[:, 1:].mean(1).numpy(),
+                test_y.numpy(),
+                self.probe_c,
+            ),
+            knn_top1=knn_top1(train_f[:, 0], train_y, test_f[:, 0], test_y, self.knn_k),
+        )
         if self.finetune_epochs:
             result['finetune_top1'] = self.finetune(runner, model, train_x, train_y, test_x, test_y)
         result.update(num_labelled=len(train_y), num_test=len(test_y))
@@ -201,12 +238,17 @@ class FAMTFewLabelEvalHook(Hook):
         steps_per_epoch = math.ceil(len(train_x) / self.batch_size)
         total, warmup = self.finetune_epochs * steps_per_epoch, steps_per_epoch
         scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: (s + 1) / warmup if s < warmup else
-            0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup))))
+            optimizer,
+            lambda s: (
+                (s + 1) / warmup
+                if s < warmup
+                else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, total - warmup)))
+            ),
+        )
         for _ in range(self.finetune_epochs):
             order = torch.randperm(len(train_x), generator=generator)
             for start in range(0, len(order), self.batch_size):
-                idx = order[start:start + self.batch_size]
+                idx = order[start : start + self.batch_size]
                 images = random_shifts(train_x[idx], self.shift, generator).to(device)
                 logits = head(backbone(images)[-1][:, 0])
                 loss = F.cross_entropy(logits, train_y[idx].to(device))
@@ -218,6 +260,6 @@ class FAMTFewLabelEvalHook(Hook):
         correct = 0
         with torch.no_grad():
             for start in range(0, len(test_x), 500):
-                logits = head(backbone(test_x[start:start + 500].to(device))[-1][:, 0])
-                correct += int((logits.argmax(1).cpu() == test_y[start:start + 500]).sum())
+                logits = head(backbone(test_x[start : start + 500].to(device))[-1][:, 0])
+                correct += int((logits.argmax(1).cpu() == test_y[start : start + 500]).sum())
         return correct / len(test_y) * 100

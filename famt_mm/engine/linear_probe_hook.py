@@ -1,4 +1,5 @@
 """Linear probe of frozen features on a small labelled dataset, run before and after training."""
+
 import json
 import os.path as osp
 
@@ -18,8 +19,10 @@ def pooled_features(features: torch.Tensor) -> torch.Tensor:
         return features.mean(dim=(-2, -1))
     if features.dim() == 3:
         return features[:, 1:].mean(dim=1)
-    raise ValueError(f'FAMTLinearProbeHook needs tokens (B, 1 + N, C) or a feature map (B, C, h, w) from '
-                     f'extract_feat, got shape {tuple(features.shape)}')
+    raise ValueError(
+        f'FAMTLinearProbeHook needs tokens (B, 1 + N, C) or a feature map (B, C, h, w) from '
+        f'extract_feat, got shape {tuple(features.shape)}'
+    )
 
 
 @HOOKS.register_module()
@@ -43,6 +46,7 @@ class FAMTLinearProbeHook(Hook):
         test_dataloader (dict): loader of the held-out images.
         c (float): inverse L2 strength of the logistic regression. Defaults to 1.0.
     """
+
     priority = 'LOW'
 
     def __init__(self, train_dataloader: dict, test_dataloader: dict, c: float = 1.0):
@@ -64,8 +68,10 @@ class FAMTLinearProbeHook(Hook):
             return
         top1 = self.probe(runner)
         self.results.update(top1=top1, epochs=runner.epoch)
-        runner.logger.info(f'linear probe after {runner.epoch} epochs: top-1 {top1:.2f} % on '
-                           f'{self.results["num_test"]} held-out images')
+        runner.logger.info(
+            f'linear probe after {runner.epoch} epochs: top-1 {top1:.2f} % on '
+            f'{self.results["num_test"]} held-out images'
+        )
         runner.visualizer.add_scalars({'linear_probe/top1': top1}, step=runner.epoch)
         with open(osp.join(runner.work_dir, 'linear_probe.json'), 'w') as f:
             json.dump(self.results, f, indent=2)
@@ -89,6 +95,7 @@ class FAMTLinearProbeHook(Hook):
     def probe(self, runner) -> float:
         from sklearn.linear_model import LogisticRegression
         from sklearn.preprocessing import StandardScaler
+
         train_x, train_y = self.extract(runner, self.train_dataloader)
         test_x, test_y = self.extract(runner, self.test_dataloader)
         scaler = StandardScaler().fit(train_x)

@@ -8,6 +8,7 @@ refuses it on a CPU when the optimizer is built; this constructor uses it wherev
 device has one and torch's default implementation elsewhere. Why the step stays eager under
 mmengine's ``compile=True``: docs/speed.md, "Compile".
 """
+
 import types
 import warnings
 from typing import Iterable
@@ -59,12 +60,13 @@ class FAMTOptimWrapperConstructor(DefaultOptimWrapperConstructor):
                 warnings.warn(
                     f'optim_wrapper.optimizer.fused=True: torch {torch.__version__} has no fused '
                     f'{optimizer_type.__name__} for {params[0].device.type} parameters; using its '
-                    'default implementation', stacklevel=2)
+                    'default implementation',
+                    stacklevel=2,
+                )
             self.optimizer_cfg = {k: v for k, v in self.optimizer_cfg.items() if k != 'fused'}
             if supported:
                 self.optimizer_cfg['fused'] = True
         optim_wrapper = super().__call__(model)
         # a bound method still: mmengine's parameter schedulers wrap it and need its __self__
-        optim_wrapper.step = types.MethodType(torch.compiler.disable(type(optim_wrapper).step),
-                                              optim_wrapper)
+        optim_wrapper.step = types.MethodType(torch.compiler.disable(type(optim_wrapper).step), optim_wrapper)
         return optim_wrapper

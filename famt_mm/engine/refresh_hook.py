@@ -1,4 +1,5 @@
 """The refresh hook: scores the whole training set with the model being trained and stores the maps."""
+
 import time
 import warnings
 from contextlib import nullcontext
@@ -87,22 +88,27 @@ class FAMTRefreshHook(Hook):
         batch_size (int, optional): scoring batch size; defaults to the training batch size.
         num_workers (int, optional): scoring workers; defaults to the training dataloader's.
     """
+
     priority = 'NORMAL'
 
-    def __init__(self,
-                 pipeline: Optional[List[dict]] = None,
-                 start_epoch: Union[int, float] = 0.1,
-                 interval: Union[int, float] = 0.1,
-                 batch_size: Optional[int] = None,
-                 num_workers: Optional[int] = None):
+    def __init__(
+        self,
+        pipeline: Optional[List[dict]] = None,
+        start_epoch: Union[int, float] = 0.1,
+        interval: Union[int, float] = 0.1,
+        batch_size: Optional[int] = None,
+        num_workers: Optional[int] = None,
+    ):
         # checked now (a fraction is resolved against the schedule before training)
         resolve_epochs(start_epoch, 1, 'start_epoch', 0)
         resolve_epochs(interval, 1, 'interval', 1)
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f'batch_size must be an integer >= 1, got {batch_size!r}')
         if pipeline is not None and not pipeline:
-            raise ValueError('pipeline must list the scoring transforms (load, resize, pack), or be '
-                             'None to derive them from the training pipeline')
+            raise ValueError(
+                'pipeline must list the scoring transforms (load, resize, pack), or be '
+                'None to derive them from the training pipeline'
+            )
         self.pipeline = pipeline
         #: the settings as given; start_epoch and interval are whole epochs once training starts
         self.schedule = (start_epoch, interval)
@@ -123,8 +129,10 @@ class FAMTRefreshHook(Hook):
 
     def before_train(self, runner) -> None:
         if not isinstance(runner.train_loop, EpochBasedTrainLoop):
-            raise TypeError('FAMTRefreshHook counts epochs: use an epoch-based train loop '
-                            "(train_cfg=dict(type='EpochBasedTrainLoop', ...))")
+            raise TypeError(
+                'FAMTRefreshHook counts epochs: use an epoch-based train loop '
+                "(train_cfg=dict(type='EpochBasedTrainLoop', ...))"
+            )
         preprocessor = self._preprocessor(runner)
         train_inputs, metainfo = first_sample(runner.train_dataloader.dataset)
         train_size = tuple(train_inputs.shape[-2:])
@@ -133,36 +141,45 @@ class FAMTRefreshHook(Hook):
             taker.check_view_grid(preprocessor.patch_grid(train_inputs[None]))
         plans = preprocessor.describe_plans(train_inputs[None])
         if not preprocessor.mask_generator.needs_importance:
-            runner.logger.info(f'FAMT: {preprocessor.mask_generator!r} masks at random, no importance '
-                               f'refresh: {plans}')
+            runner.logger.info(
+                f'FAMT: {preprocessor.mask_generator!r} masks at random, no importance refresh: {plans}'
+            )
             return
         max_epochs = runner.train_loop.max_epochs
         self.start_epoch = resolve_epochs(self.schedule[0], max_epochs, 'start_epoch', 0)
         self.interval = resolve_epochs(self.schedule[1], max_epochs, 'interval', 1)
         if self.start_epoch >= max_epochs:
-            raise ValueError(f'FAMTRefreshHook(start_epoch={self.schedule[0]}) is {self.start_epoch} '
-                             f'warm-up epochs, not fewer than the schedule\'s {max_epochs}: the whole run '
-                             'would mask at random and never refresh; lower start_epoch (e.g. a '
-                             'fraction such as 0.1) or use FAMTRandomMaskGenerator for plain random masking')
+            raise ValueError(
+                f'FAMTRefreshHook(start_epoch={self.schedule[0]}) is {self.start_epoch} '
+                f"warm-up epochs, not fewer than the schedule's {max_epochs}: the whole run "
+                'would mask at random and never refresh; lower start_epoch (e.g. a '
+                'fraction such as 0.1) or use FAMTRandomMaskGenerator for plain random masking'
+            )
         check_view_metainfo(metainfo)
         if self.pipeline is None:
-            self.pipeline = derived_whole_image_pipeline(runner.train_dataloader.dataset, 'FAMTRefreshHook',
-                                                         train_size)
+            self.pipeline = derived_whole_image_pipeline(
+                runner.train_dataloader.dataset, 'FAMTRefreshHook', train_size
+            )
         self.score_first_image(runner, train_size)
         refreshes = list(range(self.start_epoch, max_epochs, self.interval))
         shown = ', '.join(str(e + 1) for e in refreshes[:4]) + (', ...' if len(refreshes) > 4 else '')
         runner.logger.info(
             f'FAMT: {preprocessor.mask_generator!r}: {plans}; refreshes before epochs {shown} '
             f'(1-based; start_epoch={self.schedule[0]}, interval={self.schedule[1]} of {max_epochs} '
-            f'epochs), scoring with {[transform_type(t) for t in self.pipeline]}')
-        if not preprocessor.guided and runner.epoch > self.start_epoch and \
-                not self.is_refresh_epoch(runner.epoch):
+            f'epochs), scoring with {[transform_type(t) for t in self.pipeline]}'
+        )
+        if (
+            not preprocessor.guided
+            and runner.epoch > self.start_epoch
+            and not self.is_refresh_epoch(runner.epoch)
+        ):
             # past the warm-up without maps (resumed from a checkpoint without them, or a dropped
             # cache): score now, not silently at the next refresh
             runner.logger.warning(
                 f'FAMT: at {train_log_epoch(runner.epoch)}, past the warm-up of start_epoch='
                 f'{self.start_epoch} epochs, without an importance cache; scoring the training set '
-                'now')
+                'now'
+            )
             self.refresh(runner)
 
     @torch.no_grad()
@@ -171,25 +188,33 @@ class FAMTRefreshHook(Hook):
         types = [transform_type(t) for t in self.pipeline]
         random = [name for name in types if is_random_transform(name)]
         if random:
-            raise ValueError(f'the scoring pipeline {types} has random transforms {random}: maps are '
-                             'stored for the whole image and warped to each view, so the scoring '
-                             'pass takes the whole image (loading, a Resize, PackInputs), no crop, no flip')
-        advice = ('it needs the training pipeline\'s loading (e.g. LoadImageFromFile), a Resize to the '
-                  f'training size ({train_size[1]}, {train_size[0]}) (width, height) and PackInputs')
+            raise ValueError(
+                f'the scoring pipeline {types} has random transforms {random}: maps are '
+                'stored for the whole image and warped to each view, so the scoring '
+                'pass takes the whole image (loading, a Resize, PackInputs), no crop, no flip'
+            )
+        advice = (
+            "it needs the training pipeline's loading (e.g. LoadImageFromFile), a Resize to the "
+            f'training size ({train_size[1]}, {train_size[0]}) (width, height) and PackInputs'
+        )
         dataset = whole_image_dataset(runner.train_dataloader.dataset, self.pipeline, 'FAMTRefreshHook')
         try:
             with kept_random_state():
                 item = dataset[0]
         except Exception as e:  # noqa: BLE001  (any failure of a user pipeline is named, with its cause)
-            raise ValueError(f'the scoring pipeline {types} fails on the first training image '
-                             f'({type(e).__name__}: {e}); {advice}') from e
+            raise ValueError(
+                f'the scoring pipeline {types} fails on the first training image '
+                f'({type(e).__name__}: {e}); {advice}'
+            ) from e
         if not isinstance(item, dict) or 'inputs' not in item or 'data_samples' not in item:
             raise ValueError(f'the scoring pipeline {types} does not pack its output; {advice}')
         score_size = tuple(item['inputs'].shape[-2:])
         if score_size != train_size:
-            raise ValueError(f'the scoring pipeline gives {score_size[0]}x{score_size[1]} images but the '
-                             f'training views are {train_size[0]}x{train_size[1]}: maps are scored on '
-                             f'the whole image at the training size; {advice}')
+            raise ValueError(
+                f'the scoring pipeline gives {score_size[0]}x{score_size[1]} images but the '
+                f'training views are {train_size[0]}x{train_size[1]}: maps are scored on '
+                f'the whole image at the training size; {advice}'
+            )
         model = unwrap_model(runner)
         preprocessor = self._preprocessor(runner)
         was_training = model.training
@@ -199,23 +224,27 @@ class FAMTRefreshHook(Hook):
             with self._training_autocast(runner):
                 score_images(model, data['inputs'], preprocessor.mask_generator)
         except Exception as e:  # noqa: BLE001
-            raise ValueError(f'one scoring step on the first training image failed '
-                             f'({type(e).__name__}: {e}): the scoring pipeline {types}, the data '
-                             'preprocessor and the backbone must agree') from e
+            raise ValueError(
+                f'one scoring step on the first training image failed '
+                f'({type(e).__name__}: {e}): the scoring pipeline {types}, the data '
+                'preprocessor and the backbone must agree'
+            ) from e
         finally:
             model.train(was_training)
 
     def before_train_epoch(self, runner) -> None:
-        if self._preprocessor(runner).mask_generator.needs_importance and \
-                self.is_refresh_epoch(runner.epoch):
+        if self._preprocessor(runner).mask_generator.needs_importance and self.is_refresh_epoch(runner.epoch):
             self.refresh(runner)
 
     # ---------------------------------------------------------------- checkpoints
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         state = self._preprocessor(runner).importance_cache.state_dict()
         if state:
-            checkpoint[CHECKPOINT_KEY] = dict(state, epoch=self.refreshed_epoch,
-                                              dataset=dataset_fingerprint(runner.train_dataloader.dataset))
+            checkpoint[CHECKPOINT_KEY] = dict(
+                state,
+                epoch=self.refreshed_epoch,
+                dataset=dataset_fingerprint(runner.train_dataloader.dataset),
+            )
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get(CHECKPOINT_KEY)
@@ -223,34 +252,42 @@ class FAMTRefreshHook(Hook):
             return
         if not getattr(runner, '_resume', False):  # load_from: a fresh schedule (mmengine's flag)
             runner.logger.info(
-                f'FAMT: load_from starts a fresh schedule: the checkpoint\'s {len(state["maps"])} '
+                f"FAMT: load_from starts a fresh schedule: the checkpoint's {len(state['maps'])} "
                 'importance maps are not used; the training set is scored with the loaded weights at '
-                'the first refresh')
+                'the first refresh'
+            )
             return
         loaded = checkpoint.get('state_dict', {})
         ours = unwrap_model(runner).state_dict()
         unloaded = [k for k, v in ours.items() if k not in loaded or tuple(loaded[k].shape) != tuple(v.shape)]
         if unloaded:  # mmengine loads non-strictly: the maps would belong to weights that did not load
             runner.logger.warning(
-                f'FAMT: the checkpoint does not hold {len(unloaded)} of the model\'s weights (e.g. '
-                f'{unloaded[0]}): its importance maps are not used; the training set is scored again')
+                f"FAMT: the checkpoint does not hold {len(unloaded)} of the model's weights (e.g. "
+                f'{unloaded[0]}): its importance maps are not used; the training set is scored again'
+            )
             return
         dataset = runner.train_dataloader.dataset
         num_images = len(indexed_dataset(dataset))
-        if len(state['maps']) != num_images or \
-                state.get('dataset', dataset_fingerprint(dataset)) != dataset_fingerprint(dataset):
+        if len(state['maps']) != num_images or state.get(
+            'dataset', dataset_fingerprint(dataset)
+        ) != dataset_fingerprint(dataset):
             raise ValueError(
-                f'the checkpoint\'s importance cache ({len(state["maps"])} maps) was scored on another '
+                f"the checkpoint's importance cache ({len(state['maps'])} maps) was scored on another "
                 f'training set than this one ({num_images} images, other annotations): resume needs '
                 'the same training set. To continue on a changed dataset, load the weights without '
-                'resuming (load_from=CKPT, resume=False): a fresh schedule scores the new set')
+                'resuming (load_from=CKPT, resume=False): a fresh schedule scores the new set'
+            )
         cache = self._preprocessor(runner).importance_cache
         cache.load_state_dict(state)
         self.refreshed_epoch = state.get('epoch')
-        scored = 'at an unknown epoch' if self.refreshed_epoch is None else \
-            f'before {train_log_epoch(self.refreshed_epoch)}'
-        runner.logger.info(f'FAMT: restored {len(cache)} importance maps (scored {scored}) from '
-                           'the checkpoint')
+        scored = (
+            'at an unknown epoch'
+            if self.refreshed_epoch is None
+            else f'before {train_log_epoch(self.refreshed_epoch)}'
+        )
+        runner.logger.info(
+            f'FAMT: restored {len(cache)} importance maps (scored {scored}) from the checkpoint'
+        )
 
     # ---------------------------------------------------------------- scoring
     @staticmethod
@@ -279,8 +316,9 @@ class FAMTRefreshHook(Hook):
                     weights = score_images(model, data['inputs'], generator)
                 # mean 1 per image before fp16 (unusable rows fall back to uniform in _assemble)
                 maps.append(mean_one(weights).half())
-                indices.append(torch.tensor([s.sample_idx for s in data['data_samples']],
-                                            device=weights.device))
+                indices.append(
+                    torch.tensor([s.sample_idx for s in data['data_samples']], device=weights.device)
+                )
                 if progress is not None:
                     progress.update()
         finally:
@@ -290,8 +328,9 @@ class FAMTRefreshHook(Hook):
         first = not preprocessor.guided
         # the previous maps go once the new ones are known to cover every image, before the new cache
         # is allocated: two full caches never coexist
-        cache = self._assemble(local_maps, local_indices, num_images,
-                               release=preprocessor.importance_cache.clear)
+        cache = self._assemble(
+            local_maps, local_indices, num_images, release=preprocessor.importance_cache.clear
+        )
         del local_maps, local_indices
         elapsed = time.perf_counter() - start
         preprocessor.importance_cache.set(cache)
@@ -302,11 +341,16 @@ class FAMTRefreshHook(Hook):
             f'FAMT: refreshed {num_images} importance maps {tuple(cache.shape[1:])} before '
             f'{train_log_epoch(runner.epoch)} with {type(generator).__name__} in {elapsed:.1f} s '
             f'({num_images / max(elapsed, 1e-9):.1f} images/s over {get_world_size()} process(es))'
-            + ('; masking is guided from now on' if first else ''))
+            + ('; masking is guided from now on' if first else '')
+        )
 
     @staticmethod
-    def _assemble(maps: torch.Tensor, indices: torch.Tensor, num_images: int,
-                  release: Optional[Callable[[], None]] = None) -> torch.Tensor:
+    def _assemble(
+        maps: torch.Tensor,
+        indices: torch.Tensor,
+        num_images: int,
+        release: Optional[Callable[[], None]] = None,
+    ) -> torch.Tensor:
         """The (N, h, w) fp16 CPU cache of every rank's scored maps, placed by ``sample_idx``; maps that
         are not usable (non-finite, negative, zero) become uniform.
 
@@ -336,13 +380,16 @@ class FAMTRefreshHook(Hook):
         shard_indices = [shard.cpu() for shard in shard_indices]
         every = torch.cat(shard_indices)
         if every.min() < 0 or every.max() >= num_images:
-            raise ValueError(f'scored sample_idx {int(every.max())} outside the training set of '
-                             f'{num_images} images')
+            raise ValueError(
+                f'scored sample_idx {int(every.max())} outside the training set of {num_images} images'
+            )
         seen = torch.zeros(num_images, dtype=torch.bool)
         seen[every] = True
         if not seen.all():
-            raise RuntimeError(f'the refresh scored {int(seen.sum())} of {num_images} images: the '
-                               'scoring sampler must cover the whole training set')
+            raise RuntimeError(
+                f'the refresh scored {int(seen.sum())} of {num_images} images: the '
+                'scoring sampler must cover the whole training set'
+            )
         del every, seen
         if release is not None:
             release()
@@ -350,22 +397,26 @@ class FAMTRefreshHook(Hook):
         rows_of_cache = cache.view(num_images, -1)
         bad_images = torch.zeros(num_images, dtype=torch.bool)
         # one receive buffer for every other rank's shard (not one allocation per shard)
-        received = maps.new_empty((max(len(i) for i in shard_indices), *maps.shape[1:])) \
-            if world_size > 1 else None
+        received = (
+            maps.new_empty((max(len(i) for i in shard_indices), *maps.shape[1:])) if world_size > 1 else None
+        )
         for src, shard_idx in enumerate(shard_indices):
-            shard = maps if src == rank else received[:len(shard_idx)]
+            shard = maps if src == rank else received[: len(shard_idx)]
             if world_size > 1:
                 broadcast(shard, src)  # sends from rank src, receives on the others
             for start in range(0, len(shard_idx), ASSEMBLY_CHUNK):
-                rows = shard_idx[start:start + ASSEMBLY_CHUNK]
-                clean, bad = sanitize_weights(shard[start:start + ASSEMBLY_CHUNK].flatten(1).cpu())
+                rows = shard_idx[start : start + ASSEMBLY_CHUNK]
+                clean, bad = sanitize_weights(shard[start : start + ASSEMBLY_CHUNK].flatten(1).cpu())
                 rows_of_cache[rows] = clean.to(torch.float16)
                 bad_images[rows] = bad  # the last write of an image decides, as for its map
         del received
         if bad_images.any():
-            warnings.warn(f'FAMT: {int(bad_images.sum())} of {num_images} images had non-finite or '
-                          'non-positive importance weights; they are masked uniformly at random until '
-                          'the next refresh', stacklevel=2)
+            warnings.warn(
+                f'FAMT: {int(bad_images.sum())} of {num_images} images had non-finite or '
+                'non-positive importance weights; they are masked uniformly at random until '
+                'the next refresh',
+                stacklevel=2,
+            )
         return cache
 
     def _scoring_loader(self, runner):
@@ -375,19 +426,24 @@ class FAMTRefreshHook(Hook):
             dataset = whole_image_dataset(train_loader.dataset, self.pipeline, 'FAMTRefreshHook')
             num_workers = train_loader.num_workers if self.num_workers is None else self.num_workers
             self._loader = runner.build_dataloader(
-                dict(dataset=dataset,
-                     sampler=dict(type='DefaultSampler', shuffle=False),
-                     batch_size=self.batch_size or train_loader.batch_size,
-                     num_workers=num_workers,
-                     persistent_workers=False,
-                     collate_fn=dict(type='default_collate')),
-                seed=runner.seed)
+                dict(
+                    dataset=dataset,
+                    sampler=dict(type='DefaultSampler', shuffle=False),
+                    batch_size=self.batch_size or train_loader.batch_size,
+                    num_workers=num_workers,
+                    persistent_workers=False,
+                    collate_fn=dict(type='default_collate'),
+                ),
+                seed=runner.seed,
+            )
         return self._loader
 
     @staticmethod
     def _preprocessor(runner) -> FAMTDataPreprocessor:
         preprocessor = unwrap_model(runner).data_preprocessor
         if not isinstance(preprocessor, FAMTDataPreprocessor):
-            raise TypeError('FAMTRefreshHook needs the model\'s data_preprocessor to be '
-                            f'FAMTDataPreprocessor, got {type(preprocessor).__name__}')
+            raise TypeError(
+                "FAMTRefreshHook needs the model's data_preprocessor to be "
+                f'FAMTDataPreprocessor, got {type(preprocessor).__name__}'
+            )
         return preprocessor

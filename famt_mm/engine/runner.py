@@ -1,4 +1,5 @@
 """The runner of famt_mm's configs: mmengine's Runner with a few small differences (``runner_type``)."""
+
 import copy
 from typing import Dict, Union
 
@@ -52,28 +53,43 @@ class FAMTRunner(Runner):
     def from_cfg(cls, cfg) -> 'FAMTRunner':
         misplaced = {name: where for name, where in MISPLACED_SETTINGS.items() if name in cfg}
         if misplaced:
-            raise ValueError('top-level settings that nothing reads (a config or --cfg-options): ' +
-                             '; '.join(f'{name} is set as {where}' for name, where in misplaced.items()))
+            raise ValueError(
+                'top-level settings that nothing reads (a config or --cfg-options): '
+                + '; '.join(f'{name} is set as {where}' for name, where in misplaced.items())
+            )
         return super().from_cfg(cfg)
 
     @staticmethod
-    def build_dataloader(dataloader: Union[DataLoader, Dict], seed=None,
-                         diff_rank_seed: bool = False) -> DataLoader:
-        if isinstance(dataloader, dict) and isinstance(dataloader.get('collate_fn'), dict) and \
-                '_scope_' in dataloader['collate_fn']:
+    def build_dataloader(
+        dataloader: Union[DataLoader, Dict], seed=None, diff_rank_seed: bool = False
+    ) -> DataLoader:
+        if (
+            isinstance(dataloader, dict)
+            and isinstance(dataloader.get('collate_fn'), dict)
+            and '_scope_' in dataloader['collate_fn']
+        ):
             # the collate functions live in mmengine's FUNCTIONS registry, which no OpenMMLab package
             # extends: the scope only marks where the dict came from
             dataloader = copy.copy(dataloader)
             dataloader['collate_fn'] = {k: v for k, v in dataloader['collate_fn'].items() if k != '_scope_'}
         return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
 
-    def resume(self, filename: str, resume_optimizer: bool = True, resume_param_scheduler: bool = True,
-               map_location='default') -> None:
+    def resume(
+        self,
+        filename: str,
+        resume_optimizer: bool = True,
+        resume_param_scheduler: bool = True,
+        map_location='default',
+    ) -> None:
         # mmengine's 'default' loads the whole checkpoint onto this rank's GPU, importance cache included
         # (5.6 GB at ImageNet-22K); from the CPU, torch copies weights and optimizer states to their
         # devices as it loads them
-        super().resume(filename, resume_optimizer, resume_param_scheduler,
-                       'cpu' if map_location == 'default' else map_location)
+        super().resume(
+            filename,
+            resume_optimizer,
+            resume_param_scheduler,
+            'cpu' if map_location == 'default' else map_location,
+        )
 
     def build_model(self, model: Union[nn.Module, Dict]) -> nn.Module:
         model = super().build_model(model)
@@ -81,7 +97,10 @@ class FAMTRunner(Runner):
         return model
 
     def build_optim_wrapper(self, optim_wrapper):
-        if isinstance(optim_wrapper, dict) and 'optimizer' in optim_wrapper and \
-                'constructor' not in optim_wrapper:
+        if (
+            isinstance(optim_wrapper, dict)
+            and 'optimizer' in optim_wrapper
+            and 'constructor' not in optim_wrapper
+        ):
             optim_wrapper = dict(optim_wrapper, constructor=DEFAULT_CONSTRUCTOR)
         return super().build_optim_wrapper(optim_wrapper)

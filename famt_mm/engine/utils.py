@@ -1,4 +1,5 @@
 """Small helpers the FAMT hooks share: the bare model, whole-image datasets, one sample's view."""
+
 import copy
 import hashlib
 import pickle
@@ -31,10 +32,12 @@ def indexed_dataset(dataset, owner: str = 'FAMTRefreshHook'):
     while type(dataset).__name__ in INDEX_KEEPING_WRAPPERS:
         dataset = dataset.dataset
     if type(dataset).__name__ == 'ConcatDataset':
-        raise TypeError(f'{owner}: the samples of a ConcatDataset carry the sample_idx of their own '
-                        'dataset, so two images would share one importance map; merge the parts into '
-                        'one dataset instead (one annotation file, or a dataset class reading all '
-                        'parts). RepeatDataset and ClassBalancedDataset are supported')
+        raise TypeError(
+            f'{owner}: the samples of a ConcatDataset carry the sample_idx of their own '
+            'dataset, so two images would share one importance map; merge the parts into '
+            'one dataset instead (one annotation file, or a dataset class reading all '
+            'parts). RepeatDataset and ClassBalancedDataset are supported'
+        )
     return dataset
 
 
@@ -62,8 +65,9 @@ def whole_image_dataset(dataset, pipeline: List[dict], owner: str):
     """
     dataset = indexed_dataset(dataset, owner)
     if not hasattr(dataset, 'pipeline'):
-        raise TypeError(f"{owner} replaces the training dataset's pipeline, but "
-                        f'{type(dataset).__name__} has none')
+        raise TypeError(
+            f"{owner} replaces the training dataset's pipeline, but {type(dataset).__name__} has none"
+        )
     dataset = copy.copy(dataset)
     dataset.pipeline = Compose(pipeline)
     return dataset
@@ -80,8 +84,10 @@ def derived_whole_image_pipeline(dataset, owner: str, train_size: Optional[Tuple
     """
     pipeline = getattr(indexed_dataset(dataset, owner), 'pipeline', None)
     if pipeline is None or not hasattr(pipeline, 'transforms'):
-        raise TypeError(f'{owner} derives its whole-image pipeline from the training dataset\'s, but '
-                        f'{type(dataset).__name__} has none: give {owner} a pipeline')
+        raise TypeError(
+            f"{owner} derives its whole-image pipeline from the training dataset's, but "
+            f'{type(dataset).__name__} has none: give {owner} a pipeline'
+        )
     if train_size is None:
         train_size = tuple(first_sample(dataset)[0].shape[-2:])
     return derive_scoring_pipeline(list(pipeline.transforms), train_size)

@@ -1,4 +1,5 @@
 """Draws FAMT's map and reconstruction grids of a few training images to the visualizer backends."""
+
 from typing import List, Optional, Sequence
 
 from mmengine.dataset import default_collate
@@ -30,17 +31,26 @@ class FAMTVisualizationHook(Hook):
         panel (int): side of each panel in pixels, >= 16. Defaults to 128.
         seed (int): seed of the sampled plans. Defaults to 0.
     """
+
     priority = 'LOW'
 
-    def __init__(self, pipeline: Optional[List[dict]] = None, indices: Sequence[int] = (0, 1),
-                 interval: int = 10, panel: int = 128, seed: int = 0):
+    def __init__(
+        self,
+        pipeline: Optional[List[dict]] = None,
+        indices: Sequence[int] = (0, 1),
+        interval: int = 10,
+        panel: int = 128,
+        seed: int = 0,
+    ):
         if not isinstance(interval, int) or interval < 1:
             raise ValueError(f'interval must be an integer >= 1, got {interval!r}')
         if not isinstance(panel, int) or panel < 16:
             raise ValueError(f'panel must be an integer >= 16 (pixels), got {panel!r}')
         if pipeline is not None and not pipeline:
-            raise ValueError('pipeline must list the whole-image transforms (load, resize, pack), or be '
-                             'None to derive them from the training pipeline')
+            raise ValueError(
+                'pipeline must list the whole-image transforms (load, resize, pack), or be '
+                'None to derive them from the training pipeline'
+            )
         if not indices or any(not isinstance(i, int) or i < 0 for i in indices):
             raise ValueError(f'indices must be non-negative integers, got {indices!r}')
         self.pipeline = pipeline
@@ -57,8 +67,7 @@ class FAMTVisualizationHook(Hook):
         model = unwrap_model(runner)
         dataset = runner.train_dataloader.dataset
         if max(self.indices) >= len(dataset):
-            raise ValueError(f'indices {self.indices} reach beyond the training set of '
-                             f'{len(dataset)} images')
+            raise ValueError(f'indices {self.indices} reach beyond the training set of {len(dataset)} images')
         if self.pipeline is None:
             self.pipeline = derived_whole_image_pipeline(dataset, 'FAMTVisualizationHook')
         dataset = whole_image_dataset(dataset, self.pipeline, 'FAMTVisualizationHook')

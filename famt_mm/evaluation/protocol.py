@@ -6,6 +6,7 @@ checkpoint, gives their ViT the pretraining's architecture and patch size, train
 mmengine's Runner, and writes one row (checkpoint, epochs, top-1) into a results table kept as JSON
 and regenerated as markdown.
 """
+
 import copy
 import json
 import os
@@ -30,11 +31,17 @@ _BENCHMARK_SHAPES = {
     'tinyimagenet': (4, '1xb1024', '1xb256'),
     'in1k': (16, '8xb2048', '8xb128'),
 }
-TABLE_COLUMNS = (('dataset', 'dataset'), ('pretraining', 'pretraining'),
-                 ('pretrain_epochs', 'pretrain epochs'), ('linear_epochs', 'linear epochs'),
-                 ('linear_top1', 'linear top-1'), ('finetune_epochs', 'fine-tune epochs'),
-                 ('finetune_top1', 'fine-tune top-1'), ('checkpoint', 'checkpoint'),
-                 ('overrides', 'overrides'))
+TABLE_COLUMNS = (
+    ('dataset', 'dataset'),
+    ('pretraining', 'pretraining'),
+    ('pretrain_epochs', 'pretrain epochs'),
+    ('linear_epochs', 'linear epochs'),
+    ('linear_top1', 'linear top-1'),
+    ('finetune_epochs', 'fine-tune epochs'),
+    ('finetune_top1', 'fine-tune top-1'),
+    ('checkpoint', 'checkpoint'),
+    ('overrides', 'overrides'),
+)
 
 
 def benchmark_config(protocol: str, dataset: str, simmim: bool = False) -> str:
@@ -70,8 +77,11 @@ def find_checkpoint(path: str) -> str:
         candidate = osp.join(path, osp.basename(last))  # work dir moved since
         if osp.isfile(candidate):
             return candidate
-    epochs = [(int(name[6:-4]), name) for name in os.listdir(path)
-              if name.startswith('epoch_') and name.endswith('.pth') and name[6:-4].isdigit()]
+    epochs = [
+        (int(name[6:-4]), name)
+        for name in os.listdir(path)
+        if name.startswith('epoch_') and name.endswith('.pth') and name[6:-4].isdigit()
+    ]
     if not epochs:
         raise FileNotFoundError(f'no checkpoint in {path} (no last_checkpoint, no epoch_N.pth)')
     return osp.join(path, max(epochs)[1])
@@ -82,24 +92,27 @@ def read_pretraining(checkpoint: str) -> Tuple[Config, dict]:
     ckpt = read_checkpoint(checkpoint, mmap=True)
     meta = ckpt.get('meta') or {}
     if 'cfg' not in meta:
-        raise ValueError(f'{checkpoint} holds no pretraining config (meta["cfg"]): evaluate '
-                         'checkpoints written by mmengine\'s Runner (tools/train.py)')
+        raise ValueError(
+            f'{checkpoint} holds no pretraining config (meta["cfg"]): evaluate '
+            "checkpoints written by mmengine's Runner (tools/train.py)"
+        )
     return Config.fromstring(meta['cfg'], file_format='.py'), meta
 
 
 def describe_pretraining(cfg: Config) -> str:
     """A short name of the pretraining: algorithm, masking and ratios."""
     algorithm = str(cfg.model.get('type', '?'))
-    algorithm = 'SimMIM' if 'simmim' in algorithm.lower() else \
-        'MAE' if 'mae' in algorithm.lower() else algorithm
+    algorithm = (
+        'SimMIM' if 'simmim' in algorithm.lower() else 'MAE' if 'mae' in algorithm.lower() else algorithm
+    )
     preprocessor = cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor') or {}
     generator = preprocessor.get('mask_generator')
     if not generator:
         return algorithm
     kind = generator.get('type', '?').replace('MaskGenerator', '')
-    ratios = f"mask {generator.get('mask_ratio', '?')}"
+    ratios = f'mask {generator.get("mask_ratio", "?")}'
     if generator.get('throw_ratio'):
-        ratios += f", throw {generator['throw_ratio']}"
+        ratios += f', throw {generator["throw_ratio"]}'
     if kind == 'FAMTRandom':  # the stock random masking, drawn through famt_mm's plan
         return f'{algorithm} (random, {ratios})'
     return f'{kind}-{algorithm} ({ratios})'
@@ -109,9 +122,11 @@ def vit_dims(arch) -> Tuple[int, int]:
     """(embed_dims, num_layers) of an mmpretrain ViT ``arch`` (a name or a dict)."""
     if isinstance(arch, str):
         from mmpretrain.models import VisionTransformer
+
         if arch.lower() not in VisionTransformer.arch_zoo:
-            raise ValueError(f'unknown ViT arch {arch!r}; choose from '
-                             f'{sorted(VisionTransformer.arch_zoo)} or give a dict')
+            raise ValueError(
+                f'unknown ViT arch {arch!r}; choose from {sorted(VisionTransformer.arch_zoo)} or give a dict'
+            )
         arch = VisionTransformer.arch_zoo[arch.lower()]
     return int(arch['embed_dims']), int(arch['num_layers'])
 
@@ -141,14 +156,15 @@ def adapt_to_pretraining(cfg: Config, pretrain_cfg: Config) -> List[str]:
         notes.append(f'patch_size {backbone.get("patch_size")} -> {patch_size}')
         backbone.patch_size = patch_size
     if source.get('img_size', 224) != backbone.get('img_size', 224):
-        notes.append(f'input {backbone.get("img_size", 224)} px (pretrained at '
-                     f'{source.get("img_size", 224)} px: position embeddings resized)')
+        notes.append(
+            f'input {backbone.get("img_size", 224)} px (pretrained at '
+            f'{source.get("img_size", 224)} px: position embeddings resized)'
+        )
     neck = cfg.model.get('neck')
     if neck and 'input_features' in neck:
         neck.input_features = embed_dims
     cfg.model.head.in_channels = embed_dims
-    normalisation = pretrain_cfg.model.get('data_preprocessor') or \
-        pretrain_cfg.get('data_preprocessor') or {}
+    normalisation = pretrain_cfg.model.get('data_preprocessor') or pretrain_cfg.get('data_preprocessor') or {}
     for key in ('mean', 'std'):
         if key in normalisation and list(normalisation[key]) != list(cfg.data_preprocessor[key]):
             notes.append(f'{key} {list(cfg.data_preprocessor[key])} -> {list(normalisation[key])}')
@@ -172,15 +188,17 @@ def set_data_root(cfg: Config, data_root: str) -> None:
             cfg[loader].dataset.data_root = data_root
 
 
-def build_protocol_cfg(protocol: str,
-                       dataset: str,
-                       checkpoint: str,
-                       pretrain_cfg: Config,
-                       work_dir: str,
-                       config: Optional[str] = None,
-                       data_root: Optional[str] = None,
-                       cfg_options: Optional[dict] = None,
-                       launcher: str = 'none') -> Tuple[Config, List[str]]:
+def build_protocol_cfg(
+    protocol: str,
+    dataset: str,
+    checkpoint: str,
+    pretrain_cfg: Config,
+    work_dir: str,
+    config: Optional[str] = None,
+    data_root: Optional[str] = None,
+    cfg_options: Optional[dict] = None,
+    launcher: str = 'none',
+) -> Tuple[Config, List[str]]:
     """The runnable config of one protocol for ``checkpoint``, and notes on what was adapted."""
     if config is None:
         simmim = 'simmim' in str(pretrain_cfg.model.get('type', '')).lower()
@@ -188,8 +206,10 @@ def build_protocol_cfg(protocol: str,
     cfg = Config.fromfile(config)
     init_cfg = cfg.model.backbone.get('init_cfg')
     if not isinstance(init_cfg, dict) or init_cfg.get('type') != 'Pretrained':
-        raise ValueError(f"{config}: model.backbone.init_cfg must be dict(type='Pretrained', "
-                         f"prefix='backbone.', ...) for the checkpoint to load, got {init_cfg!r}")
+        raise ValueError(
+            f"{config}: model.backbone.init_cfg must be dict(type='Pretrained', "
+            f"prefix='backbone.', ...) for the checkpoint to load, got {init_cfg!r}"
+        )
     init_cfg.checkpoint = osp.abspath(checkpoint)
     notes = adapt_to_pretraining(cfg, pretrain_cfg)
     if data_root:
@@ -206,6 +226,7 @@ def build_protocol_cfg(protocol: str,
 def run_protocol(cfg: Config) -> Dict[str, float]:
     """Train with mmengine's Runner, then test the final weights; returns epochs and top-1."""
     from mmpretrain.registry import RUNNERS  # the config's runner_type (FAMTRunner), as tools/train.py
+
     runner = RUNNERS.build(cfg)
     runner.train()
     metrics = runner.test()
@@ -235,6 +256,7 @@ def update_table(row: dict, table: str) -> Tuple[str, str]:
 
 def render_markdown(rows: Sequence[dict]) -> str:
     """The results table in markdown; top-1 in percent, empty cells for protocols not run."""
+
     def cell(row, key):
         value = row.get(key)
         if value is None:
@@ -245,39 +267,51 @@ def render_markdown(rows: Sequence[dict]) -> str:
 
     header = '| ' + ' | '.join(title for _, title in TABLE_COLUMNS) + ' |'
     rule = '|' + '|'.join('---' for _ in TABLE_COLUMNS) + '|'
-    lines = [header, rule] + ['| ' + ' | '.join(cell(r, k) for k, _ in TABLE_COLUMNS) + ' |'
-                              for r in rows]
+    lines = [header, rule] + ['| ' + ' | '.join(cell(r, k) for k, _ in TABLE_COLUMNS) + ' |' for r in rows]
     return '\n'.join(lines) + '\n'
 
 
-def evaluate(pretrain: str,
-             dataset: str,
-             protocols: Sequence[str] = PROTOCOLS,
-             table: str = 'work_dirs/famt_results',
-             work_dir: Optional[str] = None,
-             data_root: Optional[str] = None,
-             configs: Optional[Dict[str, str]] = None,
-             cfg_options: Optional[dict] = None,
-             launcher: str = 'none') -> dict:
+def evaluate(
+    pretrain: str,
+    dataset: str,
+    protocols: Sequence[str] = PROTOCOLS,
+    table: str = 'work_dirs/famt_results',
+    work_dir: Optional[str] = None,
+    data_root: Optional[str] = None,
+    configs: Optional[Dict[str, str]] = None,
+    cfg_options: Optional[dict] = None,
+    launcher: str = 'none',
+) -> dict:
     """Probe and/or fine-tune the checkpoint of ``pretrain`` (work dir or file) on ``dataset``."""
     from mmengine.dist import is_main_process
+
     checkpoint = find_checkpoint(pretrain)
     pretrain_cfg, meta = read_pretraining(checkpoint)
     if work_dir is None:
         base = pretrain if osp.isdir(pretrain) else osp.dirname(checkpoint)
         work_dir = osp.join(base, f'eval_{dataset}')
     overrides = ' '.join(f'{k}={v}' for k, v in (cfg_options or {}).items())
-    row = dict(dataset=dataset, pretraining=describe_pretraining(pretrain_cfg),
-               pretrain_epochs=meta.get('epoch'), checkpoint=osp.abspath(checkpoint),
-               overrides=overrides or None)
+    row = dict(
+        dataset=dataset,
+        pretraining=describe_pretraining(pretrain_cfg),
+        pretrain_epochs=meta.get('epoch'),
+        checkpoint=osp.abspath(checkpoint),
+        overrides=overrides or None,
+    )
     for protocol in protocols:
-        cfg, notes = build_protocol_cfg(protocol, dataset, checkpoint, pretrain_cfg,
-                                        osp.join(work_dir, protocol),
-                                        (configs or {}).get(protocol), data_root, cfg_options,
-                                        launcher)
+        cfg, notes = build_protocol_cfg(
+            protocol,
+            dataset,
+            checkpoint,
+            pretrain_cfg,
+            osp.join(work_dir, protocol),
+            (configs or {}).get(protocol),
+            data_root,
+            cfg_options,
+            launcher,
+        )
         if notes:
-            print_log(f'{protocol}: adapted to the pretraining: {"; ".join(notes)}',
-                      logger='current')
+            print_log(f'{protocol}: adapted to the pretraining: {"; ".join(notes)}', logger='current')
         result = run_protocol(cfg)
         row[f'{protocol}_epochs'] = result['epochs']
         row[f'{protocol}_top1'] = result['top1']

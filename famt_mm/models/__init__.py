@@ -2,6 +2,7 @@
 importance cache, throwing preprocessors, the plan-taking contract), ``selfsup`` the algorithms that
 take the plan, one per file; ``layers`` and ``backbones`` the neighbouring systems (X-ViT attention and
 backbones, trainable matrix activations). Everything is re-exported here."""
+
 from ..checkpoint import FAMTCheckPretrainedKeys  # registered there; kept importable from here
 from .backbones import *  # noqa: F401,F403
 from .backbones import __all__ as _backbones_all

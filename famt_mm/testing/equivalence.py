@@ -1,4 +1,5 @@
 """Helpers that check a FAMT model against the stock mmpretrain model it extends."""
+
 from typing import Callable, Optional, Tuple
 
 import torch
@@ -23,9 +24,9 @@ def stock_cfg(famt_cfg: dict, model_type: str, **parts: dict) -> dict:
     return cfg
 
 
-def build_famt_and_stock(famt_cfg: dict, stock: dict,
-                         prepare: Optional[Callable[[nn.Module], None]] = None
-                         ) -> Tuple[nn.Module, nn.Module]:
+def build_famt_and_stock(
+    famt_cfg: dict, stock: dict, prepare: Optional[Callable[[nn.Module], None]] = None
+) -> Tuple[nn.Module, nn.Module]:
     """Seeded FAMT model and the stock model holding the very same weights.
 
     Args:
@@ -35,6 +36,7 @@ def build_famt_and_stock(famt_cfg: dict, stock: dict,
             its weights are copied, e.g. to set weights that make a mistake visible.
     """
     from mmpretrain.registry import MODELS
+
     torch.manual_seed(0)
     famt = MODELS.build(famt_cfg)
     famt.init_weights()
@@ -47,8 +49,9 @@ def build_famt_and_stock(famt_cfg: dict, stock: dict,
     return famt, stock_model
 
 
-def assert_same_loss_and_grads(famt: nn.Module, famt_loss: torch.Tensor, stock: nn.Module,
-                               stock_loss: torch.Tensor, atol: float = 1e-6) -> None:
+def assert_same_loss_and_grads(
+    famt: nn.Module, famt_loss: torch.Tensor, stock: nn.Module, stock_loss: torch.Tensor, atol: float = 1e-6
+) -> None:
     """Assert equal losses (rtol 1e-5), then back-propagate both and assert equal gradients
     (rtol 1e-4), parameter by parameter; a parameter without gradient must lack it in both."""
     assert torch.allclose(famt_loss, stock_loss, rtol=1e-5, atol=atol)
@@ -67,6 +70,7 @@ def replay_random_plan(seed: int, batch: int, length: int, n_visible: int):
     (MAE's ``random_masking``, SparK's active units), with the global seed set back to ``seed`` so
     that the stock model's own draw, made next, gives the very same index sets."""
     from ..core import MaskPlan
+
     torch.manual_seed(seed)
     order = torch.rand(batch, length).argsort(dim=1)
     torch.manual_seed(seed)
@@ -77,8 +81,8 @@ def uncropped_samples(batch: int):
     """``batch`` data samples as the FAMT pipeline packs an uncropped view: ``sample_idx`` 0, 1, ...
     and a crop box that is the whole image."""
     from mmpretrain.structures import DataSample
-    return [DataSample(metainfo=dict(sample_idx=i, crop_box=[0.0, 0.0, 1.0, 1.0]))
-            for i in range(batch)]
+
+    return [DataSample(metainfo=dict(sample_idx=i, crop_box=[0.0, 0.0, 1.0, 1.0])) for i in range(batch)]
 
 
 def assert_gradient_by_role(per_patch: torch.Tensor, plan, masked_get_gradient: bool) -> None:
@@ -99,5 +103,4 @@ def guided_batch(model: nn.Module, inputs, grid: Tuple[int, int], num_images: in
     model.train()
     model.data_preprocessor.importance_cache.set(torch.rand(num_images, *grid) + 0.1)
     batch = (inputs[0] if isinstance(inputs, (list, tuple)) else inputs).shape[0]
-    return model.data_preprocessor(dict(inputs=inputs, data_samples=uncropped_samples(batch)),
-                                   training=True)
+    return model.data_preprocessor(dict(inputs=inputs, data_samples=uncropped_samples(batch)), training=True)

@@ -4,6 +4,7 @@ full-size buffers a step holds at once.
 Large tensors are allocated with ``mmap`` and returned to the system when freed, so the resident set
 follows the live buffers; the peak (``VmHWM``) is reset before the block through ``/proc/self/clear_refs``.
 """
+
 import re
 from contextlib import contextmanager
 

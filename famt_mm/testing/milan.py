@@ -5,6 +5,7 @@ constructor, and no published weights are available here: :func:`save_tiny_clip`
 initialised tiny CLIP (mmpretrain's own ``CLIP`` class, a 1-block 64-wide visual and text branch)
 that the stock generator then loads as it would the published one.
 """
+
 import atexit
 import copy
 import os.path as osp
@@ -23,10 +24,20 @@ def save_tiny_clip(path: str, img_size: int = 16, patch_size: int = 4, embed_dim
     patches at ``img_size`` px, ``embed_dim`` output features) to ``path``; returns ``path``."""
     import torch
     from mmpretrain.models.utils.clip_generator_helper import CLIP
+
     torch.manual_seed(0)
-    clip = CLIP(embed_dim=embed_dim, image_resolution=img_size, vision_layers=1, vision_width=64,
-                vision_patch_size=patch_size, context_length=2, vocab_size=4, transformer_width=64,
-                transformer_heads=1, transformer_layers=1)
+    clip = CLIP(
+        embed_dim=embed_dim,
+        image_resolution=img_size,
+        vision_layers=1,
+        vision_width=64,
+        vision_patch_size=patch_size,
+        context_length=2,
+        vocab_size=4,
+        transformer_width=64,
+        transformer_heads=1,
+        transformer_layers=1,
+    )
     torch.save(clip.state_dict(), path)
     return path
 
@@ -47,8 +58,11 @@ def with_tiny_clip(model: dict) -> dict:
     if teacher.get('type') != 'CLIPGenerator':
         return model
     backbone = model['backbone']
-    path = tiny_clip_path(backbone.get('img_size', 224), backbone.get('patch_size', 16),
-                          model['neck'].get('predict_feature_dim', 512))
+    path = tiny_clip_path(
+        backbone.get('img_size', 224),
+        backbone.get('patch_size', 16),
+        model['neck'].get('predict_feature_dim', 512),
+    )
     return dict(model, target_generator=dict(teacher, tokenizer_path=path))
 
 
@@ -60,9 +74,9 @@ def tiny_milan_cfg(clip_path: str, mask_generator: dict = None) -> dict:
         type='FAMTMILAN',
         backbone=dict(cfg['backbone'], type='FAMTMILANViT'),
         neck=dict(cfg['neck'], type='FAMTMILANPretrainDecoder', predict_feature_dim=CLIP_DIM),
-        head=dict(type='MIMHead',
-                  loss=dict(type='CosineSimilarityLoss', shift_factor=2.0, scale_factor=2.0)),
-        target_generator=dict(type='CLIPGenerator', tokenizer_path=clip_path))
+        head=dict(type='MIMHead', loss=dict(type='CosineSimilarityLoss', shift_factor=2.0, scale_factor=2.0)),
+        target_generator=dict(type='CLIPGenerator', tokenizer_path=clip_path),
+    )
     return cfg
 
 

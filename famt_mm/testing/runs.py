@@ -1,10 +1,12 @@
 """Helpers of the Runner tests: the refresh hook of a runner, and a record of the plans it draws."""
+
 from typing import List, Tuple
 
 
 def refresh_hook_of(runner):
     """The runner's ``FAMTRefreshHook``."""
     from ..engine import FAMTRefreshHook
+
     return next(h for h in runner.hooks if isinstance(h, FAMTRefreshHook))
 
 

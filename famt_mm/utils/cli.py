@@ -1,12 +1,17 @@
 """The exit status of a command-line tool: unusable input is a one-line message, not a traceback."""
+
 import sys
 from typing import Callable, List, Optional, Tuple, Type, Union
 
 ErrorTypes = Union[Type[BaseException], Tuple[Type[BaseException], ...]]
 
 
-def run_cli(main: Callable[[Optional[List[str]]], object], argv: Optional[List[str]],
-            error_types: ErrorTypes, prog: str) -> int:
+def run_cli(
+    main: Callable[[Optional[List[str]]], object],
+    argv: Optional[List[str]],
+    error_types: ErrorTypes,
+    prog: str,
+) -> int:
     """Run ``main(argv)`` and return the exit status.
 
     Args:

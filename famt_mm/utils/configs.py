@@ -4,6 +4,7 @@
 install, a link for an editable one), as OpenMMLab's packages do, so tools and libraries find the
 configs the same way wherever famt_mm is installed.
 """
+
 import os.path as osp
 
 _PACKAGE = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -20,7 +21,8 @@ def config_root() -> str:
         return checkout
     raise FileNotFoundError(
         f'famt_mm finds no configs: neither {packaged} (package data) nor a source checkout beside '
-        f'{_PACKAGE}. Reinstall famt_mm (pip install .) or pass the config path explicitly.')
+        f'{_PACKAGE}. Reinstall famt_mm (pip install .) or pass the config path explicitly.'
+    )
 
 
 def find_config(name: str) -> str:

@@ -1,4 +1,5 @@
 """Run the command-line tools that OpenMMLab packages ship in their ``.mim/tools`` folder."""
+
 import os.path as osp
 import runpy
 import sys
@@ -24,10 +25,10 @@ def package_for_config(argv: Sequence[str]) -> str:
     if len(argv) < 2 or argv[1].startswith('-'):
         return 'mmpretrain'
     from mmengine.config import Config
+
     scope = Config.fromfile(argv[1], import_custom_modules=False).get('default_scope') or 'mmpretrain'
     if scope not in TOOL_PACKAGES:
-        raise ValueError(f'{argv[1]}: default_scope must be one of {sorted(TOOL_PACKAGES)}, '
-                         f'got {scope!r}')
+        raise ValueError(f'{argv[1]}: default_scope must be one of {sorted(TOOL_PACKAGES)}, got {scope!r}')
     return scope
 
 

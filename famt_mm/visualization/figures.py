@@ -6,6 +6,7 @@ has no attention, so only its frequency map), the core's ``plan_from_weights`` w
 preprocessor's ratios and masking unit, and FAMT-MAE's encoder and decoder. Random state is
 forked, so drawing figures during training leaves the training's own draws alone.
 """
+
 from contextlib import contextmanager
 from typing import Dict, List, Optional
 
@@ -45,17 +46,23 @@ def importance_maps(model, inputs: torch.Tensor) -> Dict[str, Optional[torch.Ten
     """
     generator = model.data_preprocessor.mask_generator
     sigma_ratio = getattr(generator, 'sigma_ratio', SIGMA_RATIO)
-    references = dict(amt=AMTMaskGenerator(), famt=FAMTMaskGenerator(sigma_ratio=sigma_ratio),
-                      frequency=FAMTMaskGenerator(weight_source='frequency', sigma_ratio=sigma_ratio))
+    references = dict(
+        amt=AMTMaskGenerator(),
+        famt=FAMTMaskGenerator(sigma_ratio=sigma_ratio),
+        frequency=FAMTMaskGenerator(weight_source='frequency', sigma_ratio=sigma_ratio),
+    )
     block = read_last_block(model, inputs)
-    maps = {name: None if block.attn is None and needs_attention(reference) else weights_of(block, reference)
-            for name, reference in references.items()}
+    maps = {
+        name: None if block.attn is None and needs_attention(reference) else weights_of(block, reference)
+        for name, reference in references.items()
+    }
     maps['guide'] = weights_of(block, generator) if generator.needs_importance else None
     return maps
 
 
-def draw_plan(preprocessor: FAMTDataPreprocessor, inputs: torch.Tensor,
-              weights: Optional[torch.Tensor]) -> MaskPlan:
+def draw_plan(
+    preprocessor: FAMTDataPreprocessor, inputs: torch.Tensor, weights: Optional[torch.Tensor]
+) -> MaskPlan:
     """One plan per whole image from ``weights`` (B, gh, gw), as the preprocessor draws a view's.
 
     The weights are taken as stored maps are (mean 1 per image, ``eps`` added) and go through the
@@ -65,9 +72,14 @@ def draw_plan(preprocessor: FAMTDataPreprocessor, inputs: torch.Tensor,
     guided = weights is not None
     if guided:
         weights = mean_one(weights.float()).clamp_min(0) + preprocessor.eps
-    return plan_from_weights(weights, preprocessor.patch_grid(inputs), preprocessor.unit,
-                             batch_size=inputs.shape[0], device=inputs.device,
-                             **preprocessor.plan_settings(guided))
+    return plan_from_weights(
+        weights,
+        preprocessor.patch_grid(inputs),
+        preprocessor.unit,
+        batch_size=inputs.shape[0],
+        device=inputs.device,
+        **preprocessor.plan_settings(guided),
+    )
 
 
 @torch.no_grad()
@@ -84,7 +96,7 @@ def reconstruct(model: FAMTMAE, inputs: torch.Tensor, plan: MaskPlan) -> torch.T
     if model.head.norm_pix:
         target = torch.gather(patches, 1, index)
         mean = target.mean(dim=-1, keepdim=True)
-        std = (target.var(dim=-1, keepdim=True) + 1e-6)**.5
+        std = (target.var(dim=-1, keepdim=True) + 1e-6) ** 0.5
         pred = pred * std + mean
     return model.head.unpatchify(patches.scatter(1, index, pred.to(patches.dtype)))
 
@@ -107,17 +119,30 @@ def outline_box(image: np.ndarray, box, panel: int, colour=(255, 255, 255)) -> n
     """The image as a ``panel``-px panel with ``box`` (x0, y0, x1, y1 in the image's pixels, end
     exclusive) outlined."""
     from .panels import resize_panel
+
     shown = resize_panel(image, panel).copy()
     scale_x, scale_y = panel / image.shape[1], panel / image.shape[0]
     x0, y0, x1, y1 = (float(v) for v in box)
-    cv2.rectangle(shown, (int(round(x0 * scale_x)), int(round(y0 * scale_y))),
-                  (int(round(x1 * scale_x)) - 1, int(round(y1 * scale_y)) - 1), colour, 2)
+    cv2.rectangle(
+        shown,
+        (int(round(x0 * scale_x)), int(round(y0 * scale_y))),
+        (int(round(x1 * scale_x)) - 1, int(round(y1 * scale_y)) - 1),
+        colour,
+        2,
+    )
     return shown
 
 
-def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[int] = 0,
-                 label: Optional[str] = None, boxes: Optional[np.ndarray] = None,
-                 objects: Optional[torch.Tensor] = None, bgr: bool = True) -> List[dict]:
+def famt_figures(
+    model,
+    inputs: torch.Tensor,
+    panel: int = 192,
+    seed: Optional[int] = 0,
+    label: Optional[str] = None,
+    boxes: Optional[np.ndarray] = None,
+    objects: Optional[torch.Tensor] = None,
+    bgr: bool = True,
+) -> List[dict]:
     """Per image, RGB grids: 'maps' (image, AMT map, FAMT map, frequency factor, sampled plan) and,
     for FAMT-MAE models, 'reconstruction' (rows: the model's guided plan, MAE's random 0.75;
     columns: original, masked input, reconstruction).
@@ -138,8 +163,9 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[i
     """
     preprocessor = model.data_preprocessor
     if not isinstance(preprocessor, FAMTDataPreprocessor):
-        raise TypeError(f'FAMT figures need a model with FAMTDataPreprocessor, got '
-                        f'{type(preprocessor).__name__}')
+        raise TypeError(
+            f'FAMT figures need a model with FAMTDataPreprocessor, got {type(preprocessor).__name__}'
+        )
     was_training = model.training
     model.eval()
     try:
@@ -150,49 +176,82 @@ def famt_figures(model, inputs: torch.Tensor, panel: int = 192, seed: Optional[i
             recon = None
             if isinstance(model, FAMTMAE):
                 generator = FAMTRandomMaskGenerator()
-                random_plan = plan_from_weights(None, labels.shape[1:], 1, generator.mask_ratio,
-                                                generator.throw_ratio, batch_size=inputs.shape[0],
-                                                device=inputs.device)
+                random_plan = plan_from_weights(
+                    None,
+                    labels.shape[1:],
+                    1,
+                    generator.mask_ratio,
+                    generator.throw_ratio,
+                    batch_size=inputs.shape[0],
+                    device=inputs.device,
+                )
                 random_labels = random_plan.to_labels().reshape(labels.shape).cpu().numpy()
                 recon = (reconstruct(model, inputs, plan), reconstruct(model, inputs, random_plan))
     finally:
         model.train(was_training)
 
     images = to_display(preprocessor, inputs, bgr)
-    shown_images = images if boxes is None else \
-        [outline_box(image, box, panel) for image, box in zip(images, boxes)]
-    aucs = {} if objects is None else {
-        k: object_auc(v.float().cpu(), objects.cpu()) for k, v in maps.items() if v is not None}
+    shown_images = (
+        images if boxes is None else [outline_box(image, box, panel) for image, box in zip(images, boxes)]
+    )
+    aucs = (
+        {}
+        if objects is None
+        else {k: object_auc(v.float().cpu(), objects.cpu()) for k, v in maps.items() if v is not None}
+    )
     maps_np = {k: v.cpu().numpy() for k, v in maps.items() if v is not None}
     generator = preprocessor.mask_generator
-    map_panels = [(name, caption, cmap) for name, caption, cmap in (
-        ('amt', 'AMT map', 'viridis'), ('famt', 'FAMT map', 'viridis'),
-        ('frequency', 'frequency factor', 'magma')) if name in maps_np]
+    map_panels = [
+        (name, caption, cmap)
+        for name, caption, cmap in (
+            ('amt', 'AMT map', 'viridis'),
+            ('famt', 'FAMT map', 'viridis'),
+            ('frequency', 'frequency factor', 'magma'),
+        )
+        if name in maps_np
+    ]
     figures = []
     for i, image in enumerate(images):
-        maps_grid = compose_grid([[
-            (shown_images[i], label or 'image'),
-            *((heatmap(maps_np[name][i], panel, image, cmap=cmap),
-               caption if name not in aucs else f'{caption} AUC {aucs[name][i]:.2f}')
-              for name, caption, cmap in map_panels),
-            (plan_overlay(image, labels[i], panel), plan_caption(labels[i])),
-        ]], panel)
+        maps_grid = compose_grid(
+            [
+                [
+                    (shown_images[i], label or 'image'),
+                    *(
+                        (
+                            heatmap(maps_np[name][i], panel, image, cmap=cmap),
+                            caption if name not in aucs else f'{caption} AUC {aucs[name][i]:.2f}',
+                        )
+                        for name, caption, cmap in map_panels
+                    ),
+                    (plan_overlay(image, labels[i], panel), plan_caption(labels[i])),
+                ]
+            ],
+            panel,
+        )
         figure = dict(maps=maps_grid, reconstruction=None)
         if recon is not None:
             rows = []
             for title, plan_labels, rebuilt in (
-                    (label or f'{type(generator).__name__.replace("MaskGenerator", "")} '
-                     f'{generator.mask_ratio:g}/{generator.throw_ratio:g}', labels[i], recon[0]),
-                    ('random 0.75 (MAE)', random_labels[i], recon[1])):
-                shown = to_display(preprocessor, rebuilt[i:i + 1], bgr)[0]
-                rows.append([
-                    (shown_images[i], title),
-                    (fill_cells(image, plan_labels, {1: _MASK_GREY, 2: PLAN_COLORS['thrown']},
-                                panel),
-                     plan_caption(plan_labels)),
-                    (fill_cells(shown, plan_labels, {2: PLAN_COLORS['thrown']}, panel),
-                     'reconstruction'),
-                ])
+                (
+                    label
+                    or f'{type(generator).__name__.replace("MaskGenerator", "")} '
+                    f'{generator.mask_ratio:g}/{generator.throw_ratio:g}',
+                    labels[i],
+                    recon[0],
+                ),
+                ('random 0.75 (MAE)', random_labels[i], recon[1]),
+            ):
+                shown = to_display(preprocessor, rebuilt[i : i + 1], bgr)[0]
+                rows.append(
+                    [
+                        (shown_images[i], title),
+                        (
+                            fill_cells(image, plan_labels, {1: _MASK_GREY, 2: PLAN_COLORS['thrown']}, panel),
+                            plan_caption(plan_labels),
+                        ),
+                        (fill_cells(shown, plan_labels, {2: PLAN_COLORS['thrown']}, panel), 'reconstruction'),
+                    ]
+                )
             figure['reconstruction'] = compose_grid(rows, panel)
         figures.append(figure)
     return figures

@@ -2,6 +2,7 @@
 
 Plain numpy + OpenCV on (H, W, 3) uint8 RGB arrays; no model code, no mmengine.
 """
+
 from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -23,10 +24,16 @@ def resize_panel(image: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(image, (size, size), interpolation=interpolation)
 
 
-def heatmap(values: np.ndarray, size: int, background: Optional[np.ndarray] = None,
-            cmap: str = 'viridis', alpha: float = 0.75) -> np.ndarray:
+def heatmap(
+    values: np.ndarray,
+    size: int,
+    background: Optional[np.ndarray] = None,
+    cmap: str = 'viridis',
+    alpha: float = 0.75,
+) -> np.ndarray:
     """A (gh, gw) map as a colour panel, min-max scaled for display, over a grey ``background``."""
     from matplotlib import colormaps
+
     values = np.asarray(values, dtype=np.float64)
     low, high = np.nanmin(values), np.nanmax(values)
     scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
@@ -58,9 +65,10 @@ def plan_overlay(image: np.ndarray, labels: np.ndarray, size: int) -> np.ndarray
 def plan_caption(labels: np.ndarray) -> List[Tuple[str, Tuple[int, int, int]]]:
     """'mask n throw n visible n', each set's count in its colour."""
     labels = np.asarray(labels)
-    return [(f'{word} {int((labels == value).sum())} ', PLAN_COLORS[name])
-            for value, name, word in ((1, 'masked', 'mask'), (2, 'thrown', 'throw'),
-                                      (0, 'visible', 'visible'))]
+    return [
+        (f'{word} {int((labels == value).sum())} ', PLAN_COLORS[name])
+        for value, name, word in ((1, 'masked', 'mask'), (2, 'thrown', 'throw'), (0, 'visible', 'visible'))
+    ]
 
 
 def fill_cells(image: np.ndarray, labels: np.ndarray, fills: dict, size: int) -> np.ndarray:
@@ -91,11 +99,19 @@ def compose_grid(cells: Sequence[Sequence[Tuple[np.ndarray, Caption]]], panel: i
             pieces = [(caption, (0, 0, 0))] if isinstance(caption, str) else caption
             x = left
             for text, colour in pieces:
-                cv2.putText(canvas, text, (x, top + CAPTION - 5), font, scale,
-                            tuple(int(v) for v in colour), 1, cv2.LINE_AA)
+                cv2.putText(
+                    canvas,
+                    text,
+                    (x, top + CAPTION - 5),
+                    font,
+                    scale,
+                    tuple(int(v) for v in colour),
+                    1,
+                    cv2.LINE_AA,
+                )
                 x += cv2.getTextSize(text, font, scale, 1)[0][0]
             body = top + CAPTION
-            canvas[body:body + panel, left:left + panel] = resize_panel(image, panel)
+            canvas[body : body + panel, left : left + panel] = resize_panel(image, panel)
     return canvas
 
 

@@ -1,4 +1,5 @@
 """The A²MIM ResNet-50 configs: the FAMT run masks the baseline's units, and one guided step runs."""
+
 import os.path as osp
 
 import numpy as np
@@ -27,20 +28,29 @@ def test_the_baseline_masks_as_a2mim_and_famt_as_many_units():
     baseline draws the same through the plan, and FAMT as many, guided."""
     baseline, famt = _load('baseline-a2mim'), _load('famt-a2mim')
     init_default_scope('mmpretrain')
-    stock = TRANSFORMS.build(dict(type='SimMIMMaskGenerator', input_size=224, mask_patch_size=32,
-                                  model_patch_size=32, mask_ratio=0.6))(dict())['mask']
+    stock = TRANSFORMS.build(
+        dict(
+            type='SimMIMMaskGenerator',
+            input_size=224,
+            mask_patch_size=32,
+            model_patch_size=32,
+            mask_ratio=0.6,
+        )
+    )(dict())['mask']
     for cfg in (baseline, famt):
         gen = cfg.data_preprocessor.mask_generator
-        masked, thrown, _ = plan_counts(49, gen.mask_ratio, gen.get('throw_ratio', 0.0),
-                                        gen.count_rounding)
+        masked, thrown, _ = plan_counts(49, gen.mask_ratio, gen.get('throw_ratio', 0.0), gen.count_rounding)
         assert (masked, thrown) == (int(stock.sum()), 0) == (30, 0)
     assert baseline.data_preprocessor.mask_generator.type == 'FAMTRandomMaskGenerator'
     assert famt.model.type == baseline.model.type == 'FAMTA2MIM'
     assert (famt.model.head.fft_weight, famt.model.backbone.mask_layer) == (0.5, 3)
     hook = next(h for h in famt.custom_hooks if h.type == 'FAMTRefreshHook')
     epochs = famt.train_cfg.max_epochs
-    assert (resolve_epochs(hook.start_epoch, epochs, 'start_epoch', 0),
-            resolve_epochs(hook.interval, epochs, 'interval', 1), epochs) == (30, 30, 300)
+    assert (
+        resolve_epochs(hook.start_epoch, epochs, 'start_epoch', 0),
+        resolve_epochs(hook.interval, epochs, 'interval', 1),
+        epochs,
+    ) == (30, 30, 300)
     assert famt.optim_wrapper.optimizer.lr == pytest.approx(1.2e-3)
 
 
@@ -53,12 +63,21 @@ def test_a_guided_resnet50_step_masks_30_units_and_trains_the_mask_token():
     torch.manual_seed(0)
     model = MODELS.build(model_cfg)
     model.data_preprocessor.importance_cache.set(torch.rand(2, 7, 7))
-    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=np.array([0.1, 0.2, 0.9, 0.7]),
-                                        flip=bool(i), flip_direction='horizontal'))
-               for i in range(2)]
+    samples = [
+        DataSample(
+            metainfo=dict(
+                sample_idx=i,
+                crop_box=np.array([0.1, 0.2, 0.9, 0.7]),
+                flip=bool(i),
+                flip_direction='horizontal',
+            )
+        )
+        for i in range(2)
+    ]
     data = model.data_preprocessor(
         dict(inputs=torch.randint(0, 255, (2, 3, 224, 224), dtype=torch.uint8), data_samples=samples),
-        training=True)
+        training=True,
+    )
     assert (data['mask_plan'].masked.shape[1], data['mask_plan'].thrown.shape[1]) == (30, 0)
     loss = model(**data, mode='loss')['loss']
     loss.backward()

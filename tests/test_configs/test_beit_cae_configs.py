@@ -1,5 +1,6 @@
 """The FAMT-BEiT (v1, v2) and FAMT-CAE ImageNet configs: stock counts, stock normalisation, no
 pipeline mask, and one guided ViT-B step with two pictures."""
+
 import os.path as osp
 
 import numpy as np
@@ -19,12 +20,21 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PRETRAIN = osp.join(ROOT, 'configs', 'famt', 'pretrain')
 #: FAMT config, its mmpretrain base (under mmpretrain's .mim/configs), the tokenizer's picture size
 CONFIGS = {
-    'beitv2': ('famt-beitv2_beit-base-p16_8xb256-amp-coslr-300e_in1k.py',
-               'beitv2/beitv2_beit-base-p16_8xb256-amp-coslr-300e_in1k.py', 224),
-    'beit': ('famt-beit_beit-base-p16_8xb256-amp-coslr-300e_in1k.py',
-             'beit/beit_beit-base-p16_8xb256-amp-coslr-300e_in1k.py', 112),
-    'cae': ('famt-cae_beit-base-p16_8xb256-amp-coslr-300e_in1k.py',
-            'cae/cae_beit-base-p16_8xb256-amp-coslr-300e_in1k.py', 112),
+    'beitv2': (
+        'famt-beitv2_beit-base-p16_8xb256-amp-coslr-300e_in1k.py',
+        'beitv2/beitv2_beit-base-p16_8xb256-amp-coslr-300e_in1k.py',
+        224,
+    ),
+    'beit': (
+        'famt-beit_beit-base-p16_8xb256-amp-coslr-300e_in1k.py',
+        'beit/beit_beit-base-p16_8xb256-amp-coslr-300e_in1k.py',
+        112,
+    ),
+    'cae': (
+        'famt-cae_beit-base-p16_8xb256-amp-coslr-300e_in1k.py',
+        'cae/cae_beit-base-p16_8xb256-amp-coslr-300e_in1k.py',
+        112,
+    ),
 }
 
 
@@ -40,10 +50,12 @@ def test_counts_and_normalisation_are_the_stock_algorithms(name):
     pipeline = cfg.train_dataloader.dataset.pipeline
     assert not any(t.type == 'BEiTMaskGenerator' for t in pipeline)
     crop = next(t for t in pipeline if t.type == 'FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox')
-    stock_crop = next(t for t in base.train_pipeline
-                      if t.type == 'RandomResizedCropAndInterpolationWithTwoPic')
-    assert {k: v for k, v in crop.items() if k != 'type'} == \
-        {k: v for k, v in stock_crop.items() if k != 'type'}
+    stock_crop = next(
+        t for t in base.train_pipeline if t.type == 'RandomResizedCropAndInterpolationWithTwoPic'
+    )
+    assert {k: v for k, v in crop.items() if k != 'type'} == {
+        k: v for k, v in stock_crop.items() if k != 'type'
+    }
     assert crop.second_size == second_size
     for key in ('mean', 'std', 'second_mean', 'second_std', 'to_rgb'):
         assert cfg.data_preprocessor[key] == base.data_preprocessor[key], key
@@ -62,13 +74,17 @@ def test_vit_b_guided_step_with_two_pictures(name):
     model = MODELS.build(model_cfg)  # random tokenizer: the published weights load in init_weights
     lengths = []
     model.backbone.layers[0].register_forward_pre_hook(
-        lambda m, args, kwargs: lengths.append((args + tuple(kwargs.values()))[0].shape[1]),
-        with_kwargs=True)
+        lambda m, args, kwargs: lengths.append((args + tuple(kwargs.values()))[0].shape[1]), with_kwargs=True
+    )
     model.data_preprocessor.importance_cache.set(torch.rand(1, 14, 14))
-    samples = [DataSample(metainfo=dict(sample_idx=0, crop_box=np.array([0.1, 0.2, 0.9, 0.7]),
-                                        flip=True, flip_direction='horizontal'))]
-    pictures = [torch.randint(0, 255, (1, 3, size, size), dtype=torch.uint8)
-                for size in (224, second_size)]
+    samples = [
+        DataSample(
+            metainfo=dict(
+                sample_idx=0, crop_box=np.array([0.1, 0.2, 0.9, 0.7]), flip=True, flip_direction='horizontal'
+            )
+        )
+    ]
+    pictures = [torch.randint(0, 255, (1, 3, size, size), dtype=torch.uint8) for size in (224, second_size)]
     data = model.data_preprocessor(dict(inputs=pictures, data_samples=samples), training=True)
     losses = model(**data, mode='loss')
     loss = sum(v for k, v in losses.items() if k.startswith('loss'))

@@ -1,5 +1,6 @@
 """Configs write their values inside the dicts that use them, so a changed setting (a child config,
 --cfg-options) reaches what it sets, and what the code derives follows the model and the crop."""
+
 import ast
 import glob
 import importlib.util
@@ -18,11 +19,37 @@ PRETRAIN = sorted(p for p in CONFIGS if osp.sep + 'pretrain' + osp.sep in p)
 
 #: the top-level names a config may set: mmengine's and the OpenMMLab packages' own keys
 CONFIG_KEYS = {
-    '_base_', 'custom_imports', 'default_scope', 'runner_type', 'model', 'data_preprocessor',
-    'train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator', 'test_evaluator',
-    'train_cfg', 'val_cfg', 'test_cfg', 'optim_wrapper', 'param_scheduler', 'auto_scale_lr',
-    'default_hooks', 'custom_hooks', 'env_cfg', 'log_processor', 'log_level', 'load_from', 'resume',
-    'randomness', 'visualizer', 'vis_backends', 'launcher', 'work_dir', 'fp16', 'compile',
+    '_base_',
+    'custom_imports',
+    'default_scope',
+    'runner_type',
+    'model',
+    'data_preprocessor',
+    'train_dataloader',
+    'val_dataloader',
+    'test_dataloader',
+    'val_evaluator',
+    'test_evaluator',
+    'train_cfg',
+    'val_cfg',
+    'test_cfg',
+    'optim_wrapper',
+    'param_scheduler',
+    'auto_scale_lr',
+    'default_hooks',
+    'custom_hooks',
+    'env_cfg',
+    'log_processor',
+    'log_level',
+    'load_from',
+    'resume',
+    'randomness',
+    'visualizer',
+    'vis_backends',
+    'launcher',
+    'work_dir',
+    'fp16',
+    'compile',
 }
 
 
@@ -62,8 +89,13 @@ def test_configs_hold_no_knob_variables(path):
     change; every value is written where it is used."""
     with open(path, encoding='utf-8') as f:
         tree = ast.parse(f.read())
-    names = {target.id for node in tree.body if isinstance(node, ast.Assign)
-             for target in node.targets if isinstance(target, ast.Name)}
+    names = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     knobs = sorted(names - CONFIG_KEYS)
     assert not knobs, f'{_id(path)}: top-level variables {knobs}; write their values inside the dicts'
 
@@ -90,16 +122,16 @@ def test_the_scoring_pipeline_follows_the_training_crop(path):
     hook = next((h for h in cfg.custom_hooks if h.type == 'FAMTRefreshHook'), None)
     assert hook is not None, 'every FAMT pretraining config refreshes (a no-op for random masking)'
     if crop.type == 'FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox':
-        assert hook.pipeline[1] == dict(type='Resize', scale=(crop.size, crop.size),
-                                        interpolation='bicubic')
+        assert hook.pipeline[1] == dict(type='Resize', scale=(crop.size, crop.size), interpolation='bicubic')
         return
     assert hook.get('pipeline') is None
     crop.scale = 48
     derived = derive_scoring_pipeline(pipeline, (48, 48))
     resize = derived[-2]
     assert resize['type'] == 'Resize' and resize['scale'] == (48, 48)
-    assert {k: resize[k] for k in resize if k in ('interpolation', 'backend')} == \
-        {k: crop[k] for k in crop if k in ('interpolation', 'backend')}
+    assert {k: resize[k] for k in resize if k in ('interpolation', 'backend')} == {
+        k: crop[k] for k in crop if k in ('interpolation', 'backend')
+    }
 
 
 @pytest.mark.slow
@@ -107,20 +139,29 @@ def test_a_changed_image_size_reaches_every_pipeline(tmp_path):
     """The demo at 16 px: the crop, the resize before it and the backbone are what a user changes; the
     refresh's scoring, the figures' and the probe's pipelines follow, and train."""
     from famt_mm.testing import build_runner
+
     cfg = Config.fromfile(osp.join(FAMT, 'pretrain', 'famt-mae_vit-tiny-p4_1xb64-60e_digits.py'))
-    cfg.merge_from_dict({
-        'train_dataloader.dataset.pipeline.0.scale': (16, 16),
-        'train_dataloader.dataset.pipeline.1.scale': 16,
-        'model.backbone.img_size': 16, 'train_dataloader.dataset.indices': 32, 'train_cfg.max_epochs': 2,
-        'work_dir': str(tmp_path), 'log_level': 'WARNING'})
+    cfg.merge_from_dict(
+        {
+            'train_dataloader.dataset.pipeline.0.scale': (16, 16),
+            'train_dataloader.dataset.pipeline.1.scale': 16,
+            'model.backbone.img_size': 16,
+            'train_dataloader.dataset.indices': 32,
+            'train_cfg.max_epochs': 2,
+            'work_dir': str(tmp_path),
+            'log_level': 'WARNING',
+        }
+    )
     cfg.custom_hooks[0].update(start_epoch=1, interval=1)
     for split, count in (('train_dataloader', 32), ('test_dataloader', 16)):
         cfg.custom_hooks[1][split].dataset.indices = count
     cfg.custom_hooks.append(dict(type='FAMTVisualizationHook', indices=[0], interval=2, panel=16))
     runner = build_runner(cfg)
     runner.train()
-    refresh, probe, figures = (next(h for h in runner.hooks if type(h).__name__ == name) for name in
-                               ('FAMTRefreshHook', 'FAMTLinearProbeHook', 'FAMTVisualizationHook'))
+    refresh, probe, figures = (
+        next(h for h in runner.hooks if type(h).__name__ == name)
+        for name in ('FAMTRefreshHook', 'FAMTLinearProbeHook', 'FAMTVisualizationHook')
+    )
     for pipeline in (refresh.pipeline, figures.pipeline):
         assert pipeline[-2] == dict(type='Resize', scale=(16, 16), interpolation='bicubic', backend='cv2')
     assert runner.model.data_preprocessor.importance_cache.maps.shape == (32, 4, 4)

@@ -1,5 +1,6 @@
 """The ImageNet-1K and demo pretraining configs (and the quick-start entry point) load, build and (for
 ViT-B) run one guided training step. The other datasets' configs: tests/test_evaluation."""
+
 import glob
 import os.path as osp
 
@@ -20,17 +21,22 @@ pytestmark = pytest.mark.slow
 PRETRAIN = osp.join(ROOT, 'configs', 'famt', 'pretrain')
 
 
-CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', 'famt', '*.py')) +
-                 glob.glob(osp.join(ROOT, 'configs', 'famt', 'pretrain', '*_in1k*.py')) +
-                 glob.glob(osp.join(ROOT, 'configs', 'famt', 'pretrain', '*_digits.py')))
+CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', 'famt', '*.py'))
+    + glob.glob(osp.join(ROOT, 'configs', 'famt', 'pretrain', '*_in1k*.py'))
+    + glob.glob(osp.join(ROOT, 'configs', 'famt', 'pretrain', '*_digits.py'))
+)
 
 
 def _schedule(cfg) -> tuple:
     """The refresh hook's (start_epoch, interval) in whole epochs, and the schedule's epochs."""
     hook = next(h for h in cfg.custom_hooks if h.type == 'FAMTRefreshHook')
     epochs = cfg.train_cfg.max_epochs
-    return (resolve_epochs(hook.get('start_epoch', 0.1), epochs, 'start_epoch', 0),
-            resolve_epochs(hook.get('interval', 0.1), epochs, 'interval', 1), epochs)
+    return (
+        resolve_epochs(hook.get('start_epoch', 0.1), epochs, 'start_epoch', 0),
+        resolve_epochs(hook.get('interval', 0.1), epochs, 'interval', 1),
+        epochs,
+    )
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
@@ -39,8 +45,17 @@ def test_config_builds(path):
     init_default_scope(cfg.default_scope)
     assert cfg.custom_imports['imports'] == ['famt_mm'] and cfg.runner_type == 'FAMTRunner'
     model = build_config_model(cfg)
-    assert type(model).__name__ in ('FAMTMAE', 'FAMTSimMIM', 'FAMTMFF', 'FAMTMaskFeat', 'FAMTSparK',
-                                    'FAMTBEiT', 'FAMTCAE', 'FAMTA2MIM', 'FAMTMILAN')
+    assert type(model).__name__ in (
+        'FAMTMAE',
+        'FAMTSimMIM',
+        'FAMTMFF',
+        'FAMTMaskFeat',
+        'FAMTSparK',
+        'FAMTBEiT',
+        'FAMTCAE',
+        'FAMTA2MIM',
+        'FAMTMILAN',
+    )
     assert model.data_preprocessor.patch_size == model.plan_taking_module().plan_patch_size
     for t in cfg.train_dataloader.dataset.pipeline:
         TRANSFORMS.build(t)
@@ -71,8 +86,7 @@ def test_the_settings_of_the_published_runs():
     assert (gen.count_rounding, gen.warmup_mask_ratio) == ('ceil_each', 0.44)
     amt_simmim = Config.fromfile(osp.join(PRETRAIN, 'amt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py'))
     gen = amt_simmim.data_preprocessor.mask_generator
-    assert (gen.type, gen.count_rounding, gen.warmup_mask_ratio) == ('AMTMaskGenerator', 'ceil_each',
-                                                                     0.44)
+    assert (gen.type, gen.count_rounding, gen.warmup_mask_ratio) == ('AMTMaskGenerator', 'ceil_each', 0.44)
     assert _schedule(simmim) == (40, 40, 200)
     assert simmim.optim_wrapper.optimizer.lr == 1e-4 * 2048 / 512
     assert simmim.param_scheduler[0].end == 10
@@ -85,15 +99,20 @@ def test_the_settings_of_the_published_runs():
 
 def test_vit_b_mae_guided_step_has_the_published_token_counts():
     cfg = Config.fromfile(osp.join(PRETRAIN, 'famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'))
-    _, lengths = guided_step(cfg, 224, (14, 14), record_lengths=lambda m: dict(
-        encoder=m.backbone.layers[0], decoder=m.neck.decoder_blocks[0]))
+    _, lengths = guided_step(
+        cfg,
+        224,
+        (14, 14),
+        record_lengths=lambda m: dict(encoder=m.backbone.layers[0], decoder=m.neck.decoder_blocks[0]),
+    )
     assert lengths == {'encoder': 1 + 30, 'decoder': 1 + 30 + 88}
 
 
 def test_vit_b_simmim_guided_step_throws_52_patches():
     cfg = Config.fromfile(osp.join(PRETRAIN, 'famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py'))
-    plan, lengths = guided_step(cfg, 224, (14, 14),
-                                 record_lengths=lambda m: dict(encoder=m.backbone.layers[0]))
+    plan, lengths = guided_step(
+        cfg, 224, (14, 14), record_lengths=lambda m: dict(encoder=m.backbone.layers[0])
+    )
     # 22 / 13 / 14 units of 2x2 patches: ceil(49 * 0.44), ceil(49 * 0.26), the rest
     assert (plan.masked.shape[1], plan.thrown.shape[1], plan.visible.shape[1]) == (88, 52, 56)
     assert lengths == {'encoder': 1 + 196 - 52}
@@ -121,5 +140,5 @@ def test_train_dataloader_feeds_the_preprocessor(path):
     data = model.data_preprocessor(batch, training=True)
     inputs = data['inputs']
     size = (inputs[0] if isinstance(inputs, list) else inputs).shape[-1]  # BEiT, CAE: two pictures
-    assert data['mask_plan'].num_patches == (size // model.data_preprocessor.patch_size)**2
+    assert data['mask_plan'].num_patches == (size // model.data_preprocessor.patch_size) ** 2
     assert all(s.crop_box is not None for s in data['data_samples'])

@@ -1,6 +1,7 @@
 """The "own config" example: FAMT added to mmpretrain's MAE config in at most 12 lines (the FAMT base
 and the generator; the rest is derived), trained (tiny ViT, a tiny ImageNet-layout folder) across an
 importance refresh."""
+
 import os
 import os.path as osp
 import uuid
@@ -46,20 +47,29 @@ def test_the_example_adds_famt_to_mmpretrain_in_at_most_12_lines():
     cfg = Config.fromfile(EXAMPLE)
     assert cfg.custom_imports.imports == ['famt_mm'] and cfg.runner_type == 'FAMTRunner'
     model = cfg.model
-    assert (model.type, model.backbone.type, model.neck.type, model.head.type) == \
-        ('FAMTMAE', 'FAMTMAEViT', 'FAMTMAEPretrainDecoder', 'MAEPretrainHead')
+    assert (model.type, model.backbone.type, model.neck.type, model.head.type) == (
+        'FAMTMAE',
+        'FAMTMAEViT',
+        'FAMTMAEPretrainDecoder',
+        'MAEPretrainHead',
+    )
     preprocessor = cfg.data_preprocessor
     assert preprocessor.type == 'FAMTDataPreprocessor' and 'patch_size' not in preprocessor
     assert preprocessor.mean == [123.675, 116.28, 103.53] and preprocessor.to_rgb  # inherited
     pipeline = cfg.train_dataloader.dataset.pipeline
-    assert [t.type for t in pipeline] == ['LoadImageFromFile', 'FAMTRandomResizedCropWithBox',
-                                         'RandomFlip', 'PackFAMTInputs']
-    hook, = cfg.custom_hooks
+    assert [t.type for t in pipeline] == [
+        'LoadImageFromFile',
+        'FAMTRandomResizedCropWithBox',
+        'RandomFlip',
+        'PackFAMTInputs',
+    ]
+    (hook,) = cfg.custom_hooks
     assert hook == dict(type='FAMTRefreshHook', start_epoch=0.1, interval=0.1)
 
 
 def test_the_built_example_derives_its_geometry_from_the_backbone():
     from mmpretrain.registry import MODELS
+
     cfg = Config.fromfile(EXAMPLE)
     model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
     assert model.data_preprocessor.patch_size == 16
@@ -79,6 +89,7 @@ def test_the_famt_runner_builds_an_inherited_dataloader(tmp_path):
     loader.update(batch_size=2, num_workers=0, persistent_workers=False)
     loader.dataset.data_root = str(tmp_path / 'data')
     from famt_mm.engine import FAMTRunner
+
     batch = next(iter(FAMTRunner.build_dataloader(loader)))
     assert batch['inputs'].shape == (2, 3, 224, 224)  # default_collate stacked the images
 
@@ -89,8 +100,11 @@ def shrink(cfg: Config, work_dir: str, data_root: str) -> Config:
     cfg.work_dir = work_dir
     cfg.experiment_name = f'famt_example_{uuid.uuid4().hex[:8]}'
     model = cfg.model
-    model.backbone.update(arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
-                          img_size=IMG_SIZE, patch_size=PATCH_SIZE)
+    model.backbone.update(
+        arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
+        img_size=IMG_SIZE,
+        patch_size=PATCH_SIZE,
+    )
     model.neck.update(embed_dim=32, decoder_embed_dim=16, decoder_depth=1, decoder_num_heads=2)
     cfg.train_dataloader.dataset.pipeline[1].scale = IMG_SIZE
     cfg.custom_hooks[0].update(start_epoch=1, interval=1, batch_size=4)
@@ -131,10 +145,16 @@ def test_the_small_run_trains_on_a_folder_of_images(tmp_path):
         image = rng.integers(0, 255, (70, 90, 3), dtype=np.uint8)
         cv2.imwrite(str(folder / f'part{i % 2}' / f'{i}.jpg'), image)
     cfg = Config.fromfile(osp.join(osp.dirname(EXAMPLE), 'famt-mae_vit-mini-p8_1xb32-20e_folder.py'))
-    cfg.merge_from_dict({
-        'train_dataloader.dataset.data_root': str(folder), 'train_dataloader.num_workers': 0,
-        'train_cfg.max_epochs': 2, 'work_dir': str(tmp_path / 'work'), 'log_level': 'WARNING',
-        'experiment_name': f'famt_small_{uuid.uuid4().hex[:8]}'})
+    cfg.merge_from_dict(
+        {
+            'train_dataloader.dataset.data_root': str(folder),
+            'train_dataloader.num_workers': 0,
+            'train_cfg.max_epochs': 2,
+            'work_dir': str(tmp_path / 'work'),
+            'log_level': 'WARNING',
+            'experiment_name': f'famt_small_{uuid.uuid4().hex[:8]}',
+        }
+    )
     cfg.custom_hooks = [dict(type='FAMTRefreshHook', start_epoch=1, interval=1)]
     runner = build_runner(cfg)
     runner.train()

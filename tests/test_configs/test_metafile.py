@@ -1,4 +1,5 @@
 """configs/famt/metafile.yml lists every config, and every entry names a config that exists."""
+
 import glob
 import os.path as osp
 
@@ -19,12 +20,15 @@ def _metafile() -> dict:
 def _path(config: str) -> str:
     """A metafile ``Config`` (``configs/famt/...``, as OpenMMLab writes it) under the config root."""
     assert config.startswith('configs/'), f'Config {config!r} must start with configs/'
-    return osp.join(ROOT, config[len('configs/'):])
+    return osp.join(ROOT, config[len('configs/') :])
 
 
 def _config_files() -> set:
-    return {osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'famt', '**', '*.py'), recursive=True)
-            if '_base_' not in p}
+    return {
+        osp.relpath(p, ROOT)
+        for p in glob.glob(osp.join(ROOT, 'famt', '**', '*.py'), recursive=True)
+        if '_base_' not in p
+    }
 
 
 def test_every_config_file_is_listed():

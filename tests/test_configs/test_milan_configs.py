@@ -1,5 +1,6 @@
 """The FAMT-MILAN ImageNet config: MILAN's parts and teacher inherited, FAMT's masking, and one guided
 ViT-B step (the published CLIP teacher replaced by a random tiny one of the same shapes)."""
+
 import os.path as osp
 
 import pytest
@@ -36,8 +37,12 @@ def test_milan_parts_and_teacher_are_inherited():
 
 
 def test_vit_b_milan_guided_step_has_the_published_token_counts():
-    plan, lengths = guided_step(Config.fromfile(PATH), 224, (14, 14), record_lengths=lambda m: dict(
-        encoder=m.backbone.layers[0], decoder=m.neck.decoder_blocks[0]))
+    plan, lengths = guided_step(
+        Config.fromfile(PATH),
+        224,
+        (14, 14),
+        record_lengths=lambda m: dict(encoder=m.backbone.layers[0], decoder=m.neck.decoder_blocks[0]),
+    )
     assert (plan.masked.shape[1], plan.thrown.shape[1], plan.visible.shape[1]) == (88, 78, 30)
     # the prompting decoder's blocks update the 88 mask tokens only
     assert lengths == {'encoder': 1 + 30, 'decoder': 88}

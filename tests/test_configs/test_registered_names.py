@@ -1,5 +1,6 @@
 """Every module famt_mm registers carries a prefix no OpenMMLab package uses (docs/configs.md, "Names"),
 so that a later upstream module of the same plain name cannot collide with ours."""
+
 import inspect
 
 import pytest
@@ -11,8 +12,12 @@ def _registries():
     import mmengine.registry as engine_registry
     import mmpretrain.registry as pretrain_registry
 
-    registries = [obj for module in (engine_registry, pretrain_registry) for obj in vars(module).values()
-                  if isinstance(obj, engine_registry.Registry)]
+    registries = [
+        obj
+        for module in (engine_registry, pretrain_registry)
+        for obj in vars(module).values()
+        if isinstance(obj, engine_registry.Registry)
+    ]
     for name in ('mmdet.registry', 'mmseg.registry'):
         try:
             module = __import__(name, fromlist=['MODELS'])
@@ -26,6 +31,7 @@ def famt_registered_names():
     """(registry, name) of every module defined in famt_mm, over mmengine's, mmpretrain's, mmdet's and
     mmseg's registries (with famt_mm's downstream modules imported where those packages are)."""
     import famt_mm  # noqa: F401
+
     for downstream in ('famt_mm.downstream.det', 'famt_mm.downstream.seg'):
         try:
             __import__(downstream)
@@ -51,4 +57,5 @@ def test_famt_registers_modules():
 def test_registered_name_has_prefix(registry, name):
     assert name.startswith(PREFIXES), (
         f'{name} (registered in {registry}) has none of the prefixes {PREFIXES}: a plain name may collide '
-        'with a module an OpenMMLab package adds later')
+        'with a module an OpenMMLab package adds later'
+    )

@@ -5,6 +5,7 @@ Autocast runs matrix products in fp16 / bf16 whatever their inputs' dtype, so th
 attention must switch it off to stay fp32; the FFT, the min-max normalisation and the Gumbel top-k
 take their inputs to fp32 themselves.
 """
+
 import warnings
 
 import pytest
@@ -24,10 +25,16 @@ def _cpu_autocast_runs(dtype) -> bool:
         return False
 
 
-DTYPES = [torch.bfloat16,
-          pytest.param(torch.float16, marks=pytest.mark.skipif(
-              not _cpu_autocast_runs(torch.float16),
-              reason=f'torch {torch.__version__} autocasts to bf16 only on a CPU'))]
+DTYPES = [
+    torch.bfloat16,
+    pytest.param(
+        torch.float16,
+        marks=pytest.mark.skipif(
+            not _cpu_autocast_runs(torch.float16),
+            reason=f'torch {torch.__version__} autocasts to bf16 only on a CPU',
+        ),
+    ),
+]
 
 
 def _attention(batch=2, heads=3, length=1 + 49, dims=8, seed=0):
@@ -39,21 +46,21 @@ def _attention(batch=2, heads=3, length=1 + 49, dims=8, seed=0):
 def test_the_materialised_attention_stays_fp32_under_autocast(dtype):
     q, k = _attention()
     bias = torch.randn(3, 50, 50)
-    reference = softmax_attention(q, k, 8 ** -0.5, bias)
+    reference = softmax_attention(q, k, 8**-0.5, bias)
     with torch.autocast('cpu', dtype=dtype):
-        attn = softmax_attention(q, k, 8 ** -0.5, bias)
+        attn = softmax_attention(q, k, 8**-0.5, bias)
     assert attn.dtype == torch.float32
     assert torch.equal(attn, reference)
     # the half-precision product autocast would have made instead differs
     with torch.autocast('cpu', dtype=dtype):
-        product = (q.float() @ k.float().transpose(-2, -1) * 8 ** -0.5 + bias).softmax(dim=-1)
+        product = (q.float() @ k.float().transpose(-2, -1) * 8**-0.5 + bias).softmax(dim=-1)
     assert not torch.equal(product.float(), reference)
 
 
 @pytest.mark.parametrize('dtype', DTYPES)
 def test_weights_of_half_precision_inputs_are_fp32_and_match_under_autocast(dtype):
     q, k = _attention()
-    attn = softmax_attention(q, k, 8 ** -0.5)
+    attn = softmax_attention(q, k, 8**-0.5)
     tokens = torch.randn(2, 50, 16) * 4
     for inputs in ((attn, tokens), (attn.to(dtype), tokens.to(dtype))):
         plain = (famt_weights(*inputs), frequency_factor(inputs[1][:, 1:]), amt_weights(inputs[0]))

@@ -1,4 +1,5 @@
 """Importance weights against direct loop-based computations (docs/method.md sections 2 and 6)."""
+
 import math
 
 import pytest
@@ -46,8 +47,9 @@ def _frequency_factor_by_dft(tokens, sigma_ratio=0.075, centre=None):
     n = torch.arange(length, dtype=torch.float64)
     dft = torch.exp(-2j * math.pi * n[:, None] * n[None, :] / length) / math.sqrt(length)
     sigma = sigma_ratio * length
-    gain = torch.tensor([1 - math.exp(-(k - centre) ** 2 / (2 * sigma ** 2))
-                         for k in range(length)], dtype=torch.complex128)
+    gain = torch.tensor(
+        [1 - math.exp(-((k - centre) ** 2) / (2 * sigma**2)) for k in range(length)], dtype=torch.complex128
+    )
     out = torch.zeros(batch, length, dtype=torch.float64)
     for b in range(batch):
         for c in range(channels):
@@ -60,8 +62,7 @@ def _frequency_factor_by_dft(tokens, sigma_ratio=0.075, centre=None):
 
 def test_frequency_factor_matches_an_explicit_dft():
     tokens = torch.randn(2, 20, 7, generator=torch.Generator().manual_seed(3))
-    assert torch.allclose(frequency_factor(tokens).double(), _frequency_factor_by_dft(tokens),
-                          atol=1e-5)
+    assert torch.allclose(frequency_factor(tokens).double(), _frequency_factor_by_dft(tokens), atol=1e-5)
 
 
 def test_frequency_factor_of_known_spectra():
@@ -95,9 +96,8 @@ def test_famt_weights_are_attention_times_frequency_of_patch_tokens():
 
 def test_softmax_attention_matches_scaled_dot_product_attention():
     q, k, v = torch.randn(3, 2, 4, 9, 8).unbind(0)
-    attn = softmax_attention(q, k, 8 ** -0.5)
-    assert torch.allclose(attn @ v, torch.nn.functional.scaled_dot_product_attention(q, k, v),
-                          atol=1e-5)
+    attn = softmax_attention(q, k, 8**-0.5)
+    assert torch.allclose(attn @ v, torch.nn.functional.scaled_dot_product_attention(q, k, v), atol=1e-5)
 
 
 def test_formulas_without_a_cls_token_use_attention_received():
@@ -110,13 +110,16 @@ def test_formulas_without_a_cls_token_use_attention_received():
                 received[b, h, j] = sum(attn[b, h, i, j].item() for i in range(9)) / 9
     low = received.amin(-1, keepdim=True)
     high = received.amax(-1, keepdim=True)
-    assert torch.allclose(amt_weights(attn, cls_token=False),
-                          ((received - low) / (high - low)).mean(1), atol=1e-5)
-    assert torch.allclose(famt_weights(attn, tokens, cls_token=False),
-                          frequency_factor(tokens) * received.mean(1), atol=1e-6)
+    assert torch.allclose(
+        amt_weights(attn, cls_token=False), ((received - low) / (high - low)).mean(1), atol=1e-5
+    )
+    assert torch.allclose(
+        famt_weights(attn, tokens, cls_token=False), frequency_factor(tokens) * received.mean(1), atol=1e-6
+    )
 
 
 # ---- ablation switches (docs/method.md section 6) ------------------------------------------------
+
 
 def _famt_terms_by_loop(attn):
     """(cls_term, img_term), each (B, L), by explicit loops."""
@@ -138,7 +141,7 @@ def _famt_terms_by_loop(attn):
 def test_famt_attention_terms_select_the_cls_and_img_terms():
     attn = _random_attention(2, 3, 10, seed=6)
     cls_term, img_term = _famt_terms_by_loop(attn)
-    assert torch.allclose(famt_attention(attn, terms=('cls', )), cls_term, atol=1e-6)
+    assert torch.allclose(famt_attention(attn, terms=('cls',)), cls_term, atol=1e-6)
     assert torch.allclose(famt_attention(attn, terms=['img']), img_term, atol=1e-6)
     assert torch.allclose(famt_attention(attn, terms=('img', 'cls')), cls_term + img_term, atol=1e-6)
     assert torch.equal(famt_attention(attn), famt_attention(attn, terms=('cls', 'img')))
@@ -185,8 +188,7 @@ def test_frequency_filters_of_the_factor():
     tokens = torch.randn(2, 20, 7, generator=torch.Generator().manual_seed(8))
     assert torch.equal(frequency_factor(tokens), frequency_factor(tokens, filter='lowpass'))
     symmetric = frequency_factor(tokens, filter='lowpass_symmetric')
-    assert torch.allclose(symmetric.double(), _frequency_factor_by_dft(tokens, centre=10.0),
-                          atol=1e-5)
+    assert torch.allclose(symmetric.double(), _frequency_factor_by_dft(tokens, centre=10.0), atol=1e-5)
     assert not torch.allclose(symmetric, frequency_factor(tokens), atol=1e-4)
     # no filter: the orthonormal FFT and its inverse cancel, leaving each token's activation energy
     unfiltered = frequency_factor(tokens, filter='none')
@@ -205,11 +207,10 @@ def test_frequency_filters_of_the_factor():
 def test_famt_weights_sources_are_the_factors_alone_or_fused():
     attn = _random_attention(2, 4, 17, seed=9)
     tokens = torch.randn(2, 17, 8)
-    attention = famt_attention(attn, terms=('img', ))
+    attention = famt_attention(attn, terms=('img',))
     frequency = frequency_factor(tokens[:, 1:], 0.1, filter='lowpass_symmetric')
-    kwargs = dict(terms=('img', ), filter='lowpass_symmetric')
-    assert torch.allclose(famt_weights(attn, tokens, 0.1, source='fused', **kwargs),
-                          frequency * attention)
+    kwargs = dict(terms=('img',), filter='lowpass_symmetric')
+    assert torch.allclose(famt_weights(attn, tokens, 0.1, source='fused', **kwargs), frequency * attention)
     assert torch.equal(famt_weights(attn, tokens, 0.1, source='attention', **kwargs), attention)
     assert torch.equal(famt_weights(attn, tokens, 0.1, source='frequency', **kwargs), frequency)
     with pytest.raises(ValueError, match="source must be one of 'fused', 'attention', 'frequency'"):
@@ -221,7 +222,8 @@ def test_sources_without_a_cls_token():
     tokens = torch.randn(2, 9, 6)
     received = attn.mean(dim=2).mean(dim=1)
     assert torch.allclose(famt_weights(attn, tokens, cls_token=False, source='attention'), received)
-    assert torch.allclose(famt_weights(attn, tokens, cls_token=False, source='frequency'),
-                          frequency_factor(tokens))
+    assert torch.allclose(
+        famt_weights(attn, tokens, cls_token=False, source='frequency'), frequency_factor(tokens)
+    )
     with pytest.raises(ValueError, match='need a CLS token'):
-        famt_weights(attn, tokens, cls_token=False, terms=('cls', ))
+        famt_weights(attn, tokens, cls_token=False, terms=('cls',))

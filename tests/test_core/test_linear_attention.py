@@ -1,4 +1,5 @@
 """Signed (X-ViT) attention rows as the importance formulas take them."""
+
 import pytest
 import torch
 
@@ -24,8 +25,8 @@ def test_rows_are_non_negative_sum_to_one_and_ignore_a_positive_scale(mode):
 
 def test_an_empty_row_becomes_uniform():
     signed = torch.tensor([[[[-1.0, -0.5, -0.2], [0.3, 0.3, 0.3]]]])
-    assert torch.allclose(signed_attention_rows(signed, 'clip')[0, 0, 0], torch.full((3, ), 1 / 3))
-    assert torch.allclose(signed_attention_rows(signed, 'shift')[0, 0, 1], torch.full((3, ), 1 / 3))
+    assert torch.allclose(signed_attention_rows(signed, 'clip')[0, 0, 0], torch.full((3,), 1 / 3))
+    assert torch.allclose(signed_attention_rows(signed, 'shift')[0, 0, 1], torch.full((3,), 1 / 3))
 
 
 def test_a_negative_head_scale_flips_clip_and_shift_but_not_abs():

@@ -1,4 +1,5 @@
 """From patch-grid weights to a plan: pooling to units, sampling, expansion; mean-1 maps."""
+
 import pytest
 import torch
 
@@ -44,12 +45,15 @@ def test_sampling_options_are_passed_to_sample_plan(monkeypatch):
     assert seen == dict(rounding='ceil', throw_from='low')
 
 
-@pytest.mark.parametrize('args,kwargs,match', [
-    ((torch.rand(2, 4, 4), (4, 4), 3), {}, 'not a multiple of the masking unit of 3 patches'),
-    ((torch.rand(2, 4, 4), (4, 4), 0), {}, 'unit must be a positive integer'),
-    ((torch.rand(2, 2, 2), (4, 4), 1), {}, 'do not cover the patch grid \\(4, 4\\)'),
-    ((None, (4, 4), 1), {}, 'needs batch_size when weights is None'),
-])
+@pytest.mark.parametrize(
+    'args,kwargs,match',
+    [
+        ((torch.rand(2, 4, 4), (4, 4), 3), {}, 'not a multiple of the masking unit of 3 patches'),
+        ((torch.rand(2, 4, 4), (4, 4), 0), {}, 'unit must be a positive integer'),
+        ((torch.rand(2, 2, 2), (4, 4), 1), {}, 'do not cover the patch grid \\(4, 4\\)'),
+        ((None, (4, 4), 1), {}, 'needs batch_size when weights is None'),
+    ],
+)
 def test_bad_arguments_raise(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         plan_from_weights(*args, 0.5, 0.0, **kwargs)

@@ -1,4 +1,5 @@
 """Sampling of masked / thrown / visible sets (docs/method.md sections 4 and 6)."""
+
 import pytest
 import torch
 
@@ -39,8 +40,11 @@ def test_exact_products_are_not_rounded_off_by_float_noise(rounding):
     assert plan_counts(196, 0.5, 0.25, rounding) == (98, 49, 49)
     for mask_pct in range(1, 99, 3):
         for throw_pct in range(0, 99 - mask_pct, 4):
-            assert plan_counts(100, mask_pct / 100, throw_pct / 100, rounding) == \
-                (mask_pct, throw_pct, 100 - mask_pct - throw_pct)
+            assert plan_counts(100, mask_pct / 100, throw_pct / 100, rounding) == (
+                mask_pct,
+                throw_pct,
+                100 - mask_pct - throw_pct,
+            )
 
 
 def test_bad_rounding_and_a_rounding_without_visible_patches_raise():
@@ -97,8 +101,10 @@ def test_sample_plan_uses_the_rounding(rounding):
 def test_throw_from_lowest_throws_the_last_drawn_and_keeps_the_middle_visible():
     num_patches = 100
     weights = torch.linspace(0.01, 1.0, num_patches).expand(2000, -1) ** 3
-    plans = {throw_from: sample_plan(weights, 0.45, 0.40, torch.Generator().manual_seed(3),
-                                     throw_from=throw_from) for throw_from in ('middle', 'lowest')}
+    plans = {
+        throw_from: sample_plan(weights, 0.45, 0.40, torch.Generator().manual_seed(3), throw_from=throw_from)
+        for throw_from in ('middle', 'lowest')
+    }
     middle, lowest = plans['middle'], plans['lowest']
     _check_partition(lowest, num_patches, plan_counts(num_patches, 0.45, 0.40))
     # the same draw: the masked set is unchanged, the rest is cut the other way round
@@ -138,13 +144,16 @@ def test_non_finite_rows_fall_back_to_uniform_without_nan():
     _check_partition(sample_plan(weights, 0.5, 0.2), 10, plan_counts(10, 0.5, 0.2))
 
 
-@pytest.mark.parametrize('mask_ratio,throw_ratio,match', [
-    (1.0, 0.0, 'mask_ratio must lie in'),
-    (-0.1, 0.0, 'mask_ratio must lie in'),
-    (0.5, 1.2, 'throw_ratio must lie in'),
-    (0.6, 0.4, 'mask_ratio \\+ throw_ratio must be below 1'),
-    (0.001, 0.0, 'masks no patch'),
-])
+@pytest.mark.parametrize(
+    'mask_ratio,throw_ratio,match',
+    [
+        (1.0, 0.0, 'mask_ratio must lie in'),
+        (-0.1, 0.0, 'mask_ratio must lie in'),
+        (0.5, 1.2, 'throw_ratio must lie in'),
+        (0.6, 0.4, 'mask_ratio \\+ throw_ratio must be below 1'),
+        (0.001, 0.0, 'masks no patch'),
+    ],
+)
 def test_bad_ratios_raise_errors_naming_the_setting(mask_ratio, throw_ratio, match):
     with pytest.raises(ValueError, match=match):
         plan_counts(196, mask_ratio, throw_ratio)
@@ -160,12 +169,15 @@ def test_gather_tokens_picks_rows_per_sample():
 def test_the_core_imports_without_openmmlab():
     import subprocess
     import sys
-    code = ('import sys\n'
-            'for name in ("mmengine", "mmcv", "mmpretrain"): sys.modules[name] = None\n'
-            'import torch, famt_mm.core as core\n'
-            'plan = core.sample_plan(torch.rand(2, 16), 0.5, 0.25)\n'
-            'assert plan.visible.shape == (2, 4)\n'
-            'assert "mmengine" not in [m for m, v in sys.modules.items() if v is not None]\n')
+
+    code = (
+        'import sys\n'
+        'for name in ("mmengine", "mmcv", "mmpretrain"): sys.modules[name] = None\n'
+        'import torch, famt_mm.core as core\n'
+        'plan = core.sample_plan(torch.rand(2, 16), 0.5, 0.25)\n'
+        'assert plan.visible.shape == (2, 4)\n'
+        'assert "mmengine" not in [m for m, v in sys.modules.items() if v is not None]\n'
+    )
     subprocess.run([sys.executable, '-c', code], check=True)
 
 

@@ -1,4 +1,5 @@
 """Warping stored whole-image maps to training views (docs/method.md section 3)."""
+
 import torch
 
 from famt_mm.core import pool_to_units, warp_to_views
@@ -61,5 +62,6 @@ def test_hot_cell_on_a_14x14_grid_with_an_offset_crop():
 def test_pool_to_units_sums_blocks():
     weights = torch.arange(16.0).reshape(1, 4, 4)
     units = pool_to_units(weights, 2)
-    assert torch.allclose(units[0], torch.tensor([[0 + 1 + 4 + 5, 2 + 3 + 6 + 7],
-                                                  [8 + 9 + 12 + 13, 10 + 11 + 14 + 15]]).float())
+    assert torch.allclose(
+        units[0], torch.tensor([[0 + 1 + 4 + 5, 2 + 3 + 6 + 7], [8 + 9 + 12 + 13, 10 + 11 + 14 + 15]]).float()
+    )

@@ -1,4 +1,5 @@
 """The cluttered-digits dataset: determinism, disjoint splits, boxes on the digit, bad input."""
+
 import sys
 
 import numpy as np
@@ -21,8 +22,18 @@ def _fresh(**kwargs):
 
 def test_rendering_is_deterministic_from_the_seed():
     digits, _ = cluttered_module.load_mnist_digits()
-    args = (digits[:6], digits[6:20], [np.full((100, 120, 3), 90, np.uint8)], 'fragments', 48,
-            (24, 36), 3, (8, 14), (0.5, 1.0), (0.3, 0.5))
+    args = (
+        digits[:6],
+        digits[6:20],
+        [np.full((100, 120, 3), 90, np.uint8)],
+        'fragments',
+        48,
+        (24, 36),
+        3,
+        (8, 14),
+        (0.5, 1.0),
+        (0.3, 0.5),
+    )
     first = cluttered_module.render_cluttered(*args, rng=np.random.default_rng(3))
     again = cluttered_module.render_cluttered(*args, rng=np.random.default_rng(3))
     other = cluttered_module.render_cluttered(*args, rng=np.random.default_rng(4))
@@ -96,19 +107,22 @@ def test_boxes_lie_inside_the_image_and_on_the_digit(photo_test):
     assert info['img'][info['obj_mask']].mean() > info['img'][~info['obj_mask']].mean()
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(split='val'), 'split must be one of'),
-    (dict(clutter='noise'), 'clutter must be one of'),
-    (dict(canvas=8), r'canvas must be an integer in \[16, 256\]'),
-    (dict(digit_size=(24, 60)), r'digit_size must be a \(min, max\) pair of integers with 8 <= min'),
-    (dict(digit_size=(30, 20)), 'digit_size'),
-    (dict(renders=0), r'renders must be an integer in \[1, 64\]'),
-    (dict(num_fragments=40), r'num_fragments must be an integer in \[0, 32\]'),
-    (dict(photo_dim=(0.3, 1.5)), 'photo_dim'),
-    (dict(split='train', labels_per_class=401), r'labels_per_class must be an integer in \[1, 400\]'),
-    (dict(split='pretrain', labels_per_class=10), "labels_per_class selects labelled images"),
-    (dict(seed=-1), 'seed must be an integer'),
-])
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        (dict(split='val'), 'split must be one of'),
+        (dict(clutter='noise'), 'clutter must be one of'),
+        (dict(canvas=8), r'canvas must be an integer in \[16, 256\]'),
+        (dict(digit_size=(24, 60)), r'digit_size must be a \(min, max\) pair of integers with 8 <= min'),
+        (dict(digit_size=(30, 20)), 'digit_size'),
+        (dict(renders=0), r'renders must be an integer in \[1, 64\]'),
+        (dict(num_fragments=40), r'num_fragments must be an integer in \[0, 32\]'),
+        (dict(photo_dim=(0.3, 1.5)), 'photo_dim'),
+        (dict(split='train', labels_per_class=401), r'labels_per_class must be an integer in \[1, 400\]'),
+        (dict(split='pretrain', labels_per_class=10), 'labels_per_class selects labelled images'),
+        (dict(seed=-1), 'seed must be an integer'),
+    ],
+)
 def test_bad_arguments_name_the_setting_and_its_range(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FAMTClutteredDigits(cache_dir=False, lazy_init=True, **kwargs)

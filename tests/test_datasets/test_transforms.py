@@ -1,4 +1,5 @@
 """FAMTRandomResizedCropWithBox records where the view lies; PackFAMTInputs keeps it."""
+
 import numpy as np
 from mmpretrain.registry import TRANSFORMS
 
@@ -8,8 +9,14 @@ def test_crop_box_matches_the_pixels_cropped():
     # each pixel holds its own column (channel 0) and row (channel 1)
     cols, rows = np.meshgrid(np.arange(width), np.arange(height))
     img = np.stack([cols, rows, np.zeros_like(cols)], axis=-1).astype(np.uint8)
-    crop = TRANSFORMS.build(dict(type='FAMTRandomResizedCropWithBox', scale=(60, 80),
-                                 crop_ratio_range=(0.2, 0.5), interpolation='nearest'))
+    crop = TRANSFORMS.build(
+        dict(
+            type='FAMTRandomResizedCropWithBox',
+            scale=(60, 80),
+            crop_ratio_range=(0.2, 0.5),
+            interpolation='nearest',
+        )
+    )
     for _ in range(20):
         results = crop(dict(img=img.copy()))
         x0, y0, x1, y1 = results['crop_box']
@@ -24,11 +31,14 @@ def test_crop_box_matches_the_pixels_cropped():
 
 
 def test_pack_famt_inputs_keeps_crop_box_flip_and_sample_idx():
-    pipeline = [TRANSFORMS.build(t) for t in (
-        dict(type='FAMTRandomResizedCropWithBox', scale=16),
-        dict(type='RandomFlip', prob=1.0),
-        dict(type='PackFAMTInputs'),
-    )]
+    pipeline = [
+        TRANSFORMS.build(t)
+        for t in (
+            dict(type='FAMTRandomResizedCropWithBox', scale=16),
+            dict(type='RandomFlip', prob=1.0),
+            dict(type='PackFAMTInputs'),
+        )
+    ]
     results = dict(img=np.zeros((20, 20, 3), np.uint8), sample_idx=7)
     for t in pipeline:
         results = t(results)

@@ -1,4 +1,5 @@
 """The two-picture crop (BEiT, CAE) records its box in the unflipped image's coordinates."""
+
 import mmcv
 import numpy as np
 import pytest
@@ -14,9 +15,16 @@ def test_cropping_the_box_then_flipping_gives_the_view(direction):
     results = dict(img=image.copy())
     if direction is not None:  # BEiT's pipeline flips before the crop
         results = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0, direction=direction))(results)
-    crop = TRANSFORMS.build(dict(type='FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox', size=16,
-                                 second_size=8, interpolation='bicubic',
-                                 second_interpolation='bicubic', scale=(0.2, 0.6)))
+    crop = TRANSFORMS.build(
+        dict(
+            type='FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox',
+            size=16,
+            second_size=8,
+            interpolation='bicubic',
+            second_interpolation='bicubic',
+            scale=(0.2, 0.6),
+        )
+    )
     out = crop(results)
     x0, y0, x1, y1 = (out['crop_box'] * np.array([60, 40, 60, 40])).round().astype(int)
     assert (x1 - x0, y1 - y0) != (60, 40)

@@ -1,5 +1,6 @@
 """Helpers of the downstream tests: tiny pretraining checkpoints, tiny downstream configs, synthetic
 COCO / ADE20K samples. Not a test module."""
+
 import copy
 import json
 import os
@@ -31,8 +32,7 @@ EXPORT_TOOL = osp.join(ROOT, 'tools', 'export_backbone.py')
 def last_line_printed_by(code: str) -> str:
     """Run ``code`` in a fresh interpreter from the checkout (imports start from nothing there);
     fail on an error, return the last line it printed."""
-    run = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300)
+    run = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     return run.stdout.strip().splitlines()[-1]
 
@@ -54,8 +54,11 @@ def require_mmdet_and_mmseg() -> None:
     """Skip the calling test module where mmdet or mmseg is missing: they need mmcv's compiled ops,
     which only the main test environment has."""
     for package in ('mmdet', 'mmseg'):
-        pytest.importorskip(package, reason=f'{package} is not installed: the downstream tests run in '
-                                            'the main environment (tools/setup_env.sh full)')
+        pytest.importorskip(
+            package,
+            reason=f'{package} is not installed: the downstream tests run in '
+            'the main environment (tools/setup_env.sh full)',
+        )
 
 
 def _randomise(state: Dict[str, torch.Tensor], seed: int) -> Dict[str, torch.Tensor]:
@@ -66,12 +69,12 @@ def _randomise(state: Dict[str, torch.Tensor], seed: int) -> Dict[str, torch.Ten
 
 def build_mmpretrain(cfg: dict) -> torch.nn.Module:
     from mmpretrain.registry import MODELS
+
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         return MODELS.build(cfg)
 
 
-def tiny_vit_checkpoint(path: str, kind: str = 'famt_mae', seed: int = 0,
-                        **arch) -> Dict[str, torch.Tensor]:
+def tiny_vit_checkpoint(path: str, kind: str = 'famt_mae', seed: int = 0, **arch) -> Dict[str, torch.Tensor]:
     """Write a tiny pretraining checkpoint; return its model state dict (random values).
 
     kind: 'famt_mae' (FAMT-MAE: backbone, decoder neck, head and the importance cache, as the Runner
@@ -92,8 +95,9 @@ def tiny_vit_checkpoint(path: str, kind: str = 'famt_mae', seed: int = 0,
         state = build_mmpretrain(cfg).state_dict()  # FAMT-SimMIM: backbone.* with mask_token, neck
         extra = dict(famt_importance=dict(maps=torch.rand(8, 4, 4).half(), epoch=1))
     elif kind == 'vit':
-        vit = build_mmpretrain(dict(type='VisionTransformer', arch=arch, img_size=PRETRAIN_SIZE,
-                                    patch_size=16))
+        vit = build_mmpretrain(
+            dict(type='VisionTransformer', arch=arch, img_size=PRETRAIN_SIZE, patch_size=16)
+        )
         state = {f'backbone.{k}': v for k, v in vit.state_dict().items()}
         state['head.layers.head.weight'] = torch.zeros(10, arch['embed_dims'])
         extra = {}
@@ -140,10 +144,16 @@ def tiny_det_cfg(pretrained: Optional[str], size: int = 128) -> Config:
     cfg = Config.fromfile(DET_CONFIG)
     cfg = Config(replace_values(cfg.to_dict(), {(1024, 1024): (size, size)}))
     cfg.model.backbone.update(
-        img_size=size, embed_dims=TINY['embed_dims'], depth=TINY['num_layers'],
-        num_heads=TINY['num_heads'], mlp_ratio=TINY['feedforward_channels'] / TINY['embed_dims'],
-        window_size=2, global_block_indexes=(1, 3), pretrain_img_size=PRETRAIN_SIZE,
-        init_cfg=None if pretrained is None else dict(type='Pretrained', checkpoint=pretrained))
+        img_size=size,
+        embed_dims=TINY['embed_dims'],
+        depth=TINY['num_layers'],
+        num_heads=TINY['num_heads'],
+        mlp_ratio=TINY['feedforward_channels'] / TINY['embed_dims'],
+        window_size=2,
+        global_block_indexes=(1, 3),
+        pretrain_img_size=PRETRAIN_SIZE,
+        init_cfg=None if pretrained is None else dict(type='Pretrained', checkpoint=pretrained),
+    )
     cfg.model.data_preprocessor.pad_size_divisor = size
     cfg.model.neck.update(in_channels=TINY['embed_dims'], out_channels=32)
     # narrow heads and fewer RoIs: the 256-wide convolution heads on 512 RoIs take 40 s a step on CPU
@@ -162,14 +172,21 @@ def tiny_det_cfg(pretrained: Optional[str], size: int = 128) -> Config:
 def tiny_seg_cfg(pretrained: Optional[str], size: int = 64) -> Config:
     """The ADE20K config at ``size`` px crops with the tiny ViT and narrow decode heads."""
     cfg = Config.fromfile(SEG_CONFIG)
-    cfg = Config(replace_values(cfg.to_dict(), {(512, 512): (size, size),
-                                                (2048, 512): (4 * size, size),
-                                                (341, 341): (2 * size // 3, ) * 2}))
+    cfg = Config(
+        replace_values(
+            cfg.to_dict(),
+            {(512, 512): (size, size), (2048, 512): (4 * size, size), (341, 341): (2 * size // 3,) * 2},
+        )
+    )
     cfg.model.backbone.update(
-        img_size=(size, size), embed_dims=TINY['embed_dims'], num_layers=TINY['num_layers'],
-        num_heads=TINY['num_heads'], mlp_ratio=TINY['feedforward_channels'] // TINY['embed_dims'],
+        img_size=(size, size),
+        embed_dims=TINY['embed_dims'],
+        num_layers=TINY['num_layers'],
+        num_heads=TINY['num_heads'],
+        mlp_ratio=TINY['feedforward_channels'] // TINY['embed_dims'],
         out_indices=[0, 1, 2, 3],
-        init_cfg=None if pretrained is None else dict(type='Pretrained', checkpoint=pretrained))
+        init_cfg=None if pretrained is None else dict(type='Pretrained', checkpoint=pretrained),
+    )
     cfg.model.neck.embed_dim = TINY['embed_dims']
     cfg.model.decode_head.update(in_channels=[TINY['embed_dims']] * 4, channels=32)
     cfg.model.auxiliary_head.update(in_channels=TINY['embed_dims'], channels=32)
@@ -187,15 +204,26 @@ def write_coco(root: str, num_images: int = 2, shape=(96, 128)) -> dict:
         for j in range(1 + i % 2):
             x0, y0 = int(rng.integers(0, shape[1] // 2)), int(rng.integers(0, shape[0] // 2))
             w, h = int(rng.integers(16, shape[1] // 2)), int(rng.integers(16, shape[0] // 2))
-            img[y0:y0 + h, x0:x0 + w] = (40 * (j + 1), 200, 90)
-            annotations.append(dict(
-                id=len(annotations) + 1, image_id=i + 1, category_id=1, iscrowd=0, area=w * h,
-                bbox=[x0, y0, w, h], segmentation=[[x0, y0, x0 + w, y0, x0 + w, y0 + h, x0, y0 + h]]))
+            img[y0 : y0 + h, x0 : x0 + w] = (40 * (j + 1), 200, 90)
+            annotations.append(
+                dict(
+                    id=len(annotations) + 1,
+                    image_id=i + 1,
+                    category_id=1,
+                    iscrowd=0,
+                    area=w * h,
+                    bbox=[x0, y0, w, h],
+                    segmentation=[[x0, y0, x0 + w, y0, x0 + w, y0 + h, x0, y0 + h]],
+                )
+            )
         name = f'{i:06d}.jpg'
         cv2.imwrite(osp.join(root, 'images', name), img)
         images.append(dict(id=i + 1, file_name=name, height=shape[0], width=shape[1]))
-    coco = dict(images=images, annotations=annotations,
-                categories=[dict(id=1, name='person'), dict(id=2, name='bicycle')])
+    coco = dict(
+        images=images,
+        annotations=annotations,
+        categories=[dict(id=1, name='person'), dict(id=2, name='bicycle')],
+    )
     with open(osp.join(root, 'instances.json'), 'w') as f:
         json.dump(coco, f)
     return dict(data_root=root, ann_file='instances.json', data_prefix=dict(img='images/'))
@@ -210,8 +238,8 @@ def write_ade(root: str, num_images: int = 2, shape=(64, 96)) -> dict:
         for i in range(num_images):
             img = rng.integers(0, 255, (*shape, 3), dtype=np.uint8)
             label = np.zeros(shape, dtype=np.uint8)
-            label[:, :shape[1] // 2] = 1 + i  # two regions: two classes, plus ignore below
-            label[:shape[0] // 2, shape[1] // 2:] = 13
+            label[:, : shape[1] // 2] = 1 + i  # two regions: two classes, plus ignore below
+            label[: shape[0] // 2, shape[1] // 2 :] = 13
             cv2.imwrite(osp.join(root, 'images', split, f'ADE_{split}_{i:08d}.jpg'), img)
             cv2.imwrite(osp.join(root, 'annotations', split, f'ADE_{split}_{i:08d}.png'), label)
     return dict(data_root=root)

@@ -1,5 +1,6 @@
 """The export tool: pretraining checkpoints to mmdet's FAMTPlainViT and mmseg's MAE, checked key by key and
 value by value, and its refusals."""
+
 import os.path as osp
 import subprocess
 import sys
@@ -30,9 +31,13 @@ def vitdet_name(key: str) -> str:
     """mmpretrain -> ViTDet key names, written out independently of famt_mm.checkpoint.targets."""
     key = key.replace('patch_embed.projection.', 'patch_embed.proj.')
     if key.startswith('layers.'):
-        key = 'blocks.' + key[len('layers.'):]
-        for old, new in (('.ln1.', '.norm1.'), ('.ln2.', '.norm2.'), ('.ffn.layers.0.0.', '.mlp.fc1.'),
-                         ('.ffn.layers.1.', '.mlp.fc2.')):
+        key = 'blocks.' + key[len('layers.') :]
+        for old, new in (
+            ('.ln1.', '.norm1.'),
+            ('.ln2.', '.norm2.'),
+            ('.ffn.layers.0.0.', '.mlp.fc1.'),
+            ('.ffn.layers.1.', '.mlp.fc2.'),
+        ):
             key = key.replace(old, new)
     return key
 
@@ -43,7 +48,7 @@ def _relative_error(got: torch.Tensor, expected: torch.Tensor) -> float:
 
 
 def backbone_of(state):
-    return {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+    return {k[len('backbone.') :]: v for k, v in state.items() if k.startswith('backbone.')}
 
 
 @pytest.fixture(scope='module')
@@ -67,10 +72,11 @@ def test_famt_mae_to_mmdet_loads_every_backbone_key_with_identical_tensors(famt,
     out = str(tmp_path / 'det.pth')
     result = export_backbone(src, det_cfg, out)
     report = result.report
-    assert (report.missing, report.unexpected, report.shape_mismatch, report.off_neutral) == ([], ) * 4
+    assert (report.missing, report.unexpected, report.shape_mismatch, report.off_neutral) == ([],) * 4
     assert sorted(report.dropped) == ['cls_token', 'ln1.bias', 'ln1.weight']
     assert sorted(report.not_pretrained) == sorted(
-        f'blocks.{i}.attn.rel_pos_{a}' for i in range(TINY['num_layers']) for a in 'hw')
+        f'blocks.{i}.attn.rel_pos_{a}' for i in range(TINY['num_layers']) for a in 'hw'
+    )
     assert {'neck.*', 'famt_importance', 'meta'} <= set(result.ignored)
 
     saved = torch.load(out, map_location='cpu', weights_only=True)
@@ -89,7 +95,7 @@ def test_famt_mae_to_mmseg_loads_every_backbone_key_with_identical_tensors(famt,
     src, state = famt
     out = str(tmp_path / 'seg.pth')
     report = export_backbone(src, seg_cfg, out).report
-    assert (report.missing, report.unexpected, report.shape_mismatch, report.off_neutral) == ([], ) * 4
+    assert (report.missing, report.unexpected, report.shape_mismatch, report.off_neutral) == ([],) * 4
     assert sorted(report.dropped) == ['ln1.bias', 'ln1.weight']  # UperNet reads earlier blocks
     assert set(torch.load(out, map_location='cpu', weights_only=True)) == {'state_dict', 'meta'}
     loaded = build_target_backbone(seg_cfg, checkpoint=out).state_dict()
@@ -159,16 +165,16 @@ def test_mmseg_interpolates_the_position_embedding_to_its_input_size(famt, tmp_p
 
 @pytest.mark.parametrize('kind', ['vit', 'simmim'])
 @pytest.mark.parametrize('target', ['mmdet', 'mmseg'])
-def test_vit_classifier_and_simmim_checkpoints_export_by_their_keys(kind, target, det_cfg, seg_cfg,
-                                                                    tmp_path):
+def test_vit_classifier_and_simmim_checkpoints_export_by_their_keys(kind, target, det_cfg, seg_cfg, tmp_path):
     src = str(tmp_path / f'{kind}.pth')
     state = tiny_vit_checkpoint(src, kind=kind, seed=1)
     result = export_backbone(src, det_cfg if target == 'mmdet' else seg_cfg, str(tmp_path / 'out.pth'))
     assert result.report.ok
     assert ('mask_token' in result.report.dropped) == (kind == 'simmim')
     assert ('neck.*' if kind == 'simmim' else 'head.*') in result.ignored  # SimMIM's head: no weights
-    loaded = build_target_backbone(det_cfg if target == 'mmdet' else seg_cfg,
-                                   checkpoint=result.out).state_dict()
+    loaded = build_target_backbone(
+        det_cfg if target == 'mmdet' else seg_cfg, checkpoint=result.out
+    ).state_dict()
     name = vitdet_name if target == 'mmdet' else (lambda k: k)
     qkv = 'layers.3.attn.qkv.weight'
     assert torch.equal(loaded[name(qkv)], state[f'backbone.{qkv}'])
@@ -178,6 +184,7 @@ def test_vit_classifier_and_simmim_checkpoints_export_by_their_keys(kind, target
 def test_an_mff_checkpoint_exports_without_its_fusion_layers(target, det_cfg, seg_cfg, tmp_path):
     """MFF's proj_layers / proj_weights fuse the blocks' outputs for the pretraining decoder only."""
     from famt_mm.testing import tiny_mff_cfg
+
     cfg = tiny_mff_cfg(img_size=64, patch_size=16)
     cfg['backbone'].update(arch=TINY, out_indices=[1, 3])
     cfg['neck']['embed_dim'] = TINY['embed_dims']
@@ -188,8 +195,9 @@ def test_an_mff_checkpoint_exports_without_its_fusion_layers(target, det_cfg, se
     result = export_backbone(src, det_cfg if target == 'mmdet' else seg_cfg, str(tmp_path / 'out.pth'))
     assert result.report.ok and not result.report.unexpected
     assert {'backbone.proj_layers.*', 'backbone.proj_weights'} <= set(result.ignored)
-    loaded = build_target_backbone(det_cfg if target == 'mmdet' else seg_cfg,
-                                   checkpoint=result.out).state_dict()
+    loaded = build_target_backbone(
+        det_cfg if target == 'mmdet' else seg_cfg, checkpoint=result.out
+    ).state_dict()
     qkv = 'layers.2.attn.qkv.weight'
     assert torch.equal(loaded[vitdet_name(qkv) if target == 'mmdet' else qkv], state[f'backbone.{qkv}'])
 
@@ -200,12 +208,18 @@ def _refusal(src, cfg, out, match):
     assert not osp.exists(out)
 
 
-@pytest.mark.parametrize('arch,match', [
-    (dict(embed_dims=48, feedforward_channels=96), r'shapes differ .* pos_embed \(1, 17, 48\) vs '
-                                                   r'\(1, 17, 32\)'),
-    (dict(num_layers=3), r'would stay uninitialised .*blocks\.3\.'),
-    (dict(num_layers=5), r'no place in the target backbone \(unexpected\): .*blocks\.4\.'),
-])
+@pytest.mark.parametrize(
+    'arch,match',
+    [
+        (
+            dict(embed_dims=48, feedforward_channels=96),
+            r'shapes differ .* pos_embed \(1, 17, 48\) vs '
+            r'\(1, 17, 32\)',
+        ),
+        (dict(num_layers=3), r'would stay uninitialised .*blocks\.3\.'),
+        (dict(num_layers=5), r'no place in the target backbone \(unexpected\): .*blocks\.4\.'),
+    ],
+)
 def test_a_checkpoint_of_another_architecture_is_refused(arch, match, det_cfg, tmp_path):
     src = str(tmp_path / 'other.pth')
     tiny_vit_checkpoint(src, kind='famt_mae', **arch)
@@ -214,16 +228,34 @@ def test_a_checkpoint_of_another_architecture_is_refused(arch, match, det_cfg, t
 
 def test_a_checkpoint_with_wrong_keys_is_refused(det_cfg, seg_cfg, tmp_path):
     src = str(tmp_path / 'resnet.pth')
-    torch.save(dict(state_dict={'backbone.conv1.weight': torch.zeros(8, 3, 7, 7),
-                                'backbone.layer1.0.bn1.weight': torch.ones(8),
-                                'head.fc.weight': torch.zeros(2, 8)}), src)
+    torch.save(
+        dict(
+            state_dict={
+                'backbone.conv1.weight': torch.zeros(8, 3, 7, 7),
+                'backbone.layer1.0.bn1.weight': torch.ones(8),
+                'head.fc.weight': torch.zeros(2, 8),
+            }
+        ),
+        src,
+    )
     _refusal(src, det_cfg, str(tmp_path / 'out.pth'), r'it holds a ResNet backbone .* e\.g\. conv1\.weight')
     # keys of no known kind: named one by one
-    torch.save(dict(state_dict={'backbone.encoder.weight': torch.zeros(8, 3),
-                                'backbone.pos_embed': torch.zeros(1, 5, 8)}), src)
-    _refusal(src, det_cfg, str(tmp_path / 'out.pth'),
-             r'1 backbone keys are not those of an mmpretrain VisionTransformer-family backbone '
-             r'.*e\.g\. encoder\.weight\. The transfer configs')
+    torch.save(
+        dict(
+            state_dict={
+                'backbone.encoder.weight': torch.zeros(8, 3),
+                'backbone.pos_embed': torch.zeros(1, 5, 8),
+            }
+        ),
+        src,
+    )
+    _refusal(
+        src,
+        det_cfg,
+        str(tmp_path / 'out.pth'),
+        r'1 backbone keys are not those of an mmpretrain VisionTransformer-family backbone '
+        r'.*e\.g\. encoder\.weight\. The transfer configs',
+    )
     # an exported mmdet backbone fed back in: named as such
     famt_src = str(tmp_path / 'famt.pth')
     tiny_vit_checkpoint(famt_src)
@@ -242,8 +274,7 @@ def test_a_checkpoint_with_wrong_keys_is_refused(det_cfg, seg_cfg, tmp_path):
 def test_a_segmentation_config_with_layer_scale_below_one_is_refused(famt, tmp_path):
     cfg = tiny_seg_cfg(None)
     cfg.model.backbone.init_values = 0.1  # mmseg's BEiT default: would damp every pretrained block
-    _refusal(famt[0], cfg, str(tmp_path / 'out.pth'),
-             r'layers\.0\.gamma_1 does not start at 1 \(layer scale')
+    _refusal(famt[0], cfg, str(tmp_path / 'out.pth'), r'layers\.0\.gamma_1 does not start at 1 \(layer scale')
 
 
 def test_a_config_of_another_codebase_is_refused(famt, det_cfg, tmp_path):
@@ -263,16 +294,20 @@ def test_the_mmdet_backbone_refuses_a_checkpoint_missing_a_block(famt, det_cfg, 
     saved = torch.load(out, weights_only=True)
     del saved['model']['blocks.2.mlp.fc1.weight']
     torch.save(saved, out)
-    with pytest.raises(ValueError, match=r'1 backbone weights would stay uninitialised .*'
-                                         r'blocks\.2\.mlp\.fc1\.weight'):
+    with pytest.raises(
+        ValueError,
+        match=r'1 backbone weights would stay uninitialised .*'
+        r'blocks\.2\.mlp\.fc1\.weight',
+    ):
         build_target_backbone(det_cfg, checkpoint=out)
 
 
 def test_the_mmdet_backbone_loads_a_checkpoint_in_maes_official_key_names(famt, det_cfg, tmp_path):
     """MAE's released ViT weights use ViTDet's names plus cls_token and the final norm: accepted."""
     state = {vitdet_name(k): v for k, v in backbone_of(famt[1]).items() if not k.startswith('ln1.')}
-    state.update({'norm.weight': torch.ones(TINY['embed_dims']),
-                  'norm.bias': torch.zeros(TINY['embed_dims'])})
+    state.update(
+        {'norm.weight': torch.ones(TINY['embed_dims']), 'norm.bias': torch.zeros(TINY['embed_dims'])}
+    )
     path = str(tmp_path / 'mae_official.pth')
     torch.save(dict(model=state), path)
     loaded = build_target_backbone(det_cfg, checkpoint=path).state_dict()
@@ -280,9 +315,15 @@ def test_the_mmdet_backbone_loads_a_checkpoint_in_maes_official_key_names(famt, 
 
 
 def test_the_command_line_tool_reports_and_refuses(famt, tmp_path, capsys):
-    tiny = ['model.backbone.embed_dims=32', 'model.backbone.depth=4', 'model.backbone.num_heads=4',
-            'model.backbone.mlp_ratio=2.0', 'model.backbone.pretrain_img_size=64',
-            'model.backbone.global_block_indexes=[1,3]', 'model.neck.in_channels=32']
+    tiny = [
+        'model.backbone.embed_dims=32',
+        'model.backbone.depth=4',
+        'model.backbone.num_heads=4',
+        'model.backbone.mlp_ratio=2.0',
+        'model.backbone.pretrain_img_size=64',
+        'model.backbone.global_block_indexes=[1,3]',
+        'model.neck.in_channels=32',
+    ]
     tool = load_script(EXPORT_TOOL, 'export_backbone_tool')
     out = str(tmp_path / 'det.pth')
     assert tool.main([famt[0], DET_CONFIG, out, '--cfg-options', *tiny]) == 0
@@ -295,33 +336,46 @@ def test_the_command_line_tool_reports_and_refuses(famt, tmp_path, capsys):
     wide = str(tmp_path / 'wide.pth')
     tiny_vit_checkpoint(wide, embed_dims=48, feedforward_channels=96)
     refused = str(tmp_path / 'refused.pth')
-    run = subprocess.run([sys.executable, EXPORT_TOOL, wide, DET_CONFIG, refused, '--cfg-options',
-                          *tiny], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, EXPORT_TOOL, wide, DET_CONFIG, refused, '--cfg-options', *tiny],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 1, run.stderr[-2000:]
     assert 'export refused' in run.stderr and 'shapes differ' in run.stderr
     assert not osp.exists(refused)
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(depth=0), 'depth must be an integer >= 1'),
-    (dict(embed_dims=30, num_heads=4), r'embed_dims \(30\) must be divisible by num_heads \(4\)'),
-    (dict(global_block_indexes=(1, 4)), r'global_block_indexes must lie in \[0, 3\], got \[4\]'),
-    (dict(drop_path_rate=1.0), r'drop_path_rate must lie in \[0, 1\)'),
-])
+@pytest.mark.parametrize(
+    'kwargs,match',
+    [
+        (dict(depth=0), 'depth must be an integer >= 1'),
+        (dict(embed_dims=30, num_heads=4), r'embed_dims \(30\) must be divisible by num_heads \(4\)'),
+        (dict(global_block_indexes=(1, 4)), r'global_block_indexes must lie in \[0, 3\], got \[4\]'),
+        (dict(drop_path_rate=1.0), r'drop_path_rate must lie in \[0, 1\)'),
+    ],
+)
 def test_bad_plain_vit_settings_raise(kwargs, match):
     from famt_mm.downstream.det import FAMTPlainViT
+
     with pytest.raises(ValueError, match=match):
         FAMTPlainViT(**{**dict(embed_dims=32, num_heads=4, depth=4, global_block_indexes=(1, 3)), **kwargs})
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(scale_factors=(2.0, 4.0)), 'scale_factors must be distinct values of'),
-    (dict(scale_factors=(3.0, )), 'scale_factors must be distinct values of'),
-    (dict(num_outs=3), r'num_outs must be >= len\(scale_factors\) = 4'),
-    (dict(in_channels=30), 'in_channels must be divisible by 4'),
-])
+@pytest.mark.parametrize(
+    'kwargs,match',
+    [
+        (dict(scale_factors=(2.0, 4.0)), 'scale_factors must be distinct values of'),
+        (dict(scale_factors=(3.0,)), 'scale_factors must be distinct values of'),
+        (dict(num_outs=3), r'num_outs must be >= len\(scale_factors\) = 4'),
+        (dict(in_channels=30), 'in_channels must be divisible by 4'),
+    ],
+)
 def test_bad_pyramid_settings_raise(kwargs, match):
     from famt_mm.downstream.det import FAMTSimpleFeaturePyramid
+
     with pytest.raises(ValueError, match=match):
         FAMTSimpleFeaturePyramid(**{**dict(in_channels=32), **kwargs})
 
@@ -331,17 +385,25 @@ def _tool():
     return tool
 
 
-@pytest.mark.parametrize('make_src,message', [
-    (lambda p: p.write_text('epoch: 3\n') and str(p), '{src} is not a checkpoint: torch.load cannot '
-                                                     'read it (IndexError: pop from empty list)'),
-    (lambda p: p.write_bytes(b'0.5\n') and str(p), '{src} is not a checkpoint'),
-    (lambda p: str(p), '{src}: no such checkpoint file'),
-    (lambda p: str(p.parent), '{src} is a directory, not a checkpoint file'),
-    (lambda p: torch.save({'meta': {'epoch': 1}}, p) or str(p),
-     "{src} holds no state dict: no 'state_dict' or 'model' entry and no tensors"),
-])
-def test_the_tool_names_a_source_that_is_not_a_checkpoint_and_writes_nothing(make_src, message,
-                                                                               tmp_path, capsys):
+@pytest.mark.parametrize(
+    'make_src,message',
+    [
+        (
+            lambda p: p.write_text('epoch: 3\n') and str(p),
+            '{src} is not a checkpoint: torch.load cannot read it (IndexError: pop from empty list)',
+        ),
+        (lambda p: p.write_bytes(b'0.5\n') and str(p), '{src} is not a checkpoint'),
+        (lambda p: str(p), '{src}: no such checkpoint file'),
+        (lambda p: str(p.parent), '{src} is a directory, not a checkpoint file'),
+        (
+            lambda p: torch.save({'meta': {'epoch': 1}}, p) or str(p),
+            "{src} holds no state dict: no 'state_dict' or 'model' entry and no tensors",
+        ),
+    ],
+)
+def test_the_tool_names_a_source_that_is_not_a_checkpoint_and_writes_nothing(
+    make_src, message, tmp_path, capsys
+):
     (tmp_path / 'src').mkdir()
     src = make_src(tmp_path / 'src' / 'notes.pth')
     out = tmp_path / 'out' / 'det.pth'

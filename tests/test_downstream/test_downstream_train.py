@@ -1,5 +1,6 @@
 """Downstream configs: the published recipes, full-size builds, layer decay, and one training step plus
 one inference of Mask R-CNN and UperNet on synthetic COCO / ADE20K samples (CPU, tiny ViT)."""
+
 import math
 import subprocess
 import sys
@@ -44,10 +45,17 @@ def test_the_detection_configs_state_vitdets_recipe():
     assert cfg.default_scope == 'mmdet'
     assert cfg.custom_imports.imports == ['famt_mm.downstream.det']
     backbone = cfg.model.backbone
-    assert (backbone.type, backbone.embed_dims, backbone.depth, backbone.num_heads) == \
-        ('FAMTPlainViT', 768, 12, 12)
-    assert (backbone.window_size, tuple(backbone.global_block_indexes), backbone.use_rel_pos) == \
-        (14, (2, 5, 8, 11), True)
+    assert (backbone.type, backbone.embed_dims, backbone.depth, backbone.num_heads) == (
+        'FAMTPlainViT',
+        768,
+        12,
+        12,
+    )
+    assert (backbone.window_size, tuple(backbone.global_block_indexes), backbone.use_rel_pos) == (
+        14,
+        (2, 5, 8, 11),
+        True,
+    )
     assert (backbone.drop_path_rate, backbone.img_size, backbone.pretrain_img_size) == (0.1, 1024, 224)
     assert backbone.init_cfg.type == 'Pretrained'
     assert backbone.init_cfg.checkpoint.startswith('work_dirs/exports/')  # the export tool's output
@@ -61,10 +69,12 @@ def test_the_detection_configs_state_vitdets_recipe():
     assert cfg.train_dataloader.dataset.times * cfg.train_cfg.max_epochs == 100
     assert [s.milestones for s in cfg.param_scheduler if s.type == 'MultiStepLR'] == [[22, 24]]
     optim = cfg.optim_wrapper
-    assert (optim.type, optim.constructor, optim.paramwise_cfg.layer_decay_rate) == \
-        ('AmpOptimWrapper', 'FAMTViTLayerDecayOptimWrapperConstructor', 0.7)
-    assert (optim.optimizer.type, optim.optimizer.lr, optim.optimizer.weight_decay) == \
-        ('AdamW', 1e-4, 0.1)
+    assert (optim.type, optim.constructor, optim.paramwise_cfg.layer_decay_rate) == (
+        'AmpOptimWrapper',
+        'FAMTViTLayerDecayOptimWrapperConstructor',
+        0.7,
+    )
+    assert (optim.optimizer.type, optim.optimizer.lr, optim.optimizer.weight_decay) == ('AdamW', 1e-4, 0.1)
     short = Config.fromfile(DET_SHORT_CONFIG)
     assert short.train_dataloader.dataset.times * short.train_cfg.max_epochs == 25
     assert short.model == cfg.model and short.optim_wrapper == cfg.optim_wrapper
@@ -76,14 +86,21 @@ def test_the_segmentation_config_states_maes_upernet_recipe():
     assert cfg.custom_imports.imports == ['famt_mm.downstream.seg']
     assert cfg.model.pretrained is None and cfg.fp16 is None
     backbone = cfg.model.backbone
-    assert (backbone.type, backbone.init_values, backbone.img_size, backbone.drop_path_rate) == \
-        ('FAMTCheckedMAE', 1.0, (512, 512), 0.1)
+    assert (backbone.type, backbone.init_values, backbone.img_size, backbone.drop_path_rate) == (
+        'FAMTCheckedMAE',
+        1.0,
+        (512, 512),
+        0.1,
+    )
     assert backbone.init_cfg.type == 'Pretrained'
     assert backbone.init_cfg.checkpoint.startswith('work_dirs/exports/')  # the export tool's output
     assert cfg.model.decode_head.type == 'UPerHead' and cfg.model.decode_head.num_classes == 150
     optim = cfg.optim_wrapper
-    assert (optim.type, optim.constructor, optim.paramwise_cfg.layer_decay_rate) == \
-        ('AmpOptimWrapper', 'LayerDecayOptimizerConstructor', 0.65)
+    assert (optim.type, optim.constructor, optim.paramwise_cfg.layer_decay_rate) == (
+        'AmpOptimWrapper',
+        'LayerDecayOptimizerConstructor',
+        0.65,
+    )
     assert cfg.train_cfg.max_iters == 160000
     crop = next(t for t in cfg.train_dataloader.dataset.pipeline if t.type == 'RandomCrop')
     assert crop.crop_size == (512, 512)
@@ -114,18 +131,23 @@ def test_layer_decay_follows_depth_in_both_models():
     det.optim_wrapper.type = 'OptimWrapper'
     with DefaultScope.overwrite_default_scope('mmdet'):
         from mmdet.registry import MODELS
+
         detector = MODELS.build(det.model)
     groups = _param_groups(det, detector)
     base, depth = 1e-4, TINY['num_layers']
     for i in range(depth):
         lr = groups[f'backbone.blocks.{i}.attn.qkv.weight']['lr']
-        assert math.isclose(lr, base * 0.7**(depth - i))
-    assert math.isclose(groups['backbone.patch_embed.proj.weight']['lr'], base * 0.7**(depth + 1))
+        assert math.isclose(lr, base * 0.7 ** (depth - i))
+    assert math.isclose(groups['backbone.patch_embed.proj.weight']['lr'], base * 0.7 ** (depth + 1))
     assert math.isclose(groups['roi_head.bbox_head.fc_cls.weight']['lr'], base)
     assert groups['backbone.blocks.0.attn.qkv.weight']['weight_decay'] == 0.1
-    for name in ('backbone.pos_embed', 'backbone.blocks.0.attn.rel_pos_h',
-                 'backbone.blocks.0.norm1.weight', 'backbone.blocks.0.mlp.fc1.bias',
-                 'neck.lateral_convs.0.ln.weight'):
+    for name in (
+        'backbone.pos_embed',
+        'backbone.blocks.0.attn.rel_pos_h',
+        'backbone.blocks.0.norm1.weight',
+        'backbone.blocks.0.mlp.fc1.bias',
+        'neck.lateral_convs.0.ln.weight',
+    ):
         assert groups[name]['weight_decay'] == 0, name
 
     seg = tiny_seg_cfg(None)
@@ -133,11 +155,12 @@ def test_layer_decay_follows_depth_in_both_models():
     seg.optim_wrapper.pop('loss_scale')
     with DefaultScope.overwrite_default_scope('mmseg'):
         from mmseg.registry import MODELS
+
         segmentor = MODELS.build(seg.model)
     groups = _param_groups(seg, segmentor)
     for i in range(depth):  # mmseg's constructor recognises FAMTCheckedMAE as an MAE
         lr = groups[f'backbone.layers.{i}.attn.qkv.weight']['lr']
-        assert math.isclose(lr, base * 0.65**(depth - i))
+        assert math.isclose(lr, base * 0.65 ** (depth - i))
     assert math.isclose(groups['decode_head.conv_seg.weight']['lr'], base)
 
 
@@ -153,8 +176,7 @@ def _train_one_step_and_infer(cfg):
     snapshot = _Snapshot()
     runner.register_hook(snapshot, priority='LOWEST')
     runner.train()
-    losses = {k: v.current() for k, v in runner.message_hub.log_scalars.items()
-              if k.startswith('train/loss')}
+    losses = {k: v.current() for k, v in runner.message_hub.log_scalars.items() if k.startswith('train/loss')}
     batch = next(iter(runner.test_dataloader))
     runner.model.eval()
     with torch.no_grad():
@@ -181,7 +203,7 @@ def test_mask_rcnn_trains_a_step_and_infers_from_an_exported_famt_checkpoint(fam
     data = write_coco(str(tmp_path / 'coco'))
     set_dataloaders(cfg, data, batch_size=2)  # 2 images: one step per epoch
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    cfg.test_evaluator.ann_file = f"{data['data_root']}/{data['ann_file']}"
+    cfg.test_evaluator.ann_file = f'{data["data_root"]}/{data["ann_file"]}'
     cfg.model.test_cfg.rcnn.score_thr = 0.0  # an untrained head: keep its detections
     cfg.train_cfg.max_epochs = 1
     cpu_runtime(cfg, str(tmp_path / 'work'))
@@ -197,7 +219,7 @@ def test_mask_rcnn_trains_a_step_and_infers_from_an_exported_famt_checkpoint(fam
     assert len(instances) > 0
     assert instances.masks.shape == (len(instances), height, width)
     assert instances.bboxes.shape == (len(instances), 4)
-    assert ((instances.bboxes[:, 2:] <= torch.tensor([width, height]) + 1e-3).all())
+    assert (instances.bboxes[:, 2:] <= torch.tensor([width, height]) + 1e-3).all()
 
 
 def test_upernet_trains_a_step_and_infers_from_an_exported_famt_checkpoint(famt_checkpoint, tmp_path):
@@ -210,8 +232,7 @@ def test_upernet_trains_a_step_and_infers_from_an_exported_famt_checkpoint(famt_
     runner, initial, losses, predictions = _train_one_step_and_infer(cfg)
 
     assert runner.iter == 1
-    assert {'train/decode.loss_ce', 'train/aux.loss_ce'} <= {
-        k for k in runner.message_hub.log_scalars}
+    assert {'train/decode.loss_ce', 'train/aux.loss_ce'} <= {k for k in runner.message_hub.log_scalars}
     assert math.isfinite(losses['train/loss'])
     exported = torch.load(pretrained, weights_only=True)['state_dict']
     _assert_loaded_then_trained(initial, runner.model.backbone.state_dict(), exported)
@@ -223,14 +244,17 @@ def test_upernet_trains_a_step_and_infers_from_an_exported_famt_checkpoint(famt_
 def test_importing_famt_mm_leaves_the_downstream_models_unimported():
     """mmseg.models and the downstream modules load only through the downstream configs. (mmdet.models
     is another matter: mmpretrain.models imports it by itself whenever mmdet is installed.)"""
-    code = ('import sys, famt_mm, famt_mm.checkpoint; print([m for m in ("mmseg.models", '
-            '"famt_mm.downstream.det", "famt_mm.downstream.seg", "famt_mm.downstream.export") '
-            'if m in sys.modules])')
+    code = (
+        'import sys, famt_mm, famt_mm.checkpoint; print([m for m in ("mmseg.models", '
+        '"famt_mm.downstream.det", "famt_mm.downstream.seg", "famt_mm.downstream.export") '
+        'if m in sys.modules])'
+    )
     assert last_line_printed_by(code) == '[]'
 
 
 def test_tools_hand_each_config_to_its_packages_tools():
     from famt_mm.utils.mim_tools import package_for_config
+
     assert package_for_config(['train.py', DET_CONFIG]) == 'mmdet'
     assert package_for_config(['train.py', SEG_CONFIG]) == 'mmseg'
     assert package_for_config(['train.py', f'{ROOT}/configs/famt/mae_vitb_in1k.py']) == 'mmpretrain'
@@ -243,14 +267,18 @@ def test_tools_train_runs_the_detection_config_through_mmdets_train_tool(famt_ch
     data = write_coco(str(tmp_path / 'coco'))
     set_dataloaders(cfg, data, batch_size=2)
     cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
-    cfg.test_evaluator.ann_file = f"{data['data_root']}/{data['ann_file']}"
+    cfg.test_evaluator.ann_file = f'{data["data_root"]}/{data["ann_file"]}'
     cfg.train_cfg.max_epochs = 1
     cpu_runtime(cfg, str(tmp_path / 'work'))
     config = str(tmp_path / 'tiny_det.py')
     cfg.dump(config)
     run = subprocess.run(
         [sys.executable, 'tools/train.py', config, '--work-dir', str(tmp_path / 'work')],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     saved = torch.load(str(tmp_path / 'work' / 'epoch_1.pth'), map_location='cpu', weights_only=True)
     assert saved['meta']['dataset_meta']['classes'][0] == 'person'  # mmdet's CocoDataset

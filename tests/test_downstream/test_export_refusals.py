@@ -2,6 +2,7 @@
 pretraining checkpoints of backbones the transfer configs do not take (named by kind, from their keys),
 configs that are no config, and a stack without mmdet / mmseg / mmcv's ops (imports blocked in-process;
 in an environment without them, as they are). Runs in both test environments."""
+
 import sys
 
 import pytest
@@ -66,20 +67,30 @@ def other_checkpoint(request, tmp_path_factory):
     make, description = OTHER_MODELS[request.param]
     state = build_mmpretrain(make()).state_dict()
     path = str(tmp_path_factory.mktemp('other') / f'{request.param}.pth')
-    torch.save(dict(meta=dict(epoch=1), state_dict=state,
-                    famt_importance=dict(maps=torch.rand(4, 2, 2).half(), epoch=1)), path)
+    torch.save(
+        dict(
+            meta=dict(epoch=1),
+            state_dict=state,
+            famt_importance=dict(maps=torch.rand(4, 2, 2).half(), epoch=1),
+        ),
+        path,
+    )
     return request.param, path, state, description
 
 
 def _one_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip() and 'Warning' not in line
-             and not line.startswith(' ')]
+    lines = [
+        line
+        for line in err.splitlines()
+        if line.strip() and 'Warning' not in line and not line.startswith(' ')
+    ]
     assert len(lines) == 1, err
     return lines[0]
 
 
 def test_the_export_tool_names_the_backbone_kind_and_what_the_transfer_configs_take(
-        other_checkpoint, tmp_path, capsys):
+    other_checkpoint, tmp_path, capsys
+):
     name, src, _, description = other_checkpoint
     out = tmp_path / 'out.pth'
     with pytest.raises(ExportError) as error:
@@ -104,34 +115,41 @@ def test_the_transfer_backbones_name_the_kind_instead_of_asking_for_an_export(ot
         message = str(error.value)
         assert f'{src} is a whole-model pretraining checkpoint, and it holds {description}' in message
         assert 'export it first' not in message and TRANSFER_SOURCES in message
-        bare = {k[len('backbone.'):]: v for k, v in state.items() if k.startswith('backbone.')}
+        bare = {k[len('backbone.') :]: v for k, v in state.items() if k.startswith('backbone.')}
         expected = {'pos_embed': torch.zeros(1, 5, 8)}
-        with pytest.raises(ValueError, match=f'does not initialise this {spec.name} backbone: it holds '
-                                             f'{description}'):
+        with pytest.raises(
+            ValueError, match=f'does not initialise this {spec.name} backbone: it holds {description}'
+        ):
             check_loadable(bare, expected, spec, where=src)
 
 
 def test_a_vit_pretraining_checkpoint_is_still_asked_to_be_exported(famt_src):
     state = torch.load(famt_src, weights_only=True)['state_dict']
-    with pytest.raises(ValueError, match=r'whole-model checkpoint \(backbone\.\* keys\), not a mmdet '
-                                         r'backbone: export it first with tools/export_backbone.py SRC '
-                                         r'CONFIG OUT$'):
+    with pytest.raises(
+        ValueError,
+        match=r'whole-model checkpoint \(backbone\.\* keys\), not a mmdet '
+        r'backbone: export it first with tools/export_backbone.py SRC '
+        r'CONFIG OUT$',
+    ):
         check_loadable(state, {}, MMDET, where=famt_src)
 
 
-@pytest.mark.parametrize('name,make', [
-    ('mff', lambda: tiny_mff_cfg(img_size=32, patch_size=16)),
-    ('maskfeat', tiny_maskfeat_cfg),
-    ('milan-backbone', lambda: dict(type='FAMTMILANViT', arch=ARCH, img_size=32, patch_size=16)),
-    ('mae-backbone', lambda: dict(type='MAEViT', arch=ARCH, img_size=32, patch_size=16)),
-])
+@pytest.mark.parametrize(
+    'name,make',
+    [
+        ('mff', lambda: tiny_mff_cfg(img_size=32, patch_size=16)),
+        ('maskfeat', tiny_maskfeat_cfg),
+        ('milan-backbone', lambda: dict(type='FAMTMILANViT', arch=ARCH, img_size=32, patch_size=16)),
+        ('mae-backbone', lambda: dict(type='MAEViT', arch=ARCH, img_size=32, patch_size=16)),
+    ],
+)
 def test_the_vit_family_checkpoints_give_plain_vit_backbones(name, make):
     """MFF's fusion layers (pretraining only) stay behind with the decoder; MaskFeat's mask token and
     MILAN's / MAE's ViTs are plain ViT keys."""
     state = build_mmpretrain(make()).state_dict()
     if not any(k.startswith('backbone.') for k in state):
         state = {f'backbone.{k}': v for k, v in state.items()}
-    stripped = [k[len('backbone.'):] for k in state if k.startswith('backbone.')]
+    stripped = [k[len('backbone.') :] for k in state if k.startswith('backbone.')]
     assert backbone_kind(stripped) == 'vit'
     backbone, ignored = vit_backbone_state(state)
     # CLS token, position embedding, patch embedding and final norm (weights, biases), 12 per block
@@ -151,20 +169,37 @@ def test_keys_of_an_exported_mmdet_backbone_are_named_as_such():
     assert backbone_kind(['encoder.weight']) == 'unknown'
 
 
-@pytest.mark.parametrize('make,message', [
-    (lambda d: d.joinpath('notes.txt').write_text('epoch 3\n') and d / 'notes.txt',
-     '{config} is not a config file: mmengine reads .py, .json, .yaml, .yml configs'),
-    (lambda d: torch.save({'state_dict': {}}, d / 'ckpt.pth') or d / 'ckpt.pth',
-     '{config} is not a config file: mmengine reads .py, .json, .yaml, .yml configs'),
-    (lambda d: d.joinpath('broken.py').write_text('model = dict(\n') and d / 'broken.py',
-     '{config} is not a config mmengine can read (SyntaxError: '),
-    (lambda d: d.joinpath('names.py').write_text('model = undefined_name\n') and d / 'names.py',
-     "{config} is not a config mmengine can read (NameError: name 'undefined_name' is not defined)"),
-    (lambda d: d.joinpath('nobackbone.py').write_text("default_scope = 'mmdet'\nmodel = dict()\n")
-     and d / 'nobackbone.py', '{config} has no model.backbone'),
-])
+@pytest.mark.parametrize(
+    'make,message',
+    [
+        (
+            lambda d: d.joinpath('notes.txt').write_text('epoch 3\n') and d / 'notes.txt',
+            '{config} is not a config file: mmengine reads .py, .json, .yaml, .yml configs',
+        ),
+        (
+            lambda d: torch.save({'state_dict': {}}, d / 'ckpt.pth') or d / 'ckpt.pth',
+            '{config} is not a config file: mmengine reads .py, .json, .yaml, .yml configs',
+        ),
+        (
+            lambda d: d.joinpath('broken.py').write_text('model = dict(\n') and d / 'broken.py',
+            '{config} is not a config mmengine can read (SyntaxError: ',
+        ),
+        (
+            lambda d: d.joinpath('names.py').write_text('model = undefined_name\n') and d / 'names.py',
+            "{config} is not a config mmengine can read (NameError: name 'undefined_name' is not defined)",
+        ),
+        (
+            lambda d: (
+                d.joinpath('nobackbone.py').write_text("default_scope = 'mmdet'\nmodel = dict()\n")
+                and d / 'nobackbone.py'
+            ),
+            '{config} has no model.backbone',
+        ),
+    ],
+)
 def test_the_tool_names_a_config_that_is_no_config_in_one_line_and_writes_nothing(
-        make, message, famt_src, tmp_path, capsys):
+    make, message, famt_src, tmp_path, capsys
+):
     (tmp_path / 'cfg').mkdir()
     config = str(make(tmp_path / 'cfg'))
     out = tmp_path / 'out' / 'det.pth'
@@ -185,23 +220,29 @@ def _block(monkeypatch, package: str, users: str) -> None:
     monkeypatch.setitem(sys.modules, package, None)
 
 
-@pytest.mark.parametrize('config,package,extra', [
-    (DET_CONFIG, 'mmdet', 'det'),
-    (SEG_CONFIG, 'mmseg', 'seg'),
-])
+@pytest.mark.parametrize(
+    'config,package,extra',
+    [
+        (DET_CONFIG, 'mmdet', 'det'),
+        (SEG_CONFIG, 'mmseg', 'seg'),
+    ],
+)
 @pytest.mark.parametrize('how', ['import', 'distribution'])
-def test_the_tool_without_mmdet_or_mmseg_names_the_extra(config, package, extra, how, famt_src,
-                                                         tmp_path, monkeypatch, capsys):
+def test_the_tool_without_mmdet_or_mmseg_names_the_extra(
+    config, package, extra, how, famt_src, tmp_path, monkeypatch, capsys
+):
     """'import': the package's import fails (the configs' custom_imports); 'distribution': mmengine
     finds no installed package for the configs' ``mmdet::`` / ``mmseg::`` bases."""
     if how == 'import':
         _block(monkeypatch, package, f'famt_mm.downstream.{extra}')
     else:
         import mmengine.config.config as mmengine_config
+
         distribution = 'mmsegmentation' if package == 'mmseg' else package
         original = mmengine_config.is_installed
-        monkeypatch.setattr(mmengine_config, 'is_installed',
-                            lambda name: name != distribution and original(name))
+        monkeypatch.setattr(
+            mmengine_config, 'is_installed', lambda name: name != distribution and original(name)
+        )
     out = tmp_path / 'out.pth'
     assert _tool().main([famt_src, config, str(out)]) == 1
     line = _one_line(capsys.readouterr().err)
@@ -216,15 +257,17 @@ def test_a_missing_mmcv_op_or_an_mmcv_version_mmdet_refuses_names_mmcv_with_ops(
         try:
             raise ModuleNotFoundError("No module named 'mmcv._ext'", name='mmcv._ext')
         except ImportError as inner:
-            raise ImportError("Failed to import custom modules from {'imports': "
-                              "['famt_mm.downstream.det']}") from inner
+            raise ImportError(
+                "Failed to import custom modules from {'imports': ['famt_mm.downstream.det']}"
+            ) from inner
     except ImportError as error:
         refusal = missing_stack(error, 'det.py', target='mmdet')
-    assert str(refusal).startswith("det.py needs mmcv with compiled ops, which cannot be imported here "
-                                   "(ModuleNotFoundError: No module named 'mmcv._ext')")
+    assert str(refusal).startswith(
+        'det.py needs mmcv with compiled ops, which cannot be imported here '
+        "(ModuleNotFoundError: No module named 'mmcv._ext')"
+    )
     assert 'pip install -e ".[det]"' in str(refusal) and '".[seg]"' not in str(refusal)
-    version = AssertionError('MMCV==2.2.0 is used but incompatible. Please install mmcv>=2.0.0rc4, '
-                             '<2.2.0.')
+    version = AssertionError('MMCV==2.2.0 is used but incompatible. Please install mmcv>=2.0.0rc4, <2.2.0.')
     assert 'pip install -e ".[seg]"' in str(missing_stack(version, 'seg.py', target='mmseg'))
     assert missing_stack(ImportError("No module named 'yapf'", name='yapf'), 'x.py') is None
     assert missing_stack(KeyError('model'), 'x.py') is None

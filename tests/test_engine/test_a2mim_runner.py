@@ -1,5 +1,6 @@
 """Tiny Runner trainings of A²MIM on a ResNet-18 (96 px): FAMT masking across a refresh scored from the
 CNN itself."""
+
 import pytest
 import torch
 from mmengine.runner import Runner
@@ -12,8 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def _cfg(tmp_path, model: dict, max_epochs: int = 3):
-    cfg = demo_cfg(tmp_path, max_epochs=max_epochs, start_epoch=1, interval=2, num_images=16,
-                   img_size=96)
+    cfg = demo_cfg(tmp_path, max_epochs=max_epochs, start_epoch=1, interval=2, num_images=16, img_size=96)
     cfg.model = model
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=max_epochs)
     return cfg

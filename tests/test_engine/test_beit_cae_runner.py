@@ -1,5 +1,6 @@
 """Tiny Runner trainings across a refresh of FAMT-BEiT (v1, v2) and FAMT-CAE (docs/algorithms.md):
 two pictures per image, the first masked by the plan, the second read by a random tokenizer."""
+
 import pytest
 
 from famt_mm.testing import build_runner
@@ -9,8 +10,11 @@ from famt_mm.testing.runs import record_plans, refresh_hook_of
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize('model, second_size', [(tiny_beitv2_cfg, 32), (tiny_beit_cfg, 64),
-                                                (tiny_cae_cfg, 64)], ids=['beitv2', 'beit', 'cae'])
+@pytest.mark.parametrize(
+    'model, second_size',
+    [(tiny_beitv2_cfg, 32), (tiny_beit_cfg, 64), (tiny_cae_cfg, 64)],
+    ids=['beitv2', 'beit', 'cae'],
+)
 def test_training_crosses_a_refresh(tmp_path, model, second_size):
     runner = build_runner(two_picture_demo_cfg(tmp_path, model(), second_size))
     plans = record_plans(runner)

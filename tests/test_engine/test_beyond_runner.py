@@ -1,4 +1,5 @@
 """Tiny Runner trainings across a refresh of the algorithms beyond MAE and SimMIM (docs/algorithms.md)."""
+
 import pytest
 from mmengine.runner import Runner
 
@@ -9,8 +10,9 @@ pytestmark = pytest.mark.slow
 
 
 def _train(tmp_path, model: dict, img_size: int = 16, num_images: int = 32):
-    cfg = demo_cfg(tmp_path, max_epochs=3, start_epoch=1, interval=2, num_images=num_images,
-                   img_size=img_size)
+    cfg = demo_cfg(
+        tmp_path, max_epochs=3, start_epoch=1, interval=2, num_images=num_images, img_size=img_size
+    )
     cfg.model = model
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=3)
     runner = Runner.from_cfg(cfg)

@@ -1,4 +1,5 @@
 """mmengine checkpoints load with torch's weights-only check on, which still refuses other code."""
+
 import io
 import pickle
 
@@ -11,7 +12,8 @@ from mmengine.logging import HistoryBuffer, MessageHub
 # weights_only=False); tests/test_tools/test_environment_setup.py covers that case
 pytestmark = pytest.mark.skipif(
     not hasattr(torch.serialization, 'add_safe_globals'),
-    reason=f'torch {torch.__version__} has no torch.serialization.add_safe_globals')
+    reason=f'torch {torch.__version__} has no torch.serialization.add_safe_globals',
+)
 
 
 def test_message_hub_state_round_trips_with_weights_only():
@@ -48,6 +50,7 @@ def test_other_getattr_calls_are_still_refused(owner, name):
 
 def test_the_allow_list_is_what_add_safe_globals_receives(monkeypatch):
     from famt_mm.checkpoint import allow_mmengine_checkpoints
+
     received = []
     monkeypatch.setattr(torch.serialization, 'add_safe_globals', received.extend)
     allow_mmengine_checkpoints()

@@ -1,5 +1,6 @@
 """Short Runner trainings on the cluttered digits: FAMT and the object oracle through a refresh, with
 object capture logged and the few-label evaluation written."""
+
 import json
 import os.path as osp
 

@@ -2,6 +2,7 @@
 a checkpoint of a 2-rank run resumes on 1, 3 and 4 ranks with its cache, guided masking and refreshes.
 
 43 images: no world size here divides it, so the sampler pads a shard in every run."""
+
 import contextlib
 import math
 import os
@@ -25,14 +26,20 @@ def _free_port():
 
 
 def _init_group(rank, world_size, port):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank),
-                      LOCAL_RANK=str(rank), WORLD_SIZE=str(world_size))
+    os.environ.update(
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE=str(world_size),
+    )
     # mmengine's pytorch launcher would call torch.cuda.set_device; on CPU the group is made here
     dist.init_process_group('gloo', rank=rank, world_size=world_size)
 
 
 def _cfg(work_dir, distributed: bool, **schedule):
     from famt_mm.testing import demo_cfg
+
     cfg = demo_cfg(work_dir, num_images=NUM_IMAGES, **schedule)
     cfg.train_dataloader.batch_size = BATCH_SIZE
     if distributed:
@@ -78,8 +85,7 @@ def _train_and_record(cfg) -> dict:
     class Loaded(Hook):
         def before_train(self, runner):  # after the refresh hook's (priority LOWEST)
             maps = preprocessor.importance_cache.maps
-            record.update(loaded=None if maps is None else maps.clone(),
-                          loaded_epoch=hook.refreshed_epoch)
+            record.update(loaded=None if maps is None else maps.clone(), loaded_epoch=hook.refreshed_epoch)
 
     hook.refresh, preprocessor.forward, preprocessor.sample_mask_plan = refreshing, forwarding, sampling
     runner.register_hook(Loaded(), priority='LOWEST')
@@ -101,8 +107,7 @@ def two_rank_run(tmp_path_factory):
     root = tmp_path_factory.mktemp('ddp')
     out_dir = root / 'out'
     out_dir.mkdir()
-    mp.spawn(_two_rank_worker, args=(2, _free_port(), str(root / 'work'), str(out_dir)), nprocs=2,
-             join=True)
+    mp.spawn(_two_rank_worker, args=(2, _free_port(), str(root / 'work'), str(out_dir)), nprocs=2, join=True)
     records = [torch.load(out_dir / f'two_rank{r}.pt', weights_only=False) for r in range(2)]
     return records, str(root / 'work' / 'epoch_2.pth'), root
 
@@ -160,25 +165,31 @@ def _assembly_probe(rank, world_size) -> dict:
     previous = [torch.ones(PROBE_IMAGES, 14, 14, dtype=torch.float16)]
     measured = can_measure_peak()
     with peak_growth() if measured else contextlib.nullcontext({}) as peak:
-        cache = refresh_hook.FAMTRefreshHook._assemble(maps, indices, PROBE_IMAGES,
-                                                       release=previous.clear)
+        cache = refresh_hook.FAMTRefreshHook._assemble(maps, indices, PROBE_IMAGES, release=previous.clear)
     expected = value(torch.arange(PROBE_IMAGES))[:, None, None].expand(-1, 14, 14).half()
-    return dict(peak=peak.get('bytes'), cache_bytes=cache.numel() * 2, released=not previous,
-                placed=torch.equal(cache, expected))
+    return dict(
+        peak=peak.get('bytes'),
+        cache_bytes=cache.numel() * 2,
+        released=not previous,
+        placed=torch.equal(cache, expected),
+    )
 
 
 @pytest.fixture(scope='module')
 def resumed_runs(two_rank_run):
     _, checkpoint, root = two_rank_run
-    mp.spawn(_resume_worker, args=((_free_port(), _free_port()), checkpoint, str(root)), nprocs=4,
-             join=True)
-    return {world_size: [torch.load(root / f'resumed{world_size}_rank{r}.pt', weights_only=False)
-                         for r in range(world_size)] for world_size in (1, 3, 4)}
+    mp.spawn(_resume_worker, args=((_free_port(), _free_port()), checkpoint, str(root)), nprocs=4, join=True)
+    return {
+        world_size: [
+            torch.load(root / f'resumed{world_size}_rank{r}.pt', weights_only=False)
+            for r in range(world_size)
+        ]
+        for world_size in (1, 3, 4)
+    }
 
 
 @pytest.mark.parametrize('world_size', [1, 3, 4])
-def test_a_two_rank_checkpoint_resumes_on_another_number_of_ranks(world_size, two_rank_run,
-                                                                  resumed_runs):
+def test_a_two_rank_checkpoint_resumes_on_another_number_of_ranks(world_size, two_rank_run, resumed_runs):
     saved = two_rank_run[0][0]['final']
     records = resumed_runs[world_size]
     for record in records:

@@ -1,5 +1,6 @@
 """Tiny Runner training of FAMT-MILAN across a refresh (docs/algorithms.md): a random tiny CLIP teacher
 gives the targets, the maps are scored from the student encoder."""
+
 import pytest
 
 from famt_mm.testing import build_runner
@@ -14,7 +15,8 @@ def test_milan_training_crosses_a_refresh(tmp_path):
     plans = record_plans(runner)
     scored = []
     runner.model.backbone.register_forward_pre_hook(
-        lambda m, args, kwargs: scored.append(kwargs.get('importance', 'no keyword')), with_kwargs=True)
+        lambda m, args, kwargs: scored.append(kwargs.get('importance', 'no keyword')), with_kwargs=True
+    )
     runner.train()
     assert refresh_hook_of(runner).refreshed_epoch == 1
     maps = runner.model.data_preprocessor.importance_cache.maps

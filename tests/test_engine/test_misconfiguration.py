@@ -1,5 +1,6 @@
 """Mistakes a new user makes are refused before the first step (naming the remedy), or made to work; a
 refused run writes no checkpoint and touches no earlier one."""
+
 import glob
 import os.path as osp
 
@@ -26,11 +27,14 @@ def _refused_before_the_first_step(runner, error, match):
     assert runner.iter == 0 and not glob.glob(osp.join(runner.work_dir, '*.pth'))
 
 
-@pytest.mark.parametrize('name,where', [
-    ('mask_ratio', 'data_preprocessor.mask_generator.mask_ratio'),
-    ('refresh_interval', r'custom_hooks.N.interval \(the FAMTRefreshHook entry\)'),
-    ('img_size', "model.backbone.img_size and the training crop's scale"),
-])
+@pytest.mark.parametrize(
+    'name,where',
+    [
+        ('mask_ratio', 'data_preprocessor.mask_generator.mask_ratio'),
+        ('refresh_interval', r'custom_hooks.N.interval \(the FAMTRefreshHook entry\)'),
+        ('img_size', "model.backbone.img_size and the training crop's scale"),
+    ],
+)
 def test_a_top_level_setting_that_nothing_reads_is_refused(tmp_path, name, where):
     """--cfg-options mask_ratio=0.3 would otherwise set a name no dict reads."""
     cfg = demo_cfg(tmp_path)
@@ -45,18 +49,32 @@ def test_a_stock_algorithm_in_a_famt_config_is_refused_when_built(tmp_path):
     cfg.model.type = 'MAE'
     cfg.model.backbone.type = 'MAEViT'
     cfg.model.neck.type = 'MAEPretrainDecoder'
-    with pytest.raises(TypeError, match=r"MAE takes no mask plan from FAMTDataPreprocessor: use the FAMT "
-                                        r"algorithm, model=dict\(type='FAMTMAE', ...\)"):
+    with pytest.raises(
+        TypeError,
+        match=r'MAE takes no mask plan from FAMTDataPreprocessor: use the FAMT '
+        r"algorithm, model=dict\(type='FAMTMAE', ...\)",
+    ):
         build_runner(cfg)
 
 
-@pytest.mark.parametrize('part,stock,famt', [
-    ('backbone', 'MAEViT', r"needs a backbone that takes a mask plan \(FAMTMAEViT or FAMTMAEXViT\), got "
-                           r"MAEViT: set "
-                           r"backbone=dict\(type='FAMTMAEViT', ...\)"),
-    ('neck', 'MAEPretrainDecoder', r"needs a decoder that takes the plan's positions: neck=dict\("
-                                   r"type='FAMTMAEPretrainDecoder', ...\), got MAEPretrainDecoder"),
-])
+@pytest.mark.parametrize(
+    'part,stock,famt',
+    [
+        (
+            'backbone',
+            'MAEViT',
+            r'needs a backbone that takes a mask plan \(FAMTMAEViT or FAMTMAEXViT\), got '
+            r'MAEViT: set '
+            r"backbone=dict\(type='FAMTMAEViT', ...\)",
+        ),
+        (
+            'neck',
+            'MAEPretrainDecoder',
+            r"needs a decoder that takes the plan's positions: neck=dict\("
+            r"type='FAMTMAEPretrainDecoder', ...\), got MAEPretrainDecoder",
+        ),
+    ],
+)
 def test_a_stock_part_under_famt_mae_is_refused_when_built(part, stock, famt):
     cfg = tiny_mae_cfg()
     cfg[part]['type'] = stock
@@ -86,10 +104,14 @@ def test_a_bad_warmup_ratio_is_named_as_itself():
 def test_a_scoring_pipeline_with_a_random_crop_is_refused(tmp_path):
     cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1)
     cfg.custom_hooks[0].pipeline = [
-        dict(type='Resize', scale=(16, 16)), dict(type='RandomResizedCrop', scale=16),
-        dict(type='RandomFlip', prob=0.5), dict(type='PackInputs')]
-    _refused_before_the_first_step(build_runner(cfg), ValueError,
-                                   r"random transforms \['RandomResizedCrop', 'RandomFlip'\]")
+        dict(type='Resize', scale=(16, 16)),
+        dict(type='RandomResizedCrop', scale=16),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='PackInputs'),
+    ]
+    _refused_before_the_first_step(
+        build_runner(cfg), ValueError, r"random transforms \['RandomResizedCrop', 'RandomFlip'\]"
+    )
 
 
 @pytest.mark.slow
@@ -97,8 +119,11 @@ def test_the_log_says_how_many_patches_are_masked_thrown_and_visible(tmp_path):
     runner = build_runner(demo_cfg(tmp_path, max_epochs=2, start_epoch=1, interval=5, num_images=16))
     infos = _logs(runner, 'info')
     runner.train()
-    assert any('warm-up (random): 12 masked, 0 thrown, 4 visible of 16 patches; guided: 7 masked, '
-               '6 thrown, 3 visible of 16 patches' in i for i in infos), infos
+    assert any(
+        'warm-up (random): 12 masked, 0 thrown, 4 visible of 16 patches; guided: 7 masked, '
+        '6 thrown, 3 visible of 16 patches' in i
+        for i in infos
+    ), infos
     assert any('masking is guided from now on' in i for i in infos)
 
 
@@ -127,13 +152,16 @@ def test_load_from_takes_the_weights_and_scores_afresh(checkpoint, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('change,match', [
-    (dict(num_images=48), 'scored on another training set'),
-    (dict(shuffle_images=True), 'scored on another training set'),
-], ids=['more-images', 'same-count-other-content'])
+@pytest.mark.parametrize(
+    'change,match',
+    [
+        (dict(num_images=48), 'scored on another training set'),
+        (dict(shuffle_images=True), 'scored on another training set'),
+    ],
+    ids=['more-images', 'same-count-other-content'],
+)
 def test_resume_on_another_training_set_is_refused(checkpoint, tmp_path, change, match):
-    cfg = demo_cfg(tmp_path, max_epochs=3, start_epoch=1, interval=5,
-                   num_images=change.get('num_images', 32))
+    cfg = demo_cfg(tmp_path, max_epochs=3, start_epoch=1, interval=5, num_images=change.get('num_images', 32))
     if change.get('shuffle_images'):
         cfg.train_dataloader.dataset.indices = list(range(100, 132))  # 32 other digits
     cfg.load_from, cfg.resume = checkpoint, True
@@ -176,13 +204,17 @@ def test_a_concatenated_dataset_is_refused_naming_the_alternative(tmp_path):
     cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1, num_images=16)
     part = cfg.train_dataloader.dataset
     cfg.train_dataloader.dataset = dict(type='ConcatDataset', datasets=[part, part])
-    _refused_before_the_first_step(build_runner(cfg), TypeError,
-                                   'ConcatDataset carry the sample_idx of their own dataset.*merge the parts')
+    _refused_before_the_first_step(
+        build_runner(cfg),
+        TypeError,
+        'ConcatDataset carry the sample_idx of their own dataset.*merge the parts',
+    )
 
 
 def test_the_base_configs_resume_makes_load_from_resume():
     """What docs/own_small_run.md tells: mmpretrain's MAE configs set resume = True."""
     from famt_mm.utils.configs import find_config
+
     cfg = Config.fromfile(find_config('famt/pretrain/famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'))
     small = Config.fromfile(find_config('famt/examples/famt-mae_vit-mini-p8_1xb32-20e_folder.py'))
     assert cfg.resume is True and small.resume is False

@@ -1,5 +1,6 @@
 """FAMTOptimWrapperConstructor: fused AdamW where torch has it, a clear fallback where not, and an
 optimizer step that stays eager under torch.compile and still works with mmengine's schedulers."""
+
 import pytest
 import torch
 from mmengine.optim import LinearLR
@@ -26,16 +27,22 @@ def _model():
 
 
 def _build(optimizer: dict, model=None):
-    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
-        type='FAMTOptimWrapperConstructor',
-        optim_wrapper_cfg=dict(type='OptimWrapper', optimizer=dict(weight_decay=0.05, **optimizer)),
-        paramwise_cfg=dict(custom_keys={'1': dict(decay_mult=0.0)})))
+    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(
+            type='FAMTOptimWrapperConstructor',
+            optim_wrapper_cfg=dict(type='OptimWrapper', optimizer=dict(weight_decay=0.05, **optimizer)),
+            paramwise_cfg=dict(custom_keys={'1': dict(decay_mult=0.0)}),
+        )
+    )
     return constructor(model or _model())
 
 
 def test_fused_falls_back_with_a_warning_that_names_the_setting_and_device():
-    with pytest.warns(UserWarning, match=r'optim_wrapper\.optimizer\.fused=True: torch .* has no '
-                                         r'fused _AdamWWithoutFused for cpu parameters'):
+    with pytest.warns(
+        UserWarning,
+        match=r'optim_wrapper\.optimizer\.fused=True: torch .* has no '
+        r'fused _AdamWWithoutFused for cpu parameters',
+    ):
         optim_wrapper = _build(dict(type='_AdamWWithoutFused', lr=0.1, fused=True))
     assert isinstance(optim_wrapper.optimizer, _AdamWWithoutFused)
     assert optim_wrapper.param_groups[0]['lr'] == 0.1  # the rest of the settings kept

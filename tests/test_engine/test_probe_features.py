@@ -1,4 +1,5 @@
 """The linear probe's features: mean patch token of a ViT (CLS left out), mean position of a CNN map."""
+
 import pytest
 import torch
 

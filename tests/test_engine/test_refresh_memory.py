@@ -1,6 +1,7 @@
 """What a refresh holds in memory while it assembles the cache: the new cache takes the place of the
 previous one, and the maps are cleaned and written a chunk at a time, with no second full-size copy.
 (The DDP path, shard by shard, is measured in tests/test_engine/test_ddp.py.)"""
+
 import pytest
 import torch
 
@@ -8,8 +9,9 @@ from famt_mm.engine import refresh_hook
 from famt_mm.engine.refresh_hook import FAMTRefreshHook
 from famt_mm.testing.memory import can_measure_peak, peak_growth
 
-pytestmark = pytest.mark.skipif(not can_measure_peak(), reason='needs Linux /proc/self/clear_refs to '
-                                                               'reset the peak resident set size')
+pytestmark = pytest.mark.skipif(
+    not can_measure_peak(), reason='needs Linux /proc/self/clear_refs to reset the peak resident set size'
+)
 
 
 def test_assembling_replaces_the_previous_cache_without_full_size_temporaries(monkeypatch):

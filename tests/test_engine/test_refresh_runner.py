@@ -1,4 +1,5 @@
 """Short mmengine Runner trainings of a tiny FAMT-MAE on a few digits: refresh, checkpoints, resume."""
+
 import glob
 import os.path as osp
 
@@ -90,8 +91,11 @@ def test_a_cache_of_another_dataset_is_refused_on_resume(trained, tmp_path):
     _, _, work_dir = trained
     cfg = demo_cfg(tmp_path, max_epochs=3, num_images=32)
     cfg.resume, cfg.load_from = True, osp.join(work_dir, 'epoch_2.pth')
-    with pytest.raises(ValueError, match=r"cache \(48 maps\) was scored on another training set than this "
-                                         r'one \(32 images.*load_from=CKPT, resume=False'):
+    with pytest.raises(
+        ValueError,
+        match=r'cache \(48 maps\) was scored on another training set than this '
+        r'one \(32 images.*load_from=CKPT, resume=False',
+    ):
         Runner.from_cfg(cfg).train()
 
 
@@ -129,22 +133,33 @@ def test_a_pipeline_without_crop_box_is_an_error_before_the_first_step(tmp_path)
         if t.type == 'FAMTRandomResizedCropWithBox':
             t.type = 'RandomResizedCrop'
     runner = Runner.from_cfg(cfg)
-    with pytest.raises(ValueError, match='records no crop_box.*FAMTRandomResizedCropWithBox.*'
-                                         'PackFAMTInputs'):
+    with pytest.raises(ValueError, match='records no crop_box.*FAMTRandomResizedCropWithBox.*PackFAMTInputs'):
         runner.train()
     assert runner.iter == 0
 
 
-@pytest.mark.parametrize('change,match', [
-    (dict(start_epoch=3), r'start_epoch=3\) is 3 warm-up epochs, not fewer than the schedule\'s 3: '
-                          'the whole run would mask at random and never refresh'),
-    (dict(pipeline=whole_image_pipeline(32)), 'the scoring pipeline gives 32x32 images but the '
-                                              'training views are 16x16.*Resize to the training size '
-                                              r'\(16, 16\)'),
-    (dict(pipeline=[dict(type='Resize', scale=(16, 16))]), 'does not pack its output.*PackInputs'),
-    (dict(pipeline=[dict(type='LoadImageFromFile'), *whole_image_pipeline(16)]),
-     r"fails on the first training image \(KeyError: 'img_path'\).*LoadImageFromFile"),
-], ids=['warm-up-past-the-schedule', 'scoring-size', 'no-packer', 'loading-fails'])
+@pytest.mark.parametrize(
+    'change,match',
+    [
+        (
+            dict(start_epoch=3),
+            r'start_epoch=3\) is 3 warm-up epochs, not fewer than the schedule\'s 3: '
+            'the whole run would mask at random and never refresh',
+        ),
+        (
+            dict(pipeline=whole_image_pipeline(32)),
+            'the scoring pipeline gives 32x32 images but the '
+            'training views are 16x16.*Resize to the training size '
+            r'\(16, 16\)',
+        ),
+        (dict(pipeline=[dict(type='Resize', scale=(16, 16))]), 'does not pack its output.*PackInputs'),
+        (
+            dict(pipeline=[dict(type='LoadImageFromFile'), *whole_image_pipeline(16)]),
+            r"fails on the first training image \(KeyError: 'img_path'\).*LoadImageFromFile",
+        ),
+    ],
+    ids=['warm-up-past-the-schedule', 'scoring-size', 'no-packer', 'loading-fails'],
+)
 def test_scoring_mistakes_fail_before_the_first_step(tmp_path, change, match):
     """One real scoring step runs before training: a mistake fails now, naming its cause, not after the
     warm-up."""
@@ -160,9 +175,12 @@ def test_a_backbone_built_for_another_size_is_refused_before_the_first_step(tmp_
     cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1, num_images=16)
     cfg.model.backbone.img_size = 32  # the crop gives 16 px
     runner = Runner.from_cfg(cfg)
-    with pytest.raises(ValueError, match=r'the training views are 16x16 px \(4x4 patches\) but FAMTMAEViT '
-                                         r"was built for 32x32 px: set model.backbone.img_size to the "
-                                         "training crop's scale"):
+    with pytest.raises(
+        ValueError,
+        match=r'the training views are 16x16 px \(4x4 patches\) but FAMTMAEViT '
+        r'was built for 32x32 px: set model.backbone.img_size to the '
+        "training crop's scale",
+    ):
         runner.train()
     assert runner.iter == 0
 
@@ -174,9 +192,11 @@ def test_the_derived_scoring_pipeline_and_epochs_in_the_train_logs_numbering(tmp
     runner.train()
     hook = refresh_hook_of(runner)
     # the demo's loading (a resize of the 8x8 digits), a resize to the 16-px view, the packer
-    assert [t if isinstance(t, dict) else type(t).__name__ for t in hook.pipeline] == \
-        ['Resize', dict(type='Resize', scale=(16, 16), interpolation='bicubic', backend='cv2'),
-         dict(type='PackInputs')]
+    assert [t if isinstance(t, dict) else type(t).__name__ for t in hook.pipeline] == [
+        'Resize',
+        dict(type='Resize', scale=(16, 16), interpolation='bicubic', backend='cv2'),
+        dict(type='PackInputs'),
+    ]
     # refreshed when runner.epoch == 1, before the train log's 'Epoch(train) [2]'
     assert hook.refreshed_epoch == 1
     assert any('before epoch 2 (1-based, as the train log)' in i for i in infos), infos

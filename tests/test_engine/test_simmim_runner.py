@@ -1,4 +1,5 @@
 """Tiny Runner trainings of FAMT-SimMIM (ViT with throwing, Swin with masking) across a refresh."""
+
 import pytest
 from mmengine.runner import Runner
 
@@ -11,8 +12,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.classic]
 @pytest.mark.parametrize('backbone', ['vit', 'swin'])
 def test_simmim_training_crosses_a_refresh(backbone, tmp_path):
     img_size = 16 if backbone == 'vit' else 32
-    cfg = demo_cfg(tmp_path, max_epochs=3, start_epoch=1, interval=2, num_images=32,
-                   img_size=img_size)
+    cfg = demo_cfg(tmp_path, max_epochs=3, start_epoch=1, interval=2, num_images=32, img_size=img_size)
     cfg.model = vit_simmim_cfg() if backbone == 'vit' else swin_simmim_cfg()
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=3)
     runner = Runner.from_cfg(cfg)

@@ -1,5 +1,6 @@
 """A tiny Runner training of FAMT-SparK on a sparse ConvNeXt across a refresh: maps scored from the
 CNN, every step's active map is the plan's, and the linear probe reads the CNN's feature maps."""
+
 import pytest
 import torch
 from mmengine.runner import Runner
@@ -13,19 +14,28 @@ pytestmark = pytest.mark.slow
 
 
 def _probe_loader(cfg, split: str, num_images: int) -> dict:
-    return dict(batch_size=16, num_workers=0, collate_fn=dict(type='default_collate'),
-                sampler=dict(type='DefaultSampler', shuffle=False),
-                dataset=dict(type='SklearnDigits', split=split, indices=num_images,
-                             pipeline=whole_image_pipeline(128)))
+    return dict(
+        batch_size=16,
+        num_workers=0,
+        collate_fn=dict(type='default_collate'),
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(
+            type='SklearnDigits', split=split, indices=num_images, pipeline=whole_image_pipeline(128)
+        ),
+    )
 
 
 def test_spark_convnext_training_crosses_a_refresh_with_the_plan_as_active_map(tmp_path):
     cfg = demo_cfg(tmp_path, max_epochs=3, start_epoch=1, interval=2, num_images=16, img_size=128)
     cfg.model = tiny_spark_convnext_cfg()
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=3)
-    cfg.custom_hooks.append(dict(type='FAMTLinearProbeHook',
-                                 train_dataloader=_probe_loader(cfg, 'train', 40),
-                                 test_dataloader=_probe_loader(cfg, 'test', 20)))
+    cfg.custom_hooks.append(
+        dict(
+            type='FAMTLinearProbeHook',
+            train_dataloader=_probe_loader(cfg, 'train', 40),
+            test_dataloader=_probe_loader(cfg, 'test', 20),
+        )
+    )
     runner = Runner.from_cfg(cfg)
     plans = record_plans(runner)
     model = runner.model
@@ -39,8 +49,10 @@ def test_spark_convnext_training_crosses_a_refresh_with_the_plan_as_active_map(t
 
     model.loss = recording_loss
     model.backbone.register_forward_pre_hook(
-        lambda m, args: steps[-1][2].append(SparseHelper._cur_active.clone().reshape(-1, 16))
-        if model.training else None)
+        lambda m, args: (
+            steps[-1][2].append(SparseHelper._cur_active.clone().reshape(-1, 16)) if model.training else None
+        )
+    )
     runner.train()
 
     assert refresh_hook_of(runner).refreshed_epoch == 1

@@ -1,6 +1,7 @@
 """Short mmengine Runner trainings across a refresh of the digits demo's X-ViT and matrix-activation
 configs (their model change on the tiny test model): the refresh scores, guided masking and throwing
 follow, and the new weights train."""
+
 import pytest
 import torch
 from mmengine.config import Config

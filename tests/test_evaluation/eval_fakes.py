@@ -1,5 +1,6 @@
 """Helpers of the evaluation-protocol tests: tiny datasets written in their real on-disk formats
 (independently of the readers under test), tiny checkpoints and configs shrunk to run in seconds."""
+
 import os
 import os.path as osp
 import pickle
@@ -42,15 +43,28 @@ def write_cifar10(root, num_train=10, num_test=6, seed=0):
     test_y = rng.randint(0, 10, num_test)
     train_x, test_x = class_images(train_y, 32, seed), class_images(test_y, 32, seed + 1)
     for i, part in enumerate(np.array_split(np.arange(num_train), 5), 1):
-        _dump(osp.join(folder, f'data_batch_{i}'),
-              {'batch_label': f'training batch {i} of 5', 'labels': train_y[part].tolist(),
-               'data': _cifar_rows(train_x[part]), 'filenames': [f'{j}.png' for j in part]})
-    _dump(osp.join(folder, 'test_batch'),
-          {'batch_label': 'testing batch 1 of 1', 'labels': test_y.tolist(),
-           'data': _cifar_rows(test_x), 'filenames': [f'{j}.png' for j in range(num_test)]})
-    _dump(osp.join(folder, 'batches.meta'),
-          {'label_names': [f'c{i}' for i in range(10)], 'num_cases_per_batch': 10000,
-           'num_vis': 3072})
+        _dump(
+            osp.join(folder, f'data_batch_{i}'),
+            {
+                'batch_label': f'training batch {i} of 5',
+                'labels': train_y[part].tolist(),
+                'data': _cifar_rows(train_x[part]),
+                'filenames': [f'{j}.png' for j in part],
+            },
+        )
+    _dump(
+        osp.join(folder, 'test_batch'),
+        {
+            'batch_label': 'testing batch 1 of 1',
+            'labels': test_y.tolist(),
+            'data': _cifar_rows(test_x),
+            'filenames': [f'{j}.png' for j in range(num_test)],
+        },
+    )
+    _dump(
+        osp.join(folder, 'batches.meta'),
+        {'label_names': [f'c{i}' for i in range(10)], 'num_cases_per_batch': 10000, 'num_vis': 3072},
+    )
     return dict(train=(train_x, train_y), test=(test_x, test_y))
 
 
@@ -63,13 +77,24 @@ def write_cifar100(root, num_train=8, num_test=4, seed=0):
     for split, num in (('train', num_train), ('test', num_test)):
         fine = rng.randint(0, 100, num)
         images = class_images(fine, 32, seed + len(out))
-        _dump(osp.join(folder, split),
-              {'filenames': [f'{j}.png' for j in range(num)], 'batch_label': split,
-               'fine_labels': fine.tolist(), 'coarse_labels': (fine // 5).tolist(),
-               'data': _cifar_rows(images)})
+        _dump(
+            osp.join(folder, split),
+            {
+                'filenames': [f'{j}.png' for j in range(num)],
+                'batch_label': split,
+                'fine_labels': fine.tolist(),
+                'coarse_labels': (fine // 5).tolist(),
+                'data': _cifar_rows(images),
+            },
+        )
         out[split] = (images, fine)
-    _dump(osp.join(folder, 'meta'), {'fine_label_names': [f'f{i}' for i in range(100)],
-                                     'coarse_label_names': [f'c{i}' for i in range(20)]})
+    _dump(
+        osp.join(folder, 'meta'),
+        {
+            'fine_label_names': [f'f{i}' for i in range(100)],
+            'coarse_label_names': [f'c{i}' for i in range(20)],
+        },
+    )
     return out
 
 
@@ -80,8 +105,9 @@ def write_stl10(root, num_train=6, num_test=4, num_unlabeled=5, seed=0):
     os.makedirs(folder, exist_ok=True)
     rng = np.random.RandomState(seed)
     out = {}
-    for i, (split, num) in enumerate((('train', num_train), ('test', num_test),
-                                      ('unlabeled', num_unlabeled))):
+    for i, (split, num) in enumerate(
+        (('train', num_train), ('test', num_test), ('unlabeled', num_unlabeled))
+    ):
         labels = rng.randint(0, 10, num)
         images = class_images(labels, 96, seed + i)
         # (N, H, W, C) -> (N, C, W, H) in C order == each channel column-major
@@ -90,8 +116,10 @@ def write_stl10(root, num_train=6, num_test=4, num_unlabeled=5, seed=0):
             (labels + 1).astype(np.uint8).tofile(osp.join(folder, f'{split}_y.bin'))
         out[split] = (images, labels)
     with open(osp.join(folder, 'class_names.txt'), 'w') as f:
-        f.write('\n'.join(['airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey',
-                           'ship', 'truck']) + '\n')
+        f.write(
+            '\n'.join(['airplane', 'bird', 'car', 'cat', 'deer', 'dog', 'horse', 'monkey', 'ship', 'truck'])
+            + '\n'
+        )
     return out
 
 
@@ -126,8 +154,9 @@ def write_tiny_imagenet(root, wnids=('n02', 'n01', 'n03'), per_class=2, num_val=
     for i in range(num_val):
         wnid = wnids[rng.randint(len(wnids))]
         label = sorted_ids.index(wnid)
-        _write_jpeg(osp.join(root, 'val', 'images', f'val_{i}.JPEG'),
-                    class_images([label], 64, seed + 100 + i)[0])
+        _write_jpeg(
+            osp.join(root, 'val', 'images', f'val_{i}.JPEG'), class_images([label], 64, seed + 100 + i)[0]
+        )
         lines.append(f'val_{i}.JPEG\t{wnid}\t1\t2\t60\t61\n')
         val.append((wnid, label))
     with open(osp.join(root, 'val', 'val_annotations.txt'), 'w') as f:
@@ -165,8 +194,9 @@ def shrink_pretrain_cfg(cfg, work_dir, data_root, batch_size=2, refresh_start_ep
     cfg.experiment_name = f'famt_eval_test_{uuid.uuid4().hex[:8]}'
     cfg.log_level = 'WARNING'
     cfg.model.backbone.arch = dict(TINY_ARCH)
-    cfg.model.neck.update(embed_dim=TINY_ARCH['embed_dims'], decoder_embed_dim=16, decoder_depth=1,
-                          decoder_num_heads=2)
+    cfg.model.neck.update(
+        embed_dim=TINY_ARCH['embed_dims'], decoder_embed_dim=16, decoder_depth=1, decoder_num_heads=2
+    )
     loader = cfg.train_dataloader
     loader.update(batch_size=batch_size, num_workers=0, persistent_workers=False)
     loader.dataset.data_root = str(data_root)
@@ -196,8 +226,10 @@ def shrink_benchmark_cfg(cfg, work_dir, data_root, batch_size=2):
 
 def _runtime_for_tests(cfg):
     from famt_mm.evaluation.protocol import without_amp_on_cpu
+
     without_amp_on_cpu(cfg)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
-    cfg.env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork'),
-                       dist_cfg=dict(backend='gloo'))
+    cfg.env_cfg = dict(
+        cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork'), dist_cfg=dict(backend='gloo')
+    )

@@ -1,6 +1,7 @@
 """Every config under configs/famt/pretrain and configs/famt/benchmarks (found by glob, so later
 configs are covered too) builds its model and dataloaders and trains one iteration with mmengine's
 Runner on a tiny dataset written in the config's own on-disk format, with a 2-block ViT."""
+
 import glob
 import os
 import os.path as osp
@@ -22,13 +23,17 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the check
 
 CONFIG_ROOT = osp.join(ROOT, 'configs', 'famt')
 CONFIGS = sorted(
-    p for group in ('pretrain', 'benchmarks')
+    p
+    for group in ('pretrain', 'benchmarks')
     for p in glob.glob(osp.join(CONFIG_ROOT, group, '**', '*.py'), recursive=True)
     # the MAE family of the evaluation protocol; the other pretraining configs (SimMIM, MFF, MaskFeat,
     # SparK, the digits demo) train in tests/test_configs, the cluttered digits in tests/test_engine
     if '_base_' not in p.split(os.sep)
-    and (group != 'pretrain' or (re.match(r'(famt-|amt-|baseline-)mae_', osp.basename(p))
-                                 and not p.endswith('digits.py'))))
+    and (
+        group != 'pretrain'
+        or (re.match(r'(famt-|amt-|baseline-)mae_', osp.basename(p)) and not p.endswith('digits.py'))
+    )
+)
 
 
 def _load(path):
@@ -55,6 +60,7 @@ def data_root(tmp_path_factory):
             WRITERS[dataset_type](str(root))
             roots[dataset_type] = str(root)
         return roots[dataset_type]
+
     return get
 
 
@@ -76,6 +82,7 @@ def tiny_checkpoint(tmp_path_factory):
             torch.save(dict(state_dict=model.state_dict(), meta=dict(epoch=1)), path)
             paths[key] = path
         return paths[key]
+
     return get
 
 
@@ -97,8 +104,10 @@ def test_config_trains_one_iteration(path, tmp_path, data_root, tiny_checkpoint)
         shrink_pretrain_cfg(cfg, tmp_path, root)
     else:
         cfg.model.backbone.init_cfg.checkpoint = tiny_checkpoint(img_size, patch_size, backbone.type)
-        adapt_to_pretraining(cfg, Config(dict(model=dict(backbone=dict(
-            arch=TINY_ARCH, img_size=img_size, patch_size=patch_size)))))
+        adapt_to_pretraining(
+            cfg,
+            Config(dict(model=dict(backbone=dict(arch=TINY_ARCH, img_size=img_size, patch_size=patch_size)))),
+        )
         shrink_benchmark_cfg(cfg, tmp_path, root)
 
     runner = build_runner(cfg)

@@ -1,4 +1,5 @@
 """The dataset classes read small datasets written by the tests in the real on-disk formats."""
+
 import os
 import os.path as osp
 import pickle
@@ -80,15 +81,13 @@ def test_stl10_train_plus_unlabeled_for_pretraining(tmp_path):
     written = write_stl10(tmp_path)
     dataset = _build(type='LocalSTL10', data_root=str(tmp_path), split='train+unlabeled')
     images, _ = _images_and_labels(dataset)
-    np.testing.assert_array_equal(images, np.concatenate([written['train'][0],
-                                                          written['unlabeled'][0]]))
+    np.testing.assert_array_equal(images, np.concatenate([written['train'][0], written['unlabeled'][0]]))
     assert 'gt_label' not in dataset[0]
 
 
 def test_stl10_pickles_without_its_images(tmp_path):
     write_stl10(tmp_path, num_unlabeled=40)
-    dataset = _build(type='LocalSTL10', data_root=str(tmp_path), split='unlabeled',
-                     serialize_data=False)
+    dataset = _build(type='LocalSTL10', data_root=str(tmp_path), split='unlabeled', serialize_data=False)
     first = dataset[0]['img']
     blob = pickle.dumps(dataset)
     assert len(blob) < 40 * 96 * 96 * 3 / 4  # the memory map is re-opened, not copied
@@ -98,7 +97,7 @@ def test_stl10_pickles_without_its_images(tmp_path):
 def test_stl10_bad_files_are_named(tmp_path):
     write_stl10(tmp_path)
     folder = tmp_path / 'stl10_binary'
-    with pytest.raises(ValueError, match="split must be one of"):
+    with pytest.raises(ValueError, match='split must be one of'):
         _build(type='LocalSTL10', data_root=str(tmp_path), split='val')
     np.zeros(3, np.uint8).tofile(folder / 'test_y.bin')
     with pytest.raises(ValueError, match='holds 3 labels for 4 images'):
@@ -116,8 +115,9 @@ def test_stl10_bad_files_are_named(tmp_path):
 def test_tiny_imagenet_reads_the_official_layout(tmp_path):
     written = write_tiny_imagenet(tmp_path / 'tiny-imagenet-200')
     root = str(tmp_path / 'tiny-imagenet-200')
-    train = _build(type='LocalTinyImageNet', data_root=root, split='train',
-                   pipeline=[dict(type='LoadImageFromFile')])
+    train = _build(
+        type='LocalTinyImageNet', data_root=root, split='train', pipeline=[dict(type='LoadImageFromFile')]
+    )
     assert train.metainfo['classes'] == tuple(written['wnids'])  # sorted, not wnids.txt order
     assert len(train) == len(written['train'])
     for i in range(len(train)):

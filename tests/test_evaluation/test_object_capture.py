@@ -1,4 +1,5 @@
 """Object capture measures on hand-made maps with known figures, and the hooks' fast paths."""
+
 import logging
 import math
 from types import SimpleNamespace
@@ -22,23 +23,23 @@ OBJ = torch.tensor([[True, False, False, False]])
 
 
 def test_a_map_that_ranks_the_object_first_scores_auc_one_and_the_reverse_zero():
-    assert object_auc(torch.tensor([[2., 1., 1., 0.]]), OBJ).item() == 1.0
-    assert object_auc(torch.tensor([[0., 1., 1., 2.]]), OBJ).item() == 0.0
+    assert object_auc(torch.tensor([[2.0, 1.0, 1.0, 0.0]]), OBJ).item() == 1.0
+    assert object_auc(torch.tensor([[0.0, 1.0, 1.0, 2.0]]), OBJ).item() == 0.0
 
 
 def test_ties_count_half_and_a_constant_map_is_chance():
     # object weight 1 against background 1 (tie), 0, 0: (0.5 + 1 + 1) / 3
-    assert object_auc(torch.tensor([[1., 1., 0., 0.]]), OBJ).item() == pytest.approx(2.5 / 3)
+    assert object_auc(torch.tensor([[1.0, 1.0, 0.0, 0.0]]), OBJ).item() == pytest.approx(2.5 / 3)
     assert object_auc(torch.ones(1, 4), OBJ).item() == 0.5
     assert object_lift(torch.ones(1, 4), OBJ).item() == pytest.approx(1.0)
 
 
 def test_lift_is_the_weight_share_over_the_area_share():
     # share on the object 2 / 4 = 0.5, area 1 / 4: lift 2
-    assert object_lift(torch.tensor([[2., 1., 1., 0.]]), OBJ).item() == pytest.approx(2.0)
+    assert object_lift(torch.tensor([[2.0, 1.0, 1.0, 0.0]]), OBJ).item() == pytest.approx(2.0)
     # two object patches of six holding 3 of 6: share 0.5, area 1/3, lift 1.5
     objects = torch.tensor([[True, True, False, False, False, False]])
-    lift = object_lift(torch.tensor([[2., 1., 1., 1., 1., 0.]]), objects)
+    lift = object_lift(torch.tensor([[2.0, 1.0, 1.0, 1.0, 1.0, 0.0]]), objects)
     assert lift.item() == pytest.approx(1.5)
 
 
@@ -65,8 +66,12 @@ def test_patch_coverage_and_object_patches_on_a_known_mask():
 def test_plan_shares_count_object_patches_per_group():
     plan = MaskPlan(visible=torch.tensor([[3]]), masked=torch.tensor([[0, 1]]), thrown=torch.tensor([[2]]))
     objects = torch.tensor([[True, False, False, True]])
-    assert plan_object_counts(plan, objects) == {'visible': (1, 1), 'masked': (1, 2), 'thrown': (0, 1),
-                                                 'all': (2, 4)}
+    assert plan_object_counts(plan, objects) == {
+        'visible': (1, 1),
+        'masked': (1, 2),
+        'thrown': (0, 1),
+        'all': (2, 4),
+    }
     assert plan_object_shares(plan, objects) == {'visible': 1.0, 'masked': 0.5, 'thrown': 0.0, 'all': 0.5}
     with pytest.raises(ValueError, match='does not cover'):
         plan_object_counts(plan, torch.ones(1, 5, dtype=torch.bool))
@@ -84,8 +89,7 @@ class _Logger:
 
 
 def test_capture_hook_says_once_that_it_skips_a_dataset_without_masks():
-    runner = SimpleNamespace(train_dataloader=SimpleNamespace(dataset=object()), logger=_Logger(),
-                             epoch=0)
+    runner = SimpleNamespace(train_dataloader=SimpleNamespace(dataset=object()), logger=_Logger(), epoch=0)
     hook = FAMTObjectCaptureHook()
     hook.before_train(runner)
     hook.before_train_epoch(runner)
@@ -102,41 +106,50 @@ def test_oracle_refuses_a_dataset_without_masks():
         FAMTObjectOracleHook(start_epoch=1).before_train(runner)
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(start_epoch=-1), 'start_epoch must be an integer >= 0'),
-    (dict(interval=0), 'interval must be an integer >= 1'),
-    (dict(background=0), 'background must be a number > 0'),
-])
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        (dict(start_epoch=-1), 'start_epoch must be an integer >= 0'),
+        (dict(interval=0), 'interval must be an integer >= 1'),
+        (dict(background=0), 'background must be a number > 0'),
+    ],
+)
 def test_oracle_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FAMTObjectOracleHook(**kwargs)
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(threshold=1.5), r'threshold must lie in \(0, 1\]'),
-    (dict(batch_size=0), 'batch_size must be an integer >= 1'),
-])
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        (dict(threshold=1.5), r'threshold must lie in \(0, 1\]'),
+        (dict(batch_size=0), 'batch_size must be an integer >= 1'),
+    ],
+)
 def test_capture_hook_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FAMTObjectCaptureHook(**kwargs)
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(finetune_epochs=-1), 'finetune_epochs must be an integer >= 0'),
-    (dict(shift=1.5), 'shift must be an integer >= 0'),
-    (dict(lr=0), 'lr must be a number > 0'),
-    (dict(knn_k=0), 'knn_k must be an integer >= 1'),
-    (dict(weight_decay=-1), 'weight_decay must be a number >= 0'),
-])
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        (dict(finetune_epochs=-1), 'finetune_epochs must be an integer >= 0'),
+        (dict(shift=1.5), 'shift must be an integer >= 0'),
+        (dict(lr=0), 'lr must be a number > 0'),
+        (dict(knn_k=0), 'knn_k must be an integer >= 1'),
+        (dict(weight_decay=-1), 'weight_decay must be a number >= 0'),
+    ],
+)
 def test_few_label_hook_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FAMTFewLabelEvalHook(train_dataloader={}, test_dataloader={}, **kwargs)
 
 
 def test_knn_votes_with_the_nearest_neighbours():
-    train_x = torch.tensor([[1., 0.], [0.9, 0.1], [0., 1.], [0.1, 0.9]])
+    train_x = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
     train_y = torch.tensor([0, 0, 1, 1])
-    test_x = torch.tensor([[1., 0.05], [0.05, 1.], [0.2, 1.]])
+    test_x = torch.tensor([[1.0, 0.05], [0.05, 1.0], [0.2, 1.0]])
     assert knn_top1(train_x, train_y, test_x, torch.tensor([0, 1, 1]), k=2) == 100.0
     assert knn_top1(train_x, train_y, test_x, torch.tensor([1, 1, 1]), k=2) == pytest.approx(200 / 3)
 
@@ -157,6 +170,7 @@ def test_figures_outline_the_object_box_where_it_lies():
     import numpy as np
 
     from famt_mm.visualization.figures import outline_box
+
     image = np.zeros((48, 48, 3), np.uint8)
     shown = outline_box(image, (12, 24, 36, 48), panel=96)  # scale 2: x 24..71, y 48..95
     assert shown.shape == (96, 96, 3)

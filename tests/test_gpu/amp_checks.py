@@ -4,6 +4,7 @@ algorithm; the ViT-B/16 FAMT-MAE entry-point config set up for a short Runner tr
 refresh, with recorders of its steps and of the refresh's scoring; the fused-AdamW probe; the
 peak memory of one step; and a per-image Spearman rank correlation.
 """
+
 import itertools
 from dataclasses import dataclass
 from functools import partial
@@ -32,6 +33,7 @@ VITB_CONFIG = 'famt/mae_vitb_in1k.py'
 # ------------------------------------------------------------------------------------ tiny models
 def _milan() -> dict:
     from famt_mm.testing.milan import tiny_clip_path, tiny_milan_cfg
+
     return tiny_milan_cfg(tiny_clip_path())
 
 
@@ -39,24 +41,25 @@ def _milan() -> dict:
 class TinyAlgorithm:
     """A tiny model of one algorithm: its config builder and the sizes of the pictures it takes (two
     for BEiT and CAE: the backbone's and the tokenizer's)."""
+
     name: str
     cfg: Callable[[], dict]
     sizes: Tuple[int, ...]
 
 
 ALGORITHMS = (
-    TinyAlgorithm('mae', tiny_mae_cfg, (16, )),
-    TinyAlgorithm('simmim-vit', vit_simmim_cfg, (16, )),
-    TinyAlgorithm('simmim-swin', swin_simmim_cfg, (32, )),
+    TinyAlgorithm('mae', tiny_mae_cfg, (16,)),
+    TinyAlgorithm('simmim-vit', vit_simmim_cfg, (16,)),
+    TinyAlgorithm('simmim-swin', swin_simmim_cfg, (32,)),
     TinyAlgorithm('beit-v1', tiny_beit_cfg, (32, 64)),
     TinyAlgorithm('beit-v2', tiny_beitv2_cfg, (32, 32)),
     TinyAlgorithm('cae', tiny_cae_cfg, (32, 64)),
-    TinyAlgorithm('maskfeat', tiny_maskfeat_cfg, (56, )),
-    TinyAlgorithm('mff', tiny_mff_cfg, (16, )),
-    TinyAlgorithm('milan', _milan, (16, )),
-    TinyAlgorithm('spark-resnet', tiny_spark_cfg, (128, )),
-    TinyAlgorithm('spark-convnext', tiny_spark_convnext_cfg, (128, )),
-    TinyAlgorithm('a2mim', tiny_a2mim_cfg, (96, )),
+    TinyAlgorithm('maskfeat', tiny_maskfeat_cfg, (56,)),
+    TinyAlgorithm('mff', tiny_mff_cfg, (16,)),
+    TinyAlgorithm('milan', _milan, (16,)),
+    TinyAlgorithm('spark-resnet', tiny_spark_cfg, (128,)),
+    TinyAlgorithm('spark-convnext', tiny_spark_convnext_cfg, (128,)),
+    TinyAlgorithm('a2mim', tiny_a2mim_cfg, (96,)),
 )
 
 
@@ -67,19 +70,27 @@ def amp_optim_wrapper(model: torch.nn.Module, dtype: str, fused: bool = True):
     may overflow at 2**16 and be skipped, which these tests would read as a step that did nothing.
     """
     from mmengine.optim import build_optim_wrapper
-    return build_optim_wrapper(model, dict(
-        type='AmpOptimWrapper', dtype=dtype, loss_scale=dict(init_scale=2.0**10),
-        constructor='FAMTOptimWrapperConstructor',
-        optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05, fused=fused)))
+
+    return build_optim_wrapper(
+        model,
+        dict(
+            type='AmpOptimWrapper',
+            dtype=dtype,
+            loss_scale=dict(init_scale=2.0**10),
+            constructor='FAMTOptimWrapperConstructor',
+            optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05, fused=fused),
+        ),
+    )
 
 
 def tiny_batch(algorithm: TinyAlgorithm, batch: int = 4, seed: int = 0) -> dict:
     """A loader's batch for ``algorithm``: CPU uint8 pictures of images 0, 1, ... (uncropped)."""
     rng = torch.Generator().manual_seed(seed)
-    pictures = [torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, generator=rng)
-                for size in algorithm.sizes]
-    return dict(inputs=pictures if len(pictures) > 1 else pictures[0],
-                data_samples=uncropped_samples(batch))
+    pictures = [
+        torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8, generator=rng)
+        for size in algorithm.sizes
+    ]
+    return dict(inputs=pictures if len(pictures) > 1 else pictures[0], data_samples=uncropped_samples(batch))
 
 
 def amp_step_and_score(algorithm: TinyAlgorithm, device: str, dtype: str) -> dict:
@@ -96,6 +107,7 @@ def amp_step_and_score(algorithm: TinyAlgorithm, device: str, dtype: str) -> dic
     from mmpretrain.registry import MODELS
 
     from famt_mm.models import score_images
+
     torch.manual_seed(0)
     model = MODELS.build(algorithm.cfg())
     model.init_weights()
@@ -107,19 +119,25 @@ def amp_step_and_score(algorithm: TinyAlgorithm, device: str, dtype: str) -> dic
     before = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
     data = tiny_batch(algorithm)
     log_vars = model.train_step(data, optim_wrapper)
-    moved = [n for n, p in model.named_parameters()
-             if n in before and not torch.equal(before[n], p.detach())]
+    moved = [n for n, p in model.named_parameters() if n in before and not torch.equal(before[n], p.detach())]
     # the refresh hook's scoring: the backbone's picture, eval mode, no gradient, the AMP autocast
-    whole = dict(inputs=data['inputs'][0] if isinstance(data['inputs'], list) else data['inputs'],
-                 data_samples=uncropped_samples(4))
+    whole = dict(
+        inputs=data['inputs'][0] if isinstance(data['inputs'], list) else data['inputs'],
+        data_samples=uncropped_samples(4),
+    )
     model.eval()
     with torch.no_grad():
         images = preprocessor(whole, training=False)['inputs']
         with autocast(dtype=optim_wrapper.cast_dtype):
             maps = score_images(model, images, preprocessor.mask_generator)
-    return dict(loss=float(log_vars['loss']), moved=moved, guided=preprocessor.guided, maps=maps,
-                devices={t.device.type for t in itertools.chain(model.parameters(), model.buffers())},
-                cast_dtype=optim_wrapper.cast_dtype)
+    return dict(
+        loss=float(log_vars['loss']),
+        moved=moved,
+        guided=preprocessor.guided,
+        maps=maps,
+        devices={t.device.type for t in itertools.chain(model.parameters(), model.buffers())},
+        cast_dtype=optim_wrapper.cast_dtype,
+    )
 
 
 def fused_adamw_ops(device: str) -> List[str]:
@@ -127,14 +145,16 @@ def fused_adamw_ops(device: str) -> List[str]:
     (``FAMTOptimWrapperConstructor``), read from torch.profiler."""
     from mmpretrain.registry import MODELS
     from torch.profiler import profile
+
     model = MODELS.build(tiny_mae_cfg()).to(device)
     optim_wrapper = amp_optim_wrapper(model, 'float16' if device == 'cuda' else 'bfloat16')
     assert optim_wrapper.optimizer.defaults.get('fused') is True
     data = tiny_batch(ALGORITHMS[0])
     with profile() as prof:
         model.train_step(data, optim_wrapper)
-    return sorted({e.key for e in prof.key_averages() if 'adam' in e.key.lower()
-                   and e.key.startswith('aten::')})
+    return sorted(
+        {e.key for e in prof.key_averages() if 'adam' in e.key.lower() and e.key.startswith('aten::')}
+    )
 
 
 # ------------------------------------------------------------------------------------ ranks
@@ -157,10 +177,21 @@ def spearman_per_image(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 # ------------------------------------------------------------------------------------ Runner
-def vitb_runner_cfg(work_dir: str, data_root: str, tag: str, *, batch_size: int, amp_dtype: str,
-                    epochs: int = 2, refresh_start: int = 1, compile: bool = False,
-                    arch: str = 'b', img_size: int = 224, workers: int = 2,
-                    save_checkpoints: bool = True):
+def vitb_runner_cfg(
+    work_dir: str,
+    data_root: str,
+    tag: str,
+    *,
+    batch_size: int,
+    amp_dtype: str,
+    epochs: int = 2,
+    refresh_start: int = 1,
+    compile: bool = False,
+    arch: str = 'b',
+    img_size: int = 224,
+    workers: int = 2,
+    save_checkpoints: bool = True,
+):
     """:data:`VITB_CONFIG` through mmengine's Runner on an image folder, as the end-to-end benchmark
     sets it up (``famt_benchmarks.e2e.prepare_cfg``): the config's own pipeline, model, optimizer
     wrapper (``AmpOptimWrapper``, dynamic loss scale, autocast dtype ``amp_dtype``), schedulers and
@@ -168,15 +199,30 @@ def vitb_runner_cfg(work_dir: str, data_root: str, tag: str, *, batch_size: int,
     and ``img_size`` shrink it for the CPU counterparts (with a one-block decoder)."""
     from famt_benchmarks.e2e import E2EOptions, prepare_cfg
     from famt_benchmarks.step import Method
-    opts = E2EOptions(data_root=data_root, batch_size=batch_size, workers=workers, epochs=epochs,
-                      refresh_start=refresh_start, arch=arch, img_size=img_size,
-                      tiny_decoder=arch != 'b', amp=True, compile=compile, optimizer='fused',
-                      work_dir=str(work_dir))
+
+    opts = E2EOptions(
+        data_root=data_root,
+        batch_size=batch_size,
+        workers=workers,
+        epochs=epochs,
+        refresh_start=refresh_start,
+        arch=arch,
+        img_size=img_size,
+        tiny_decoder=arch != 'b',
+        amp=True,
+        compile=compile,
+        optimizer='fused',
+        work_dir=str(work_dir),
+    )
     cfg, _ = prepare_cfg(Method('FAMT-MAE', VITB_CONFIG), opts, tag)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper' and cfg.optim_wrapper.loss_scale == 'dynamic'
     cfg.optim_wrapper.dtype = amp_dtype
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1 if save_checkpoints else 10**6,
-                                        save_last=save_checkpoints, max_keep_ckpts=3)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook',
+        interval=1 if save_checkpoints else 10**6,
+        save_last=save_checkpoints,
+        max_keep_ckpts=3,
+    )
     return cfg
 
 
@@ -211,6 +257,7 @@ class ScoringRecorder:
 class StepRecorder(Hook):
     """Records every training step: epoch, loss, the plan's visible and thrown counts, the loss
     scale, and (with ``compile_counts``) dynamo's counters after the step."""
+
     priority = 'LOWEST'
 
     def __init__(self, compile_counts: Optional[Callable[[], dict]] = None):
@@ -232,10 +279,16 @@ class StepRecorder(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         scaler = getattr(runner.optim_wrapper, 'loss_scaler', None)
         visible, thrown = self._plans[-1]
-        self.steps.append(dict(
-            epoch=runner.epoch, loss=float(outputs['loss']), visible=visible, thrown=thrown,
-            loss_scale=float(scaler.get_scale()) if scaler is not None and scaler.is_enabled() else None,
-            compile=self.compile_counts() if self.compile_counts else None))
+        self.steps.append(
+            dict(
+                epoch=runner.epoch,
+                loss=float(outputs['loss']),
+                visible=visible,
+                thrown=thrown,
+                loss_scale=float(scaler.get_scale()) if scaler is not None and scaler.is_enabled() else None,
+                compile=self.compile_counts() if self.compile_counts else None,
+            )
+        )
 
 
 def step_peak_memory(arch: str, img_size: int, batch_size: int, device: str, amp: bool) -> dict:
@@ -245,8 +298,10 @@ def step_peak_memory(arch: str, img_size: int, batch_size: int, device: str, amp
 
     from famt_benchmarks.measure import peak_memory
     from famt_benchmarks.step import PAIRS, build, make_batch
-    args = argparse.Namespace(arch=arch, img_size=img_size, batch_size=batch_size, amp=amp,
-                              optimizer='fused', compile=False, seed=0)
+
+    args = argparse.Namespace(
+        arch=arch, img_size=img_size, batch_size=batch_size, amp=amp, optimizer='fused', compile=False, seed=0
+    )
     dev = torch.device(device)
     batch = make_batch(batch_size, img_size, dev)
 
@@ -282,6 +337,7 @@ def run_across_refresh(cfg, compile_counts: Optional[Callable[[], dict]] = None)
     refresh's scoring (:class:`ScoringRecorder`); returns (runner, steps, scoring)."""
     from famt_mm.engine import refresh_hook
     from famt_mm.testing import build_runner
+
     runner = build_runner(cfg)  # the config's FAMTRunner
     steps = StepRecorder(compile_counts)
     runner.register_hook(steps)
@@ -297,14 +353,24 @@ def run_across_refresh(cfg, compile_counts: Optional[Callable[[], dict]] = None)
 def expected_counts(preprocessor, num_patches: int, guided: bool) -> Tuple[int, int]:
     """(visible, thrown) patches of a plan over ``num_patches`` one-patch units."""
     from famt_mm.core import plan_counts
+
     settings = preprocessor.plan_settings(guided)
-    _, thrown, visible = plan_counts(num_patches, settings['mask_ratio'], settings['throw_ratio'],
-                                     settings['rounding'])
+    _, thrown, visible = plan_counts(
+        num_patches, settings['mask_ratio'], settings['throw_ratio'], settings['rounding']
+    )
     return visible, thrown
 
 
-def check_run(runner, steps: StepRecorder, scoring: ScoringRecorder, *, num_images: int,
-              batch_size: int, cast_dtype: torch.dtype, min_spearman: float = 0.99) -> dict:
+def check_run(
+    runner,
+    steps: StepRecorder,
+    scoring: ScoringRecorder,
+    *,
+    num_images: int,
+    batch_size: int,
+    cast_dtype: torch.dtype,
+    min_spearman: float = 0.99,
+) -> dict:
     """A run of :func:`run_across_refresh` (2 epochs, refresh before epoch 1): finite losses and loss
     scale, warm-up then guided plans, the refresh under the training's autocast, the cache on the
     CPU in fp16, its maps ranking each image's patches as an fp32 scoring of the same images does.
@@ -337,7 +403,8 @@ def check_run(runner, steps: StepRecorder, scoring: ScoringRecorder, *, num_imag
     spearman = spearman_per_image(cache.float(), fp32)
     assert (spearman >= min_spearman).all(), (
         f'{int((spearman < min_spearman).sum())} of {num_images} maps rank their patches unlike '
-        f'fp32 scoring: Spearman min {spearman.min():.4f}')
+        f'fp32 scoring: Spearman min {spearman.min():.4f}'
+    )
     return dict(spearman=spearman, losses=losses)
 
 
@@ -348,6 +415,7 @@ def check_resume(cfg, checkpoint: str, device_type: str, max_epochs: int) -> Non
     from famt_mm.checkpoint import load_mmengine_checkpoint
     from famt_mm.engine import CHECKPOINT_KEY, FAMTRefreshHook
     from famt_mm.testing import build_runner
+
     saved = load_mmengine_checkpoint(checkpoint)[CHECKPOINT_KEY]['maps']
     cfg.resume, cfg.load_from = True, checkpoint
     cfg.train_cfg.max_epochs = max_epochs

@@ -1,6 +1,7 @@
 """The CUDA tests' code on a CPU under bf16 autocast (mmengine's AmpOptimWrapper, which on a CPU
 autocasts to bf16): one AMP step and scoring pass of a tiny model of every algorithm, the fused AdamW
 kernel, the Runner checks on a tiny ViT, the peak-memory helper, and the rank correlation."""
+
 import pytest
 import torch
 from amp_checks import (
@@ -27,6 +28,7 @@ def amp_on_cpu(monkeypatch):
     # mmengine's AmpOptimWrapper refuses to start without a GPU; on a CPU it autocasts to bf16
     # (mmengine's autocast) and its loss scaler disables itself, which bf16 does not need
     from mmengine.optim.optimizer import amp_optimizer_wrapper
+
     if not torch.cuda.is_available():
         monkeypatch.setattr(amp_optimizer_wrapper, 'is_cuda_available', lambda: True)
 
@@ -36,8 +38,10 @@ def test_one_bf16_amp_step_and_scoring_pass_on_cpu(algorithm):
     check_amp_step(amp_step_and_score(algorithm, 'cpu', 'bfloat16'), 'cpu', torch.bfloat16)
 
 
-@pytest.mark.skipif(not fused_is_supported(torch.optim.AdamW, [torch.zeros(1)]),
-                    reason=f'torch {torch.__version__} has no fused AdamW for CPU parameters')
+@pytest.mark.skipif(
+    not fused_is_supported(torch.optim.AdamW, [torch.zeros(1)]),
+    reason=f'torch {torch.__version__} has no fused AdamW for CPU parameters',
+)
 def test_the_configs_fused_adamw_runs_its_fused_kernel_on_cpu():
     assert 'aten::_fused_adamw_' in fused_adamw_ops('cpu')
 
@@ -65,22 +69,47 @@ def _folder(tmp_path) -> str:
 @pytest.mark.slow
 def test_tiny_vit_through_the_entry_config_across_the_refresh_and_resume(tmp_path):
     folder = _folder(tmp_path)
-    cfg = vitb_runner_cfg(str(tmp_path / 'run'), folder, 'bf16', batch_size=8,
-                          amp_dtype='bfloat16', arch='deit-tiny', img_size=96, workers=0)
+    cfg = vitb_runner_cfg(
+        str(tmp_path / 'run'),
+        folder,
+        'bf16',
+        batch_size=8,
+        amp_dtype='bfloat16',
+        arch='deit-tiny',
+        img_size=96,
+        workers=0,
+    )
     runner, steps, scoring = run_across_refresh(cfg)
     check_run(runner, steps, scoring, num_images=16, batch_size=8, cast_dtype=torch.bfloat16)
-    resumed = vitb_runner_cfg(str(tmp_path / 'resumed'), folder, 'bf16', batch_size=8,
-                              amp_dtype='bfloat16', arch='deit-tiny', img_size=96, workers=0,
-                              save_checkpoints=False)
+    resumed = vitb_runner_cfg(
+        str(tmp_path / 'resumed'),
+        folder,
+        'bf16',
+        batch_size=8,
+        amp_dtype='bfloat16',
+        arch='deit-tiny',
+        img_size=96,
+        workers=0,
+        save_checkpoints=False,
+    )
     check_resume(resumed, f'{cfg.work_dir}/epoch_2.pth', 'cpu', max_epochs=3)
 
 
 @pytest.mark.slow
 def test_tiny_vit_through_the_entry_config_compiled_does_not_recompile(tmp_path):
     torch._dynamo.reset()
-    cfg = vitb_runner_cfg(str(tmp_path / 'run'), _folder(tmp_path), 'bf16_compiled', batch_size=4,
-                          amp_dtype='bfloat16', compile=True, arch='deit-tiny', img_size=96,
-                          workers=0, save_checkpoints=False)
+    cfg = vitb_runner_cfg(
+        str(tmp_path / 'run'),
+        _folder(tmp_path),
+        'bf16_compiled',
+        batch_size=4,
+        amp_dtype='bfloat16',
+        compile=True,
+        arch='deit-tiny',
+        img_size=96,
+        workers=0,
+        save_checkpoints=False,
+    )
     runner, steps, scoring = run_across_refresh(cfg, compile_counts)
     check_run(runner, steps, scoring, num_images=16, batch_size=4, cast_dtype=torch.bfloat16)
     check_no_recompilation(steps)

@@ -8,6 +8,7 @@ per image); the cache is kept on the CPU in fp16; a checkpoint saved on CUDA res
 compiled, new batches do not compile anything again. The CPU counterparts (tests/test_gpu/
 test_amp_on_cpu.py) run the same checks on a tiny ViT under bf16.
 """
+
 import os.path as osp
 import shutil
 
@@ -39,30 +40,51 @@ def fp16_run(folder, tmp_path_factory):
 
 
 def test_fp16_amp_training_across_the_refresh(fp16_run, capsys):
-    figures = check_run(fp16_run['runner'], fp16_run['steps'], fp16_run['scoring'],
-                        num_images=NUM_IMAGES, batch_size=32, cast_dtype=torch.float16)
+    figures = check_run(
+        fp16_run['runner'],
+        fp16_run['steps'],
+        fp16_run['scoring'],
+        num_images=NUM_IMAGES,
+        batch_size=32,
+        cast_dtype=torch.float16,
+    )
     with capsys.disabled():
-        print(f'\nViT-B/16 fp16 AMP: losses {figures["losses"].tolist()}; refresh vs fp32 scoring, '
-              f'Spearman per image: min {figures["spearman"].min():.4f}, '
-              f'median {figures["spearman"].median():.4f}')
+        print(
+            f'\nViT-B/16 fp16 AMP: losses {figures["losses"].tolist()}; refresh vs fp32 scoring, '
+            f'Spearman per image: min {figures["spearman"].min():.4f}, '
+            f'median {figures["spearman"].median():.4f}'
+        )
     assert {p.device.type for p in fp16_run['runner'].model.parameters()} == {'cuda'}
 
 
 def test_a_checkpoint_saved_on_cuda_resumes_with_the_cache(fp16_run, tmp_path):
     checkpoint = osp.join(fp16_run['cfg'].work_dir, 'epoch_2.pth')  # after the refresh's epoch
-    cfg = vitb_runner_cfg(str(tmp_path), fp16_run['folder'], 'resumed', batch_size=32,
-                          amp_dtype='float16', save_checkpoints=False)
+    cfg = vitb_runner_cfg(
+        str(tmp_path),
+        fp16_run['folder'],
+        'resumed',
+        batch_size=32,
+        amp_dtype='float16',
+        save_checkpoints=False,
+    )
     check_resume(cfg, checkpoint, 'cuda', max_epochs=3)
 
 
-@pytest.mark.skipif(not any(shutil.which(c) for c in ('cc', 'gcc', 'clang')),
-                    reason="torch.compile's inductor builds with a C compiler: no cc, gcc or clang "
-                           'on PATH')
+@pytest.mark.skipif(
+    not any(shutil.which(c) for c in ('cc', 'gcc', 'clang')),
+    reason="torch.compile's inductor builds with a C compiler: no cc, gcc or clang on PATH",
+)
 def test_bf16_amp_compiled_training_across_the_refresh_does_not_recompile(folder, tmp_path):
     torch._dynamo.reset()
-    cfg = vitb_runner_cfg(str(tmp_path), folder, 'bf16_compiled', batch_size=16,
-                          amp_dtype='bfloat16', compile=True, save_checkpoints=False)
+    cfg = vitb_runner_cfg(
+        str(tmp_path),
+        folder,
+        'bf16_compiled',
+        batch_size=16,
+        amp_dtype='bfloat16',
+        compile=True,
+        save_checkpoints=False,
+    )
     runner, steps, scoring = run_across_refresh(cfg, compile_counts)
-    check_run(runner, steps, scoring, num_images=NUM_IMAGES, batch_size=16,
-              cast_dtype=torch.bfloat16)
+    check_run(runner, steps, scoring, num_images=NUM_IMAGES, batch_size=16, cast_dtype=torch.bfloat16)
     check_no_recompilation(steps)

@@ -1,6 +1,7 @@
 """A²MIM on a ResNet: mean-colour filling at the input, the mask token at a middle stage, the loss on
 masked pixels plus the focal frequency loss, the pipeline's mask (A2MIM) and FAMT's plan (FAMTA2MIM)
 at 32-px units, and the settings a CNN cannot serve refused."""
+
 import pytest
 import torch
 from mmpretrain.models import ResNet
@@ -83,7 +84,7 @@ def test_mask_layer_picks_the_stage_and_its_channels():
 
 def test_the_whole_image_call_is_the_plain_resnet_and_an_empty_mask_changes_nothing():
     backbone = _backbone(mask_init=0.0)
-    plain = ResNet(depth=18, stem_channels=8, base_channels=8, out_indices=(3, ))
+    plain = ResNet(depth=18, stem_channels=8, base_channels=8, out_indices=(3,))
     plain.eval()
     state = {k: v for k, v in backbone.state_dict().items() if not k.startswith('mask_')}
     plain.load_state_dict(state)
@@ -110,10 +111,9 @@ def test_the_frequency_term_sees_unmasked_pixels_only_through_fft_unmask_weight(
     mask = torch.zeros(2, 2, 2)
     mask[:, 0, 0] = 1
     pred = (target + torch.randn_like(target)).requires_grad_(True)
-    FAMTA2MIMHead(fft_weight=1.0, fft_unmask_weight=0.0).frequency(pred, target,
-                                                               torch.nn.functional.interpolate(
-                                                                   mask[:, None], size=(64, 64))
-                                                               ).backward()
+    FAMTA2MIMHead(fft_weight=1.0, fft_unmask_weight=0.0).frequency(
+        pred, target, torch.nn.functional.interpolate(mask[:, None], size=(64, 64))
+    ).backward()
     assert pred.grad[..., 32:, :].abs().max() == 0 and pred.grad[..., :32, 32:].abs().max() == 0
     assert pred.grad[..., :32, :32].abs().max() > 0
 
@@ -131,11 +131,14 @@ def test_focal_frequency_loss_is_finite_positive_and_zero_for_identical_inputs()
     assert FAMTA2MIMHead().loss(target, target, _mask([0, 1])[:, :2, :2]).abs() < 1e-12
 
 
-@pytest.mark.parametrize('change, message', [
-    (dict(spatial_loss='l2'), 'spatial_loss must be one of'),
-    (dict(fft_weight=-1.0), 'fft_weight must be >= 0'),
-    (dict(fft_unmask_weight=2.0), r'fft_unmask_weight must be in \[0, 1\]'),
-])
+@pytest.mark.parametrize(
+    'change, message',
+    [
+        (dict(spatial_loss='l2'), 'spatial_loss must be one of'),
+        (dict(fft_weight=-1.0), 'fft_weight must be >= 0'),
+        (dict(fft_unmask_weight=2.0), r'fft_unmask_weight must be in \[0, 1\]'),
+    ],
+)
 def test_bad_head_settings_are_refused(change, message):
     with pytest.raises(ValueError, match=message):
         FAMTA2MIMHead(**change)
@@ -150,8 +153,9 @@ def _famt():
 def test_the_famt_plan_reaches_the_backbone_at_32_px_units():
     model = _famt()
     images = torch.randint(0, 255, (2, 3, 96, 96), dtype=torch.uint8)
-    data = model.data_preprocessor(dict(inputs=images, data_samples=[DataSample(), DataSample()]),
-                                   training=True)
+    data = model.data_preprocessor(
+        dict(inputs=images, data_samples=[DataSample(), DataSample()]), training=True
+    )
     plan = data['mask_plan']
     assert plan.num_patches == GRID * GRID and plan.thrown.shape[1] == 0
     seen = {}
@@ -178,8 +182,11 @@ def test_plan_and_pipeline_mask_give_the_same_loss_for_the_same_units():
 
 
 def test_the_pipeline_mask_at_32_px_units_fits_the_model():
-    generator = TRANSFORMS.build(dict(type='SimMIMMaskGenerator', input_size=96, mask_patch_size=32,
-                                      model_patch_size=32, mask_ratio=0.6))
+    generator = TRANSFORMS.build(
+        dict(
+            type='SimMIMMaskGenerator', input_size=96, mask_patch_size=32, model_patch_size=32, mask_ratio=0.6
+        )
+    )
     masks = [torch.as_tensor(generator(dict())['mask']) for _ in range(2)]
     assert masks[0].shape == (GRID, GRID) and masks[0].sum() == 6  # SimMIM rounds up
     stock = build_a2mim(tiny_a2mim_cfg(famt=False))

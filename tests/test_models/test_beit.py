@@ -1,4 +1,5 @@
 """FAMT-BEiT (v1, v2) against stock mmpretrain BEiT; the plan's masking and throwing reach the ViT."""
+
 import pytest
 import torch
 from mmpretrain.registry import MODELS
@@ -29,8 +30,11 @@ def _inputs(batch=2, second=32):
 
 
 def _plan(order, n_masked, n_thrown):
-    return MaskPlan(visible=order[:, n_masked + n_thrown:], masked=order[:, :n_masked],
-                    thrown=order[:, n_masked:n_masked + n_thrown])
+    return MaskPlan(
+        visible=order[:, n_masked + n_thrown :],
+        masked=order[:, :n_masked],
+        thrown=order[:, n_masked : n_masked + n_thrown],
+    )
 
 
 def _samples(masked):
@@ -88,8 +92,7 @@ def test_thrown_patches_leave_the_sequence_and_get_no_gradient():
     assert (plan.masked.shape[1], plan.thrown.shape[1]) == (24, 16)
     lengths = []
     famt.backbone.layers[0].register_forward_pre_hook(lambda m, args: lengths.append(args[0].shape[1]))
-    famt.neck.patch_aggregation[0].register_forward_pre_hook(
-        lambda m, args: lengths.append(args[0].shape[1]))
+    famt.neck.patch_aggregation[0].register_forward_pre_hook(lambda m, args: lengths.append(args[0].shape[1]))
     image = torch.randn(2, 3, 32, 32, requires_grad=True)
     _total(famt.loss([image, torch.randn(2, 3, 32, 32)], [], mask_plan=plan)).backward()
     assert lengths == [1 + L - 16] * 2
@@ -104,8 +107,9 @@ def test_the_preprocessor_plan_and_second_normalisation_reach_the_model_in_loss_
     pictures = [torch.randint(0, 255, (2, 3, size, size), dtype=torch.uint8) for size in (32, 64)]
     data = guided_batch(famt, pictures, (8, 8))
     assert torch.allclose(data['inputs'][0], pictures[0].float() / 127.5 - 1.0, atol=1e-6)
-    assert torch.allclose(data['inputs'][1], (pictures[1].float() + 31.875) / 318.75,
-                          atol=1e-6)  # DALL-E's normalisation
+    assert torch.allclose(
+        data['inputs'][1], (pictures[1].float() + 31.875) / 318.75, atol=1e-6
+    )  # DALL-E's normalisation
     seen = []
     famt.backbone.layers[0].register_forward_pre_hook(lambda m, args: seen.append(args[0].shape[1]))
     assert torch.isfinite(famt(**data, mode='loss')['loss'])
@@ -132,7 +136,7 @@ def test_whole_image_call_is_plain_and_a_mask_argument_is_refused():
     famt, _ = _models(tiny_beit_cfg())
     famt.eval()
     inputs = torch.randn(1, 3, 32, 32)
-    (tokens, ) = famt.extract_feat(inputs)
+    (tokens,) = famt.extract_feat(inputs)
     assert tokens.shape == (1, 1 + L, 32)
     with pytest.raises(ValueError, match='FAMTBEiTPretrainViT takes its masking as mask_plan'):
         famt.backbone(inputs, mask=torch.zeros(1, 8, 8, dtype=torch.bool))
@@ -150,26 +154,30 @@ def test_bad_settings_are_clear_errors():
     with pytest.raises(ValueError, match='FAMTBEiT takes two pictures per image'):
         famt.loss(torch.randn(1, 3, 32, 32), [], mask_plan=plan)
     with pytest.raises(ValueError, match='takes two pictures per image .* got 3'):
-        famt.data_preprocessor(dict(inputs=[torch.zeros(1, 3, 32, 32, dtype=torch.uint8)] * 3,
-                                    data_samples=None), training=True)
+        famt.data_preprocessor(
+            dict(inputs=[torch.zeros(1, 3, 32, 32, dtype=torch.uint8)] * 3, data_samples=None), training=True
+        )
 
 
-@pytest.mark.parametrize('generator', [
-    dict(type='FAMTRandomMaskGenerator', mask_ratio=0.375, throw_ratio=0.25),
-    dict(type='AMTMaskGenerator', mask_ratio=0.375, throw_ratio=0.25, warmup_mask_ratio=0.375),
-], ids=lambda g: g['type'])
-@pytest.mark.parametrize('model_cfg,tokenizer_size', [(tiny_beitv2_cfg, 32), (tiny_cae_cfg, 64)],
-                         ids=['beitv2', 'cae'])
+@pytest.mark.parametrize(
+    'generator',
+    [
+        dict(type='FAMTRandomMaskGenerator', mask_ratio=0.375, throw_ratio=0.25),
+        dict(type='AMTMaskGenerator', mask_ratio=0.375, throw_ratio=0.25, warmup_mask_ratio=0.375),
+    ],
+    ids=lambda g: g['type'],
+)
+@pytest.mark.parametrize(
+    'model_cfg,tokenizer_size', [(tiny_beitv2_cfg, 32), (tiny_cae_cfg, 64)], ids=['beitv2', 'cae']
+)
 def test_random_and_amt_masking_train_with_throwing(model_cfg, tokenizer_size, generator):
     """BEiT v2 and CAE (test_cae.py): the tokenizer's picture may have another size (DALL-E's)."""
     famt = MODELS.build(model_cfg(mask_generator=generator))
     famt.train()
     if generator['type'] == 'AMTMaskGenerator':
         famt.data_preprocessor.importance_cache.set(torch.rand(2, 8, 8) + 0.1)
-    pictures = [torch.randint(0, 255, (2, 3, size, size), dtype=torch.uint8)
-                for size in (32, tokenizer_size)]
-    data = famt.data_preprocessor(dict(inputs=pictures, data_samples=uncropped_samples(2)),
-                                  training=True)
+    pictures = [torch.randint(0, 255, (2, 3, size, size), dtype=torch.uint8) for size in (32, tokenizer_size)]
+    data = famt.data_preprocessor(dict(inputs=pictures, data_samples=uncropped_samples(2)), training=True)
     plan = data['mask_plan']
     assert (plan.masked.shape[1], plan.thrown.shape[1]) == (24, 16)
     assert torch.isfinite(_total(famt(**data, mode='loss')))

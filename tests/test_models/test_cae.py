@@ -1,4 +1,5 @@
 """FAMT-CAE against stock mmpretrain CAE; thrown patches reach neither the encoder nor the loss."""
+
 import pytest
 import torch
 from mmpretrain.registry import MODELS
@@ -53,6 +54,7 @@ def test_thrown_patches_reach_neither_encoder_nor_teacher_nor_loss():
     def record(name, position):
         def hook(module, args, kwargs):
             seen[name] = (args + tuple(kwargs.values()))[position].shape[1]
+
         return hook
 
     famt.backbone.layers[0].register_forward_pre_hook(record('encoder', 0), with_kwargs=True)
@@ -73,7 +75,8 @@ def test_the_preprocessor_plan_reaches_the_model_in_loss_mode():
     data = guided_batch(famt, pictures, (8, 8))
     seen = []
     famt.backbone.layers[0].register_forward_pre_hook(
-        lambda m, args, kwargs: seen.append(kwargs['x'].shape[1]), with_kwargs=True)
+        lambda m, args, kwargs: seen.append(kwargs['x'].shape[1]), with_kwargs=True
+    )
     assert torch.isfinite(famt(**data, mode='loss')['loss'])
     assert seen == [1 + 24]  # guided: 24 masked, 16 thrown, 24 encoded
 

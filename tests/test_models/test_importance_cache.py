@@ -1,4 +1,5 @@
 """The importance cache: storage, checkpoint state, and the warp of its maps to training views."""
+
 import pytest
 import torch
 
@@ -38,10 +39,13 @@ def test_view_weights_warp_the_indexed_maps_and_add_eps():
     assert torch.allclose(weights, expected)
 
 
-@pytest.mark.parametrize('maps,match', [
-    (torch.rand(4, 4), 'floating \\(N, h, w\\) tensor'),
-    (torch.ones(2, 4, 4, dtype=torch.long), 'floating \\(N, h, w\\) tensor'),
-])
+@pytest.mark.parametrize(
+    'maps,match',
+    [
+        (torch.rand(4, 4), 'floating \\(N, h, w\\) tensor'),
+        (torch.ones(2, 4, 4, dtype=torch.long), 'floating \\(N, h, w\\) tensor'),
+    ],
+)
 def test_bad_maps_are_refused(maps, match):
     with pytest.raises(ValueError, match=match):
         ImportanceCache().set(maps)

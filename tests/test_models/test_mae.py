@@ -1,4 +1,5 @@
 """FAMT-MAE against stock mmpretrain MAE; thrown patches never reach the encoder or the loss."""
+
 import pytest
 import torch
 from mmpretrain.registry import MODELS
@@ -16,8 +17,12 @@ from famt_mm.testing.equivalence import (
 
 def _models():
     cfg = tiny_mae_cfg(img_size=16, patch_size=4)
-    return build_famt_and_stock(cfg, stock_cfg(cfg, 'MAE', backbone=dict(type='MAEViT', mask_ratio=0.75),
-                                               neck=dict(type='MAEPretrainDecoder')))
+    return build_famt_and_stock(
+        cfg,
+        stock_cfg(
+            cfg, 'MAE', backbone=dict(type='MAEViT', mask_ratio=0.75), neck=dict(type='MAEPretrainDecoder')
+        ),
+    )
 
 
 def test_throw_zero_equals_stock_mae_for_the_same_index_sets():
@@ -39,9 +44,11 @@ def test_thrown_patches_are_absent_from_encoder_and_decoder_and_get_no_gradient(
     plan = sample_plan(torch.rand(2, num_patches), 0.45, 0.40)
     lengths = {}
     famt.backbone.layers[0].register_forward_pre_hook(
-        lambda m, args: lengths.__setitem__('encoder', args[0].shape[1]))
+        lambda m, args: lengths.__setitem__('encoder', args[0].shape[1])
+    )
     famt.neck.decoder_blocks[0].register_forward_pre_hook(
-        lambda m, args: lengths.__setitem__('decoder', args[0].shape[1]))
+        lambda m, args: lengths.__setitem__('decoder', args[0].shape[1])
+    )
     inputs = torch.randn(2, 3, 16, 16, requires_grad=True)
     loss = famt.loss(inputs, [], mask_plan=plan)['loss']
     assert lengths == {'encoder': 1 + n_visible, 'decoder': 1 + n_visible + n_masked}
@@ -81,7 +88,7 @@ def test_patch_size_mismatch_between_preprocessor_and_backbone_is_an_error():
 def test_whole_image_features_for_probing_and_scoring():
     famt, _ = _models()
     famt.eval()
-    (tokens, ) = famt.extract_feat(torch.randn(2, 3, 16, 16))
+    (tokens,) = famt.extract_feat(torch.randn(2, 3, 16, 16))
     assert tokens.shape == (2, 17, 32)
 
 
@@ -91,7 +98,7 @@ def test_backbone_takes_the_plan_as_mask_plan_and_is_plain_otherwise():
     inputs = torch.randn(2, 3, 16, 16)
     plan = sample_plan(torch.rand(2, 16), 0.45, 0.40)
     assert famt.backbone(inputs, mask_plan=plan).shape == (2, 1 + plan.visible.shape[1], 32)
-    (plain, ) = famt.backbone(inputs)
+    (plain,) = famt.backbone(inputs)
     assert torch.equal(plain, famt.extract_feat(inputs)[0])  # extract_feat passes mask=None
     with pytest.raises(ValueError, match='FAMTMAEViT takes its masking as mask_plan=MaskPlan'):
         famt.backbone(inputs, mask=True)

@@ -1,4 +1,5 @@
 """FAMT-MaskFeat against stock mmpretrain MaskFeat; the plan's masking and throwing reach the ViT."""
+
 import pytest
 import torch
 from mmpretrain.registry import MODELS
@@ -65,7 +66,7 @@ def test_whole_image_call_is_plain_and_a_mask_argument_is_refused():
     famt, _ = _models()
     famt.eval()
     inputs = torch.randn(1, 3, 56, 56)
-    (tokens, ) = famt.extract_feat(inputs)
+    (tokens,) = famt.extract_feat(inputs)
     assert tokens.shape == (1, 1 + L, 32)
     with pytest.raises(ValueError, match='FAMTMaskFeatViT takes its masking as mask_plan'):
         famt.backbone(inputs, mask=torch.zeros(1, L, dtype=torch.bool))

@@ -1,5 +1,6 @@
 """Trainable matrix activation: ReLU exactly at the ReLU setting, the piecewise formula, gradients to
 levels and knots, the tri-diagonal form, named errors, and building through mmcv's act_cfg."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -51,8 +52,9 @@ def test_gradients_reach_the_levels_and_the_input_is_scaled_by_its_level():
 
 
 def test_trainable_knots_get_a_gradient_and_leave_the_forward_value_exact():
-    act = FAMTMatrixActivation(knots=(0.0, 1.0), levels=(0.0, 1.0, 2.0), trainable_knots=True,
-                           knot_temperature=0.5)
+    act = FAMTMatrixActivation(
+        knots=(0.0, 1.0), levels=(0.0, 1.0, 2.0), trainable_knots=True, knot_temperature=0.5
+    )
     fixed = FAMTMatrixActivation(knots=(0.0, 1.0), levels=(0.0, 1.0, 2.0))
     y = torch.linspace(-2, 3, 41, requires_grad=True)
     out = act(y)
@@ -92,21 +94,26 @@ def test_the_tridiagonal_form_mixes_the_neighbours():
     assert act.levels.grad[1:].abs().sum() > 0
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(knots=(1.0, 0.0)), r'knots must be strictly increasing, got \(1.0, 0.0\)'),
-    (dict(knots=(0.0, 0.0)), 'knots must be strictly increasing'),
-    (dict(knots=(-1.0, 1.0), levels=(0.0, 1.0)),
-     r'levels must hold one value per interval, len\(knots\) \+ 1 = 3'),
-    (dict(knots=(0.0, ), num_intervals=3), r'num_intervals must be len\(knots\) \+ 1 = 2'),
-    (dict(num_intervals=0), 'num_intervals must be an integer >= 1'),
-    (dict(num_intervals=3, knot_range=(1.0, -1.0)), 'knot_range must be'),
-    (dict(knots=(0.0, float('nan'))), 'knots must hold finite numbers'),
-    (dict(knots='0'), 'knots must be a sequence of numbers'),
-    (dict(form='full'), "form must be one of 'diagonal', 'tridiagonal'"),
-    (dict(num_channels=0), 'num_channels must be None'),
-    (dict(knot_temperature=0), 'knot_temperature must be a number > 0'),
-    (dict(knots=(), trainable_knots=True), 'trainable_knots=True needs at least one knot'),
-])
+@pytest.mark.parametrize(
+    'kwargs,match',
+    [
+        (dict(knots=(1.0, 0.0)), r'knots must be strictly increasing, got \(1.0, 0.0\)'),
+        (dict(knots=(0.0, 0.0)), 'knots must be strictly increasing'),
+        (
+            dict(knots=(-1.0, 1.0), levels=(0.0, 1.0)),
+            r'levels must hold one value per interval, len\(knots\) \+ 1 = 3',
+        ),
+        (dict(knots=(0.0,), num_intervals=3), r'num_intervals must be len\(knots\) \+ 1 = 2'),
+        (dict(num_intervals=0), 'num_intervals must be an integer >= 1'),
+        (dict(num_intervals=3, knot_range=(1.0, -1.0)), 'knot_range must be'),
+        (dict(knots=(0.0, float('nan'))), 'knots must hold finite numbers'),
+        (dict(knots='0'), 'knots must be a sequence of numbers'),
+        (dict(form='full'), "form must be one of 'diagonal', 'tridiagonal'"),
+        (dict(num_channels=0), 'num_channels must be None'),
+        (dict(knot_temperature=0), 'knot_temperature must be a number > 0'),
+        (dict(knots=(), trainable_knots=True), 'trainable_knots=True needs at least one knot'),
+    ],
+)
 def test_bad_settings_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FAMTMatrixActivation(**kwargs)
@@ -117,11 +124,15 @@ def test_mmcv_builds_it_under_the_mmpretrain_scope_and_mmpretrain_vit_ffn_uses_i
     assert DefaultScope.get_current_instance().scope_name == 'mmpretrain'
     act = build_activation_layer(dict(type='FAMTMatrixActivation', knots=(-1.0, 0.0, 1.0)))
     assert isinstance(act, FAMTMatrixActivation)
-    vit = MODELS.build(dict(
-        type='VisionTransformer',
-        arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
-        img_size=16, patch_size=4,
-        layer_cfgs=dict(act_cfg=dict(type='FAMTMatrixActivation', num_channels=64))))
+    vit = MODELS.build(
+        dict(
+            type='VisionTransformer',
+            arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
+            img_size=16,
+            patch_size=4,
+            layer_cfgs=dict(act_cfg=dict(type='FAMTMatrixActivation', num_channels=64)),
+        )
+    )
     acts = [m for m in vit.modules() if isinstance(m, FAMTMatrixActivation)]
     assert len(acts) == 2 and acts[0] is not acts[1]  # one per block, each with its own levels
     vit(torch.randn(2, 3, 16, 16))[0].sum().backward()
@@ -129,9 +140,14 @@ def test_mmcv_builds_it_under_the_mmpretrain_scope_and_mmpretrain_vit_ffn_uses_i
 
 
 def test_convnext_blocks_take_it_channels_last():
-    convnext = MODELS.build(dict(type='ConvNeXt', arch=dict(depths=[1, 1], channels=[8, 16]),
-                                 out_indices=(1, ),
-                                 act_cfg=dict(type='FAMTMatrixActivation', form='tridiagonal')))
+    convnext = MODELS.build(
+        dict(
+            type='ConvNeXt',
+            arch=dict(depths=[1, 1], channels=[8, 16]),
+            out_indices=(1,),
+            act_cfg=dict(type='FAMTMatrixActivation', form='tridiagonal'),
+        )
+    )
     out = convnext(torch.randn(1, 3, 32, 32))
     assert torch.isfinite(out[-1]).all()
     assert sum(isinstance(m, FAMTMatrixActivation) for m in convnext.modules()) == 2

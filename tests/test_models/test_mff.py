@@ -1,4 +1,5 @@
 """FAMT-MFF against stock mmpretrain MFF; the plan reaches MFF's fused encoder."""
+
 import pytest
 import torch
 
@@ -14,11 +15,15 @@ from famt_mm.testing.equivalence import (
 
 def _models():
     cfg = tiny_mff_cfg()
-    stock = stock_cfg(cfg, 'MFF', backbone=dict(type='MFFViT', mask_ratio=0.75),
-                      neck=dict(type='MAEPretrainDecoder'))
+    stock = stock_cfg(
+        cfg, 'MFF', backbone=dict(type='MFFViT', mask_ratio=0.75), neck=dict(type='MAEPretrainDecoder')
+    )
     # unequal fusion weights, so that a swapped level would show
-    return build_famt_and_stock(cfg, stock, prepare=lambda famt: famt.backbone.proj_weights.copy_(
-        torch.tensor([0.3, 1.2]).view(-1, 1, 1, 1)))
+    return build_famt_and_stock(
+        cfg,
+        stock,
+        prepare=lambda famt: famt.backbone.proj_weights.copy_(torch.tensor([0.3, 1.2]).view(-1, 1, 1, 1)),
+    )
 
 
 def test_throw_zero_equals_stock_mff_for_the_same_index_sets():
@@ -40,8 +45,7 @@ def test_the_plan_reaches_the_fused_encoder_and_thrown_patches_get_no_gradient()
     plan = sample_plan(torch.rand(2, 16), 0.45, 0.40)
     lengths = []
     famt.backbone.layers[0].register_forward_pre_hook(lambda m, args: lengths.append(args[0].shape[1]))
-    famt.backbone.proj_layers[0].register_forward_pre_hook(
-        lambda m, args: lengths.append(args[0].shape[1]))
+    famt.backbone.proj_layers[0].register_forward_pre_hook(lambda m, args: lengths.append(args[0].shape[1]))
     inputs = torch.randn(2, 3, 16, 16, requires_grad=True)
     famt.loss(inputs, [], mask_plan=plan)['loss'].backward()
     assert lengths == [1 + plan.visible.shape[1]] * 2

@@ -1,4 +1,5 @@
 """FAMT-MILAN against stock mmpretrain MILAN; the plan, not the CLIP teacher, decides the masking."""
+
 import pytest
 import torch
 from mmpretrain.registry import MODELS
@@ -20,8 +21,9 @@ def clip_path(tmp_path_factory):
 
 def _models(clip_path):
     cfg = tiny_milan_cfg(clip_path)
-    stock = stock_cfg(cfg, 'MILAN', backbone=dict(type='MILANViT', mask_ratio=0.75),
-                      neck=dict(type='MILANPretrainDecoder'))
+    stock = stock_cfg(
+        cfg, 'MILAN', backbone=dict(type='MILANViT', mask_ratio=0.75), neck=dict(type='MILANPretrainDecoder')
+    )
     return build_famt_and_stock(cfg, stock)
 
 
@@ -61,7 +63,8 @@ def test_thrown_patches_reach_neither_encoder_decoder_nor_loss(clip_path):
     n_visible, n_masked = plan.visible.shape[1], plan.masked.shape[1]
     lengths = {}
     famt.backbone.layers[0].register_forward_pre_hook(
-        lambda m, args: lengths.__setitem__('encoder', args[0].shape[1]))
+        lambda m, args: lengths.__setitem__('encoder', args[0].shape[1])
+    )
     block = famt.neck.decoder_blocks[0]
     block.register_forward_pre_hook(lambda m, args: lengths.__setitem__('queries', args[0].shape[1]))
     block.attn.kv.register_forward_pre_hook(lambda m, args: lengths.__setitem__('keys', args[0].shape[1]))
@@ -86,13 +89,17 @@ def test_the_teacher_gives_targets_only_and_its_thrown_tokens_do_not_count(clip_
     loss = famt.loss(inputs, [], mask_plan=plan)['loss']
     changed = features.clone()
     thrown = plan.thrown + 1  # CLS first
-    changed.scatter_(1, thrown[..., None].expand(-1, -1, changed.shape[-1]),
-                     torch.randn(2, thrown.shape[1], changed.shape[-1]))
+    changed.scatter_(
+        1,
+        thrown[..., None].expand(-1, -1, changed.shape[-1]),
+        torch.randn(2, thrown.shape[1], changed.shape[-1]),
+    )
     teacher.forward = lambda x: (changed, torch.rand_like(attention))
     assert torch.allclose(famt.loss(inputs, [], mask_plan=plan)['loss'], loss)
     kept = plan.visible[:, :1] + 1  # a visible token does count
-    changed.scatter_(1, kept[..., None].expand(-1, -1, changed.shape[-1]),
-                     torch.randn(2, 1, changed.shape[-1]))
+    changed.scatter_(
+        1, kept[..., None].expand(-1, -1, changed.shape[-1]), torch.randn(2, 1, changed.shape[-1])
+    )
     assert not torch.allclose(famt.loss(inputs, [], mask_plan=plan)['loss'], loss)
 
 
@@ -115,18 +122,29 @@ def test_preprocessor_plan_drives_the_loss(clip_path):
     famt.backbone.layers[0].register_forward_pre_hook(lambda m, args: seen.append(args[0].shape[1]))
     data = famt.data_preprocessor(
         dict(inputs=torch.randint(0, 255, (2, 3, 16, 16), dtype=torch.uint8), data_samples=None),
-        training=True)
+        training=True,
+    )
     losses = famt(**data, mode='loss')
     # warm-up of the FAMT generator: 0.75 random masking, no throwing -> 4 visible of 16
     assert seen == [1 + 4] and torch.isfinite(losses['loss'])
 
 
-@pytest.mark.parametrize('change, error, match', [
-    (dict(backbone=dict(type='MILANViT')), TypeError,
-     r'needs a backbone that takes a mask plan \(FAMTMILANViT\)'),
-    (dict(neck=dict(type='MILANPretrainDecoder')), TypeError, "neck=dict\\(type='FAMTMILANPretrainDecoder'"),
-    (dict(target_generator=None), TypeError, "target_generator=dict\\(type='CLIPGenerator'"),
-])
+@pytest.mark.parametrize(
+    'change, error, match',
+    [
+        (
+            dict(backbone=dict(type='MILANViT')),
+            TypeError,
+            r'needs a backbone that takes a mask plan \(FAMTMILANViT\)',
+        ),
+        (
+            dict(neck=dict(type='MILANPretrainDecoder')),
+            TypeError,
+            "neck=dict\\(type='FAMTMILANPretrainDecoder'",
+        ),
+        (dict(target_generator=None), TypeError, "target_generator=dict\\(type='CLIPGenerator'"),
+    ],
+)
 def test_bad_parts_are_refused_when_built(clip_path, change, error, match):
     cfg = tiny_milan_cfg(clip_path)
     for key, value in change.items():

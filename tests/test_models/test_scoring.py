@@ -1,4 +1,5 @@
 """The last block's attention is recomputed exactly while every block keeps fused attention."""
+
 import torch
 from mmpretrain.registry import MODELS
 

@@ -1,4 +1,5 @@
 """FAMT-SimMIM: ViT with throwing against a direct SimMIM computation, units, and Swin masking."""
+
 import numpy as np
 import pytest
 import torch
@@ -76,8 +77,7 @@ def test_unit_sampling_counts_and_statistics():
     rate = plan.to_labels().eq(1).float().mean(0)
     assert torch.allclose(rate, torch.full_like(rate, 22 / 49), atol=0.04)
     patches = plan.expand_units(7, 2)
-    assert (patches.masked.shape[1], patches.thrown.shape[1], patches.visible.shape[1]) == \
-        (88, 52, 56)
+    assert (patches.masked.shape[1], patches.thrown.shape[1], patches.visible.shape[1]) == (88, 52, 56)
 
 
 def test_swin_guided_masking_runs_the_stock_path_and_refuses_throwing():
@@ -86,10 +86,14 @@ def test_swin_guided_masking_runs_the_stock_path_and_refuses_throwing():
     model.init_weights()
     preprocessor = model.data_preprocessor
     preprocessor.importance_cache.set(torch.rand(2, 4, 4))  # last-stage grid of a 32 px image
-    samples = [DataSample(metainfo=dict(sample_idx=i, crop_box=np.array([0, 0, 1, 1.0]),
-                                        flip=False)) for i in range(2)]
-    data = preprocessor(dict(inputs=torch.randint(0, 255, (2, 3, 32, 32), dtype=torch.uint8),
-                             data_samples=samples), training=True)
+    samples = [
+        DataSample(metainfo=dict(sample_idx=i, crop_box=np.array([0, 0, 1, 1.0]), flip=False))
+        for i in range(2)
+    ]
+    data = preprocessor(
+        dict(inputs=torch.randint(0, 255, (2, 3, 32, 32), dtype=torch.uint8), data_samples=samples),
+        training=True,
+    )
     plan = data['mask_plan']
     assert plan.masked.shape[1] == 2 * 16 and plan.thrown.shape[1] == 0  # 2 of 4 units, 4x4 patches
     loss = model(**data, mode='loss')['loss']
@@ -108,6 +112,7 @@ def test_swin_scoring_reads_the_last_window_attention():
     assert torch.isfinite(maps).all() and (maps > 0).all()
     # FAMT without CLS: frequency factor x attention received, from the captured softmax
     from famt_mm.core import frequency_factor
+
     captured = {}
     last = model.backbone.stages[-1].blocks[-1]
     last.attn.w_msa.softmax.register_forward_hook(lambda m, a, out: captured.update(attn=out))
@@ -126,8 +131,9 @@ def test_vit_simmim_scoring_uses_the_cls_formulas():
     attn, tokens = last_block_attention(model.backbone, images, model.extract_feat)
     assert attn.shape == (2, 4, 17, 17)  # the CLS token is there
     assert torch.allclose(maps.flatten(1), famt_weights(attn, tokens, cls_token=True), atol=1e-6)
-    assert not torch.allclose(maps.flatten(1), famt_weights(attn[:, :, 1:, 1:], tokens[:, 1:],
-                                                            cls_token=False), atol=1e-3)
+    assert not torch.allclose(
+        maps.flatten(1), famt_weights(attn[:, :, 1:, 1:], tokens[:, 1:], cls_token=False), atol=1e-3
+    )
 
 
 def test_vit_backbone_is_a_plain_vision_transformer_for_transfer():
@@ -135,8 +141,12 @@ def test_vit_backbone_is_a_plain_vision_transformer_for_transfer():
     every key but the [MASK] token, and the same features."""
     vit = _vit_model().backbone
     assert isinstance(vit, FAMTSimMIMViT)
-    plain = VisionTransformer(arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
-                              img_size=16, patch_size=4, out_type='raw')
+    plain = VisionTransformer(
+        arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
+        img_size=16,
+        patch_size=4,
+        out_type='raw',
+    )
     result = plain.load_state_dict(vit.state_dict(), strict=False)
     assert result.missing_keys == [] and result.unexpected_keys == ['mask_token']
     vit.eval()
@@ -147,9 +157,12 @@ def test_vit_backbone_is_a_plain_vision_transformer_for_transfer():
 
 def test_swin_refuses_a_throwing_generator_at_build_time():
     cfg = swin_simmim_cfg(dict(type='FAMTMaskGenerator', mask_ratio=0.5, throw_ratio=0.25))
-    with pytest.raises(ValueError, match=r'FAMTSimMIMSwin cannot throw \(window attention needs every '
-                                         r"patch position\): set the mask generator's throw_ratio=0, "
-                                         'got 0.25'):
+    with pytest.raises(
+        ValueError,
+        match=r'FAMTSimMIMSwin cannot throw \(window attention needs every '
+        r"patch position\): set the mask generator's throw_ratio=0, "
+        'got 0.25',
+    ):
         MODELS.build(cfg)
 
 
@@ -173,8 +186,11 @@ def test_swin_plan_masks_as_stock_simmim_with_the_dense_mask():
 def test_a_backbone_without_a_plan_contract_is_refused():
     cfg = swin_simmim_cfg()
     cfg['backbone']['type'] = 'SimMIMSwinTransformer'
-    with pytest.raises(TypeError, match=r'FAMTSimMIM needs a backbone that takes a mask plan '
-                                        r'\(FAMTSimMIMViT or FAMTSimMIMSwin\), got SimMIMSwinTransformer'):
+    with pytest.raises(
+        TypeError,
+        match=r'FAMTSimMIM needs a backbone that takes a mask plan '
+        r'\(FAMTSimMIMViT or FAMTSimMIMSwin\), got SimMIMSwinTransformer',
+    ):
         MODELS.build(cfg)
 
 

@@ -1,6 +1,7 @@
 """FAMT-SparK (sparse ResNet and ConvNeXt) against stock mmpretrain SparK: the plan's visible units
 are SparK's active units; CNN scoring is the frequency factor of the last stage's map; what a CNN
 cannot serve (throwing, attention) is refused, for SparK and A²MIM alike."""
+
 import pytest
 import torch
 from mmpretrain.models.utils.sparse_modules import SparseHelper
@@ -64,7 +65,8 @@ def test_the_plan_is_the_backbones_active_map_and_only_visible_units_carry_featu
     expected = torch.zeros(2, UNITS, dtype=torch.bool).scatter_(1, plan.visible, True)
     seen = {}
     famt.backbone.register_forward_pre_hook(
-        lambda m, args: seen.__setitem__('active', SparseHelper._cur_active.clone()))
+        lambda m, args: seen.__setitem__('active', SparseHelper._cur_active.clone())
+    )
     famt.backbone.register_forward_hook(lambda m, args, out: seen.__setitem__('maps', out))
     famt.loss(torch.randn(2, 3, 128, 128) + 5.0, [], mask_plan=plan)
     assert torch.equal(seen['active'].reshape(2, UNITS), expected)
@@ -98,8 +100,9 @@ def test_cnn_scoring_is_the_frequency_factor_of_the_last_feature_map(backbone):
     tokens = feature_map.flatten(2).transpose(1, 2)
     assert weights.shape == (2, 4, 4) and weights.std() > 0
     assert torch.allclose(weights.flatten(1), frequency_factor(tokens), atol=1e-6)
-    attention_generator = MODELS.build(dict(type='FAMTMaskGenerator', mask_ratio=0.6, throw_ratio=0.0,
-                                            throw_mode='off'))
+    attention_generator = MODELS.build(
+        dict(type='FAMTMaskGenerator', mask_ratio=0.6, throw_ratio=0.0, throw_mode='off')
+    )
     with pytest.raises(ValueError, match=f'{backbone} has no attention'):
         score_images(famt, inputs, attention_generator)
 
@@ -113,17 +116,41 @@ CNN_MODELS = {
 
 
 @pytest.mark.parametrize('model', list(CNN_MODELS))
-@pytest.mark.parametrize('change, message', [
-    (dict(mask_generator=dict(type='FAMTMaskGenerator', mask_ratio=0.4, throw_ratio=0.2,
-                              weight_source='frequency')), 'cannot throw'),
-    (dict(mask_generator=dict(type='FAMTRandomMaskGenerator', mask_ratio=0.4, throw_ratio=0.2)),
-     'cannot throw'),
-    (dict(mask_generator=dict(type='AMTMaskGenerator', mask_ratio=0.6, throw_ratio=0.0,
-                              throw_mode='off')), 'has no attention'),
-    (dict(mask_generator=dict(type='FAMTMaskGenerator', mask_ratio=0.6, throw_ratio=0.0,
-                              throw_mode='off')), 'has no attention'),
-    (dict(patch_size=16), None),
-], ids=['throw', 'random-throw', 'amt', 'fused-weights', 'patch-size'])
+@pytest.mark.parametrize(
+    'change, message',
+    [
+        (
+            dict(
+                mask_generator=dict(
+                    type='FAMTMaskGenerator', mask_ratio=0.4, throw_ratio=0.2, weight_source='frequency'
+                )
+            ),
+            'cannot throw',
+        ),
+        (
+            dict(mask_generator=dict(type='FAMTRandomMaskGenerator', mask_ratio=0.4, throw_ratio=0.2)),
+            'cannot throw',
+        ),
+        (
+            dict(
+                mask_generator=dict(
+                    type='AMTMaskGenerator', mask_ratio=0.6, throw_ratio=0.0, throw_mode='off'
+                )
+            ),
+            'has no attention',
+        ),
+        (
+            dict(
+                mask_generator=dict(
+                    type='FAMTMaskGenerator', mask_ratio=0.6, throw_ratio=0.0, throw_mode='off'
+                )
+            ),
+            'has no attention',
+        ),
+        (dict(patch_size=16), None),
+    ],
+    ids=['throw', 'random-throw', 'amt', 'fused-weights', 'patch-size'],
+)
 def test_settings_a_cnn_cannot_serve_are_refused_at_build_time(model, change, message):
     cfg_builder, patch_message = CNN_MODELS[model]
     cfg = cfg_builder()

@@ -1,5 +1,6 @@
 """X-ViT: the linear-order attention equals the explicit N x N formula; the backbones classify, take the
 FAMT plan (thrown patches leave the sequence) and are scored through their explicit last-block attention."""
+
 import itertools
 
 import pytest
@@ -11,8 +12,11 @@ from famt_mm.models import FAMTMaskGenerator, FAMTXNormAttention, FAMTXViT
 from famt_mm.models.masking.scoring import read_last_block, score_images
 from famt_mm.testing import tiny_mae_cfg
 
-SETTINGS = list(itertools.product(('head_channels', 'channels', 'tokens'), ('per_head', 'shared', 'fixed'),
-                                  ('mean', 'sum')))
+SETTINGS = list(
+    itertools.product(
+        ('head_channels', 'channels', 'tokens'), ('per_head', 'shared', 'fixed'), ('mean', 'sum')
+    )
+)
 
 
 def _reference(attn: FAMTXNormAttention, x: torch.Tensor):
@@ -21,7 +25,7 @@ def _reference(attn: FAMTXNormAttention, x: torch.Tensor):
     batch, length, channels = x.shape
     heads, dims = attn.num_heads, channels // attn.num_heads
     qkv = x @ attn.qkv.weight.T + attn.qkv.bias
-    q, k, v = qkv[..., :channels], qkv[..., channels:2 * channels], qkv[..., 2 * channels:]
+    q, k, v = qkv[..., :channels], qkv[..., channels : 2 * channels], qkv[..., 2 * channels :]
 
     def unit(t, axis):
         return t / torch.sqrt((t * t).sum(dim=axis, keepdim=True)).clamp_min(attn.eps)
@@ -45,8 +49,9 @@ def _reference(attn: FAMTXNormAttention, x: torch.Tensor):
 @pytest.mark.parametrize('norm_axis,scale_mode,key_reduction', SETTINGS)
 def test_linear_order_equals_the_explicit_n_by_n_formula_in_fp64(norm_axis, scale_mode, key_reduction):
     torch.manual_seed(0)
-    attn = FAMTXNormAttention(24, 3, norm_axis=norm_axis, scale_mode=scale_mode, scale_init=0.7,
-                          key_reduction=key_reduction).double()
+    attn = FAMTXNormAttention(
+        24, 3, norm_axis=norm_axis, scale_mode=scale_mode, scale_init=0.7, key_reduction=key_reduction
+    ).double()
     if scale_mode != 'fixed':  # distinct per-head values, so a head mix-up would show
         attn.xnorm_scale.data = torch.linspace(0.5, 2.0, attn.xnorm_scale.numel(), dtype=torch.float64)
     x = torch.randn(2, 11, 24, dtype=torch.float64)
@@ -80,14 +85,17 @@ def test_gradients_reach_the_scale_and_the_projections():
     assert torch.equal(fixed.xnorm_scale, torch.tensor([3.0]))
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(norm_axis='rows'), "norm_axis must be one of 'head_channels', 'channels', 'tokens'"),
-    (dict(scale_mode='learned'), 'scale_mode must be one of'),
-    (dict(key_reduction='max'), 'key_reduction must be one of'),
-    (dict(scale_init=0), 'scale_init must be a number > 0'),
-    (dict(attn_drop=0.1), 'attn_drop .* must be 0'),
-    (dict(qk_scale=0.5), 'qk_scale must be None'),
-])
+@pytest.mark.parametrize(
+    'kwargs,match',
+    [
+        (dict(norm_axis='rows'), "norm_axis must be one of 'head_channels', 'channels', 'tokens'"),
+        (dict(scale_mode='learned'), 'scale_mode must be one of'),
+        (dict(key_reduction='max'), 'key_reduction must be one of'),
+        (dict(scale_init=0), 'scale_init must be a number > 0'),
+        (dict(attn_drop=0.1), 'attn_drop .* must be 0'),
+        (dict(qk_scale=0.5), 'qk_scale must be None'),
+    ],
+)
 def test_bad_attention_settings_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FAMTXNormAttention(16, 2, **kwargs)
@@ -101,22 +109,28 @@ def _tiny_xvit(**kwargs):
 def test_xvit_is_a_vit_with_xnorm_blocks_and_loads_a_vit_checkpoint():
     torch.manual_seed(0)
     xvit = _tiny_xvit(out_type='avg_featmap', scale_mode='shared')
-    vit = MODELS.build(dict(type='VisionTransformer', arch=dict(embed_dims=32, num_layers=2, num_heads=4,
-                                                                feedforward_channels=64),
-                            img_size=16, patch_size=4, out_type='avg_featmap'))
+    vit = MODELS.build(
+        dict(
+            type='VisionTransformer',
+            arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
+            img_size=16,
+            patch_size=4,
+            out_type='avg_featmap',
+        )
+    )
     assert all(type(layer.attn) is FAMTXNormAttention for layer in xvit.layers)
     missing, unexpected = xvit.load_state_dict(vit.state_dict(), strict=False)
     assert sorted(missing) == ['layers.0.attn.xnorm_scale', 'layers.1.attn.xnorm_scale'] and not unexpected
     # the replaced attention keeps the block's drop path and layer scale modules
     deep = _tiny_xvit(drop_path_rate=0.2, layer_cfgs=dict(layer_scale_init_value=0.1))
     assert deep.layers[1].attn.out_drop.drop_prob == pytest.approx(0.2)
-    assert deep.layers[1].attn.gamma1.weight.shape == (32, )
+    assert deep.layers[1].attn.gamma1.weight.shape == (32,)
     out = xvit(torch.randn(2, 3, 16, 16))
     assert out[0].shape == (2, 32) and torch.isfinite(out[0]).all()
 
 
 def test_xvit_refuses_attention_dropout_and_bad_scoring_setting():
-    with pytest.raises(ValueError, match="attn_drop_rate must be 0"):
+    with pytest.raises(ValueError, match='attn_drop_rate must be 0'):
         _tiny_xvit(layer_cfgs=dict(attn_drop_rate=0.1))
     with pytest.raises(ValueError, match="score_attention must be one of 'clip', 'shift', 'abs'"):
         _tiny_xvit(score_attention='softmax')
@@ -130,13 +144,22 @@ def test_frozen_stages_also_freeze_the_xnorm_attention():
 
 def test_image_classifier_with_an_xvit_backbone_trains_a_step():
     torch.manual_seed(0)
-    model = MODELS.build(dict(
-        type='ImageClassifier',
-        backbone=dict(type='FAMTXViT', img_size=16, patch_size=4,
-                      arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64)),
-        head=dict(type='LinearClsHead', num_classes=10, in_channels=32,
-                  loss=dict(type='CrossEntropyLoss'))))
+    model = MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(
+                type='FAMTXViT',
+                img_size=16,
+                patch_size=4,
+                arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
+            ),
+            head=dict(
+                type='LinearClsHead', num_classes=10, in_channels=32, loss=dict(type='CrossEntropyLoss')
+            ),
+        )
+    )
     from mmpretrain.structures import DataSample
+
     samples = [DataSample().set_gt_label(i) for i in range(4)]
     loss = model.loss(torch.randn(4, 3, 16, 16), samples)['loss']
     loss.backward()

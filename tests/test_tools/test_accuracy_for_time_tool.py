@@ -1,4 +1,5 @@
 """tools/demo_accuracy_for_time.py: the methods' configs, the schedule change, a short run."""
+
 import json
 import os.path as osp
 
@@ -32,10 +33,13 @@ def test_plain_mae_is_the_demo_with_random_075_masking_and_no_refresh():
         assert cfg[key] == famt[key], key
 
 
-@pytest.mark.parametrize('epochs,expected', [
-    (100, [('LinearLR', 0, 5, None), ('CosineAnnealingLR', 5, 100, 95)]),
-    (3, [('LinearLR', 0, 3, None)]),
-])
+@pytest.mark.parametrize(
+    'epochs,expected',
+    [
+        (100, [('LinearLR', 0, 5, None), ('CosineAnnealingLR', 5, 100, 95)]),
+        (3, [('LinearLR', 0, 3, None)]),
+    ],
+)
 def test_schedule_length_change(epochs, expected):
     cfg = Config.fromfile(find_config(DEMO_CONFIG))
     set_epochs(cfg, epochs)
@@ -46,7 +50,7 @@ def test_schedule_length_change(epochs, expected):
 def small_probe_config(tmp_path) -> str:
     """The demo, with probes on small subsets and a refresh before epoch 1, so FAMT runs guided."""
     config = tmp_path / 'demo_small_probe.py'
-    config.write_text(f'''
+    config.write_text(f"""
 _base_ = {find_config(DEMO_CONFIG)!r}
 whole_image = [dict(type='Resize', scale=(32, 32), interpolation='bicubic'), dict(type='PackInputs')]
 custom_hooks = [
@@ -63,20 +67,39 @@ custom_hooks = [
                               dataset=dict(type='SklearnDigits', split='test', indices=60,
                                            pipeline=whole_image))),
 ]
-''')
+""")
     return str(config)
 
 
 def test_short_run_reports_both_methods(tmp_path, capsys):
     config = small_probe_config(tmp_path)
     out = tmp_path / 'aft.json'
-    result = tool.main(['--seeds', '0', '1', '--epochs', '2', '--train-images', '32', '--config',
-                        config, '--work-dir', str(tmp_path / 'runs'), '--out', str(out)])
+    result = tool.main(
+        [
+            '--seeds',
+            '0',
+            '1',
+            '--epochs',
+            '2',
+            '--train-images',
+            '32',
+            '--config',
+            config,
+            '--work-dir',
+            str(tmp_path / 'runs'),
+            '--out',
+            str(out),
+        ]
+    )
     assert json.loads(out.read_text())['table'] == result['table']
     runs = result['runs']
     # seed by seed, the order flipped every seed
-    assert [(r['method'][:4], r['seed']) for r in runs] == [('MAE ', 0), ('FAMT', 0), ('FAMT', 1),
-                                                             ('MAE ', 1)]
+    assert [(r['method'][:4], r['seed']) for r in runs] == [
+        ('MAE ', 0),
+        ('FAMT', 0),
+        ('FAMT', 1),
+        ('MAE ', 1),
+    ]
     for run in runs:
         assert run['epochs'] == 2 and run['num_test'] == 60
         assert 0 <= run['top1'] <= 100 and run['pretrain_s'] > 0
@@ -97,23 +120,42 @@ def test_short_run_reports_both_methods(tmp_path, capsys):
 def test_short_run_of_two_variants_writes_the_table_and_json(tmp_path, capsys):
     config = small_probe_config(tmp_path)
     out = tmp_path / 'ablation.json'
-    argv = ['--variants', 'amt', '--variant', 'low=throw_mode=lowest,sigma_ratio=0.15', '--seeds',
-            '0', '1', '--epochs', '2', '--refresh-start', '1', '--refresh-interval', '1',
-            '--train-images', '32', '--config', config, '--work-dir', str(tmp_path / 'runs'),
-            '--out', str(out)]
+    argv = [
+        '--variants',
+        'amt',
+        '--variant',
+        'low=throw_mode=lowest,sigma_ratio=0.15',
+        '--seeds',
+        '0',
+        '1',
+        '--epochs',
+        '2',
+        '--refresh-start',
+        '1',
+        '--refresh-interval',
+        '1',
+        '--train-images',
+        '32',
+        '--config',
+        config,
+        '--work-dir',
+        str(tmp_path / 'runs'),
+        '--out',
+        str(out),
+    ]
     result = tool.main(argv)
     saved = json.loads(out.read_text())
     assert saved == json.loads(json.dumps(result))
     assert set(saved) == {'command', 'date', 'machine', 'variants', 'runs', 'summary', 'table'}
     assert saved['command'] == 'python tools/demo_accuracy_for_time.py ' + ' '.join(argv)
     assert {'processor', 'cores', 'torch', 'torch_threads'} <= set(saved['machine'])
-    assert saved['variants']['amt'] == dict(label=VARIANTS['amt'].label,
-                                            generator=dict(type='AMTMaskGenerator'), config=config)
+    assert saved['variants']['amt'] == dict(
+        label=VARIANTS['amt'].label, generator=dict(type='AMTMaskGenerator'), config=config
+    )
     assert saved['variants']['low']['generator'] == dict(throw_mode='lowest', sigma_ratio=0.15)
     runs = saved['runs']
     # seed by seed, the order reversed every other seed; one work dir per variant and seed
-    assert [(r['variant'], r['seed']) for r in runs] == [('amt', 0), ('low', 0), ('low', 1),
-                                                         ('amt', 1)]
+    assert [(r['variant'], r['seed']) for r in runs] == [('amt', 0), ('low', 0), ('low', 1), ('amt', 1)]
     assert not osp.exists(str(out) + '.partial')
     for run in runs:
         assert run['epochs'] == 2 and run['num_test'] == 60
@@ -121,8 +163,7 @@ def test_short_run_of_two_variants_writes_the_table_and_json(tmp_path, capsys):
         assert osp.basename(run['work_dir']) == f'{run["variant"]}_seed{run["seed"]}'
         assert 0 <= run['top1'] <= 100 and run['pretrain_s'] > 0
     # each run trained with its variant's generator
-    assert [r['generator'].split('(')[0] for r in runs[:2]] == ['AMTMaskGenerator',
-                                                                'FAMTMaskGenerator']
+    assert [r['generator'].split('(')[0] for r in runs[:2]] == ['AMTMaskGenerator', 'FAMTMaskGenerator']
     assert "throw_mode='lowest'" in runs[1]['generator'] and 'sigma_ratio=0.15' in runs[1]['generator']
     low = saved['summary'][runs[1]['method']]
     assert low['seeds'] == [0, 1] and low['top1']['n'] == 2

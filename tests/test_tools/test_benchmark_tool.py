@@ -2,6 +2,7 @@
 
 Only mechanics are tested here; speed is reported by running the tool, never asserted.
 """
+
 import json
 import os.path as osp
 
@@ -43,11 +44,24 @@ def test_cpu_peak_memory_sees_a_step_allocation():
 
 def test_shrinking_follows_the_options_and_builds():
     from mmpretrain.registry import MODELS
-    cfg = dict(type='MAE', backbone=dict(type='MAEViT', arch='b', patch_size=16),
-               neck=dict(type='MAEPretrainDecoder', embed_dim=768, decoder_embed_dim=64,
-                         decoder_depth=1, decoder_num_heads=2),
-               head=dict(type='MAEPretrainHead', norm_pix=True, patch_size=16,
-                         loss=dict(type='PixelReconstructionLoss', criterion='L2')))
+
+    cfg = dict(
+        type='MAE',
+        backbone=dict(type='MAEViT', arch='b', patch_size=16),
+        neck=dict(
+            type='MAEPretrainDecoder',
+            embed_dim=768,
+            decoder_embed_dim=64,
+            decoder_depth=1,
+            decoder_num_heads=2,
+        ),
+        head=dict(
+            type='MAEPretrainHead',
+            norm_pix=True,
+            patch_size=16,
+            loss=dict(type='PixelReconstructionLoss', criterion='L2'),
+        ),
+    )
     shrink_model_cfg(cfg, 'deit-tiny', 64)
     assert cfg['neck']['embed_dim'] == 192 and cfg['neck']['num_patches'] == 16
     model = MODELS.build(cfg)
@@ -56,8 +70,13 @@ def test_shrinking_follows_the_options_and_builds():
         shrink_model_cfg(cfg, 'deit-tiny', 70)
     # FAMT's decoder passes its stock base's arguments on through **kwargs: they are followed too
     import famt_mm  # noqa: F401
-    famt = dict(cfg, type='FAMTMAE', backbone=dict(type='FAMTMAEViT', arch='b', patch_size=16),
-                neck=dict(cfg['neck'], type='FAMTMAEPretrainDecoder', embed_dim=768))
+
+    famt = dict(
+        cfg,
+        type='FAMTMAE',
+        backbone=dict(type='FAMTMAEViT', arch='b', patch_size=16),
+        neck=dict(cfg['neck'], type='FAMTMAEPretrainDecoder', embed_dim=768),
+    )
     shrink_model_cfg(famt, 'deit-tiny', 64)
     assert famt['neck']['embed_dim'] == 192
 
@@ -65,9 +84,28 @@ def test_shrinking_follows_the_options_and_builds():
 def test_tiny_run_writes_every_figure(tmp_path, capsys):
     out = tmp_path / 'bench.json'
     # 96 px: SimMIM's 3x3 units of 32 px leave visible units under its rounding up (2x2 would not)
-    results = bench.main(['--arch', 'deit-tiny', '--img-size', '96', '--batch-size', '2',
-                          '--iters', '2', '--warmup', '1', '--device', 'cpu', '--out', str(out),
-                          '--max-time-ratio', '1e6', '--min-refresh-ratio', '1e6'])
+    results = bench.main(
+        [
+            '--arch',
+            'deit-tiny',
+            '--img-size',
+            '96',
+            '--batch-size',
+            '2',
+            '--iters',
+            '2',
+            '--warmup',
+            '1',
+            '--device',
+            'cpu',
+            '--out',
+            str(out),
+            '--max-time-ratio',
+            '1e6',
+            '--min-refresh-ratio',
+            '1e6',
+        ]
+    )
     assert json.loads(out.read_text()) == json.loads(json.dumps(results))
     r = results['pairs']['mae']
     base, famt = r['methods'][r['baseline']], r['methods'][r['famt']]
@@ -86,7 +124,9 @@ def test_tiny_run_writes_every_figure(tmp_path, capsys):
     # only the bounds given are checked: one that any run meets, one that none does
     assert results['limits'] == {'max-time-ratio': 1e6, 'min-refresh-ratio': 1e6}
     assert [(c['figure'], c['met']) for c in r['limits']] == [
-        ('step time ratio', True), ('refresh scoring / plain inference images/s', False)]
+        ('step time ratio', True),
+        ('refresh scoring / plain inference images/s', False),
+    ]
     # FAMT-SimMIM throws 3 of 9 units of 2x2 patches: its encoder sees 25 of 37 tokens
     simmim = results['pairs']['simmim']
     base, famt = simmim['methods'][simmim['baseline']], simmim['methods'][simmim['famt']]
@@ -97,9 +137,27 @@ def test_tiny_run_writes_every_figure(tmp_path, capsys):
 
 
 def test_attention_pairs_compare_vit_with_xvit_and_time_both_refreshes(tmp_path, capsys):
-    results = bench.main(['--arch', 'deit-tiny', '--img-size', '32', '--batch-size', '2', '--iters', '1',
-                          '--warmup', '0', '--device', 'cpu', '--pairs', 'xvit-mae', 'xvit-famt',
-                          '--out', str(tmp_path / 'bench.json')])
+    results = bench.main(
+        [
+            '--arch',
+            'deit-tiny',
+            '--img-size',
+            '32',
+            '--batch-size',
+            '2',
+            '--iters',
+            '1',
+            '--warmup',
+            '0',
+            '--device',
+            'cpu',
+            '--pairs',
+            'xvit-mae',
+            'xvit-famt',
+            '--out',
+            str(tmp_path / 'bench.json'),
+        ]
+    )
     mae, famt = results['pairs']['xvit-mae'], results['pairs']['xvit-famt']
     for r in (mae, famt):
         assert r['ratio_name'] == 'X-ViT / ViT' and 'limits' not in r
@@ -109,6 +167,7 @@ def test_attention_pairs_compare_vit_with_xvit_and_time_both_refreshes(tmp_path,
     # random masking scores nothing; the guided pair times both sides' refresh scoring
     assert 'refresh' not in mae and 'preprocessor' not in mae
     assert famt['refresh_time_ratio'] == pytest.approx(
-        famt['refresh_baseline']['scoring']['images_per_s'] / famt['refresh']['scoring']['images_per_s'])
+        famt['refresh_baseline']['scoring']['images_per_s'] / famt['refresh']['scoring']['images_per_s']
+    )
     table = capsys.readouterr().out
     assert '| X-ViT / ViT |' in table and 'refresh scoring time per image, X-ViT / ViT' in table

@@ -1,4 +1,5 @@
 """The accuracy-for-time tool on the cluttered benchmark: options, variants, paired differences."""
+
 import os.path as osp
 
 import pytest
@@ -25,30 +26,55 @@ tool = load_script(osp.join(ROOT, 'tools', 'demo_accuracy_for_time.py'), 'famt_t
 
 
 def test_benchmark_option_picks_the_cluttered_config_and_its_settings():
-    args = tool.parse_args(['--benchmark', 'cluttered', '--variants', 'calibration', '--clutter', 'none',
-                            '--renders', '2', '--labels-per-class', '50', '--finetune-epochs', '5'])
+    args = tool.parse_args(
+        [
+            '--benchmark',
+            'cluttered',
+            '--variants',
+            'calibration',
+            '--clutter',
+            'none',
+            '--renders',
+            '2',
+            '--labels-per-class',
+            '50',
+            '--finetune-epochs',
+            '5',
+        ]
+    )
     assert args.config == CLUTTERED_CONFIG
     assert args.names == ['untrained', 'mae', 'oracle-throw']
     assert tool.parse_args([]).config == DEMO_CONFIG
 
 
 def test_cluttered_group_holds_the_oracles_and_the_random_count_control():
-    assert set(VARIANT_GROUPS['cluttered']) >= {'mae', 'amt', 'famt', 'famt-nothrow', 'famt-frequency',
-                                                'famt-lowest', 'oracle-mask', 'oracle-throw',
-                                                'random-counts'}
+    assert set(VARIANT_GROUPS['cluttered']) >= {
+        'mae',
+        'amt',
+        'famt',
+        'famt-nothrow',
+        'famt-frequency',
+        'famt-lowest',
+        'oracle-mask',
+        'oracle-throw',
+        'random-counts',
+    }
     assert VARIANTS['oracle-mask'].oracle and VARIANTS['oracle-throw'].oracle
     assert 'ORACLE' in VARIANTS['oracle-mask'].label and 'ORACLE' in VARIANTS['oracle-throw'].label
     assert not VARIANTS['untrained'].pretrain
 
 
-@pytest.mark.parametrize('argv,message', [
-    (['--clutter', 'photo'], 'need --benchmark cluttered'),
-    (['--benchmark', 'cluttered', '--renders', '0'], '--renders must be >= 1, got 0'),
-    (['--benchmark', 'cluttered', '--renders', '65'], '--renders must be in [1, 64], got 65'),
-    (['--benchmark', 'cluttered', '--labels-per-class', '401'], '--labels-per-class must be in [1, 400]'),
-    (['--benchmark', 'cluttered', '--finetune-epochs', '-1'], '--finetune-epochs must be >= 0'),
-    (['--benchmark', 'cluttered', '--clutter', 'snow'], "invalid choice: 'snow'"),
-])
+@pytest.mark.parametrize(
+    'argv,message',
+    [
+        (['--clutter', 'photo'], 'need --benchmark cluttered'),
+        (['--benchmark', 'cluttered', '--renders', '0'], '--renders must be >= 1, got 0'),
+        (['--benchmark', 'cluttered', '--renders', '65'], '--renders must be in [1, 64], got 65'),
+        (['--benchmark', 'cluttered', '--labels-per-class', '401'], '--labels-per-class must be in [1, 400]'),
+        (['--benchmark', 'cluttered', '--finetune-epochs', '-1'], '--finetune-epochs must be >= 0'),
+        (['--benchmark', 'cluttered', '--clutter', 'snow'], "invalid choice: 'snow'"),
+    ],
+)
 def test_bad_cluttered_options_are_refused(argv, message, capsys):
     with pytest.raises(SystemExit):
         tool.parse_args(argv)
@@ -80,10 +106,12 @@ def test_set_cluttered_reaches_every_dataset_and_the_fine_tune():
 
 
 def test_paired_differences_pair_by_seed():
-    runs = [dict(variant='famt', method='F', seed=0, top1=50.0, pretrain_s=1, epochs=2),
-            dict(variant='famt', method='F', seed=1, top1=40.0, pretrain_s=1, epochs=2),
-            dict(variant='mae', method='M', seed=0, top1=53.0, pretrain_s=1, epochs=2),
-            dict(variant='mae', method='M', seed=1, top1=41.0, pretrain_s=1, epochs=2)]
+    runs = [
+        dict(variant='famt', method='F', seed=0, top1=50.0, pretrain_s=1, epochs=2),
+        dict(variant='famt', method='F', seed=1, top1=40.0, pretrain_s=1, epochs=2),
+        dict(variant='mae', method='M', seed=0, top1=53.0, pretrain_s=1, epochs=2),
+        dict(variant='mae', method='M', seed=1, top1=41.0, pretrain_s=1, epochs=2),
+    ]
     diffs = paired_differences(runs, 'famt')
     assert diffs['mae']['diffs'] == [3.0, 1.0]
     assert diffs['mae']['mean'] == pytest.approx(2.0)
@@ -95,11 +123,14 @@ def test_paired_differences_pair_by_seed():
 visualize = load_script(osp.join(ROOT, 'tools', 'visualize.py'), 'famt_tool_visualize_cluttered')
 
 
-@pytest.mark.parametrize('argv,message', [
-    (['CFG', '--digits', '0', '--capture', '10'], '--clutter and --capture need --cluttered'),
-    (['CFG', '--digits', '0', '--clutter', 'photo'], '--clutter and --capture need --cluttered'),
-    (['CFG', '--cluttered', '0', '--capture', '0'], '--capture must be >= 1 images, got 0'),
-])
+@pytest.mark.parametrize(
+    'argv,message',
+    [
+        (['CFG', '--digits', '0', '--capture', '10'], '--clutter and --capture need --cluttered'),
+        (['CFG', '--digits', '0', '--clutter', 'photo'], '--clutter and --capture need --cluttered'),
+        (['CFG', '--cluttered', '0', '--capture', '0'], '--capture must be >= 1 images, got 0'),
+    ],
+)
 def test_visualize_refuses_cluttered_options_without_their_source(argv, message, capsys):
     with pytest.raises(SystemExit):
         visualize.parse_args(argv)

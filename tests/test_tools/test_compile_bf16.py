@@ -8,6 +8,7 @@ and the optimizer step of ``FAMTOptimWrapperConstructor`` run eagerly inside the
 (docs/speed.md, "Compile").
 Mechanics only, no timing.
 """
+
 import pytest
 import torch
 from mmengine.hooks import Hook
@@ -40,8 +41,7 @@ def _compiled_runner(work_dir, bf16: bool = False):
     return build_runner(cfg)  # FAMTRunner: the FAMT optimizer constructor
 
 
-def test_compiled_bf16_training_through_the_refresh_stays_finite_without_recompiling(
-        tmp_path, monkeypatch):
+def test_compiled_bf16_training_through_the_refresh_stays_finite_without_recompiling(tmp_path, monkeypatch):
     from mmengine.optim import AmpOptimWrapper
     from mmengine.optim.optimizer import amp_optimizer_wrapper
 

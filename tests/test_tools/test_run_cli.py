@@ -1,4 +1,5 @@
 """famt_mm.utils.cli.run_cli: the tools' exit status and one-line error message."""
+
 import pytest
 
 from famt_mm.utils.cli import run_cli

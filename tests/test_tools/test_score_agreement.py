@@ -1,4 +1,5 @@
 """tools/score_agreement.py: ViT and X-ViT maps of the same held-out digits, rank-compared per reading."""
+
 import os.path as osp
 
 import pytest
@@ -26,12 +27,29 @@ def _checkpoint(config: str, seed: int, path) -> str:
 def test_maps_of_the_same_model_agree_fully_and_each_reading_is_compared(tmp_path):
     vit = _checkpoint(tool.VIT_CONFIG, 0, tmp_path / 'vit.pth')
     xvits = [_checkpoint(tool.XVIT_CONFIG, s, tmp_path / f'xvit{s}.pth') for s in (0, 1)]
-    out = tool.main(['--vit-checkpoints', vit, vit, '--xvit-checkpoints', *xvits, '--images', '6',
-                     '--out', str(tmp_path / 'agreement.json')])
+    out = tool.main(
+        [
+            '--vit-checkpoints',
+            vit,
+            vit,
+            '--xvit-checkpoints',
+            *xvits,
+            '--images',
+            '6',
+            '--out',
+            str(tmp_path / 'agreement.json'),
+        ]
+    )
     result = out['agreement']
-    assert set(result) == {'ViT vs X-ViT (clip)', 'ViT vs X-ViT (shift)', 'ViT vs X-ViT (abs)',
-                           'ViT vs ViT (next seed)', 'ViT softmax vs its own cosines (clip)',
-                           'ViT softmax vs its own cosines (shift)', 'ViT softmax vs its own cosines (abs)'}
+    assert set(result) == {
+        'ViT vs X-ViT (clip)',
+        'ViT vs X-ViT (shift)',
+        'ViT vs X-ViT (abs)',
+        'ViT vs ViT (next seed)',
+        'ViT softmax vs its own cosines (clip)',
+        'ViT softmax vs its own cosines (shift)',
+        'ViT softmax vs its own cosines (abs)',
+    }
     # the "next seed" here is the same checkpoint: identical maps, correlation 1
     assert result['ViT vs ViT (next seed)']['FAMT'] == pytest.approx([1.0, 1.0])
     for comparison in result.values():

@@ -1,5 +1,6 @@
 """The CNN pairing of tools/demo_accuracy_for_time.py (``--variants spark``): SparK on the digits
 demo's tiny sparse ConvNeXt, FAMT's frequency-only masking against random masking, a short run."""
+
 import os.path as osp
 
 import pytest
@@ -24,13 +25,29 @@ def test_the_spark_group_pairs_famt_with_random_masking_on_its_own_config():
 
 def test_short_run_of_the_spark_pairing(tmp_path):
     runs_dir = tmp_path / 'runs'
-    result = tool.main(['--variants', 'spark', '--seeds', '0', '--epochs', '2', '--refresh-start',
-                        '1', '--refresh-interval', '1', '--train-images', '32', '--work-dir',
-                        str(runs_dir), '--out', str(tmp_path / 'spark.json')])
+    result = tool.main(
+        [
+            '--variants',
+            'spark',
+            '--seeds',
+            '0',
+            '--epochs',
+            '2',
+            '--refresh-start',
+            '1',
+            '--refresh-interval',
+            '1',
+            '--train-images',
+            '32',
+            '--work-dir',
+            str(runs_dir),
+            '--out',
+            str(tmp_path / 'spark.json'),
+        ]
+    )
     runs = result['runs']
     assert [(r['variant'], r['seed']) for r in runs] == [('spark-random', 0), ('spark-famt', 0)]
-    assert [r['generator'].split('(')[0] for r in runs] == ['FAMTRandomMaskGenerator',
-                                                            'FAMTMaskGenerator']
+    assert [r['generator'].split('(')[0] for r in runs] == ['FAMTRandomMaskGenerator', 'FAMTMaskGenerator']
     assert "weight_source='frequency'" in runs[1]['generator']
     assert runs[0]['refresh'] is None and runs[1]['refresh'] == dict(start_epoch=1, interval=1)
     for run in runs:

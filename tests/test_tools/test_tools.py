@@ -1,4 +1,5 @@
 """tools/train.py end to end: mmpretrain's CLI with famt_mm registered, then --resume."""
+
 import json
 import os.path as osp
 import subprocess
@@ -14,18 +15,30 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))  # the check
 pytestmark = pytest.mark.slow
 
 
-
 SMALL = [
-    'train_dataloader.dataset.indices=64', 'custom_hooks.0.start_epoch=1',
+    'train_dataloader.dataset.indices=64',
+    'custom_hooks.0.start_epoch=1',
     'custom_hooks.1.train_dataloader.dataset.indices=64',
-    'custom_hooks.1.test_dataloader.dataset.indices=32', 'default_hooks.checkpoint.interval=1',
-    'param_scheduler.0.end=1', 'param_scheduler.1.begin=1', 'param_scheduler.1.T_max=2'
+    'custom_hooks.1.test_dataloader.dataset.indices=32',
+    'default_hooks.checkpoint.interval=1',
+    'param_scheduler.0.end=1',
+    'param_scheduler.1.begin=1',
+    'param_scheduler.1.T_max=2',
 ]
 
 
 def _train(work_dir, max_epochs, *extra):
-    cmd = [sys.executable, osp.join(ROOT, 'tools', 'train.py'), find_config(DEMO_CONFIG), '--work-dir',
-           str(work_dir), '--cfg-options', f'train_cfg.max_epochs={max_epochs}', *SMALL, *extra]
+    cmd = [
+        sys.executable,
+        osp.join(ROOT, 'tools', 'train.py'),
+        find_config(DEMO_CONFIG),
+        '--work-dir',
+        str(work_dir),
+        '--cfg-options',
+        f'train_cfg.max_epochs={max_epochs}',
+        *SMALL,
+        *extra,
+    ]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout + done.stderr

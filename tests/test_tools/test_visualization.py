@@ -1,4 +1,5 @@
 """FAMT figures: maps and plan, MAE reconstructions, the visualize tool and the training hook."""
+
 import glob
 import os.path as osp
 
@@ -36,8 +37,10 @@ def test_plan_overlay_paints_each_set_in_its_colour():
     labels = np.array([[0, 1], [2, 0]])  # visible, masked / thrown, visible
     panel = plan_overlay(image, labels, 8)
     assert panel.shape == (8, 8, 3)
-    cells = {name: panel[r * 4 + 2, c * 4 + 2].astype(int)
-             for name, (r, c) in dict(visible=(0, 0), masked=(0, 1), thrown=(1, 0)).items()}
+    cells = {
+        name: panel[r * 4 + 2, c * 4 + 2].astype(int)
+        for name, (r, c) in dict(visible=(0, 0), masked=(0, 1), thrown=(1, 0)).items()
+    }
     for name, colour in cells.items():
         # each cell is closest to its own set's colour
         nearest = min(PLAN_COLORS, key=lambda n: np.abs(colour - PLAN_COLORS[n]).sum())
@@ -92,8 +95,17 @@ def test_visualize_tool_writes_valid_pngs_of_the_expected_size(tmp_path):
     tool = _visualize_tool()
     image_path = str(tmp_path / 'photo.png')
     cv2.imwrite(image_path, np.random.RandomState(0).randint(0, 255, (50, 70, 3), dtype=np.uint8))
-    written = tool.main([find_config(DEMO_CONFIG), '--images', image_path, '--out-dir', str(tmp_path / 'out'),
-                         '--panel', '64'])
+    written = tool.main(
+        [
+            find_config(DEMO_CONFIG),
+            '--images',
+            image_path,
+            '--out-dir',
+            str(tmp_path / 'out'),
+            '--panel',
+            '64',
+        ]
+    )
     names = sorted(osp.basename(p) for p in written)
     assert names == ['photo_maps.png', 'photo_reconstruction.png']
     assert _png_size(written[0]) == grid_shape(1, 5, 64)
@@ -113,22 +125,34 @@ def _image(tmp_path):
     return path
 
 
-@pytest.mark.parametrize('make,message', [
-    (lambda d: d.joinpath('notes.png').write_text('hello') and ['--images', str(d / 'notes.png')],
-     '--images: {d}/notes.png is not an image (OpenCV cannot decode it'),
-    (lambda d: ['--images', str(d / 'gone.png')], '--images: no such file {d}/gone.png'),
-    (lambda d: ['--images', str(d)], '--images: {d} is a directory, not an image'),
-    (lambda d: d.joinpath('c.pth').write_bytes(b'0.5') and ['--checkpoint', str(d / 'c.pth')],
-     '--checkpoint: {d}/c.pth is not a checkpoint: torch.load cannot read it'),
-    (lambda d: ['--checkpoint', str(d)], '--checkpoint: {d} is a directory, not a checkpoint'),
-    (lambda d: torch.save({'meta': {}}, d / 'c.pth') or ['--checkpoint', str(d / 'c.pth')],
-     "--checkpoint: {d}/c.pth holds no state dict"),
-    (lambda d: torch.save({'state_dict': {'backbone.w': torch.zeros(1)}}, d / 'c.pth')
-     or ['--checkpoint', str(d / 'c.pth')],
-     '--checkpoint: {d}/c.pth is not a checkpoint of {config}: '),
-])
-def test_visualize_names_an_unusable_input_exits_1_and_writes_nothing(make, message, tmp_path,
-                                                                      capsys):
+@pytest.mark.parametrize(
+    'make,message',
+    [
+        (
+            lambda d: d.joinpath('notes.png').write_text('hello') and ['--images', str(d / 'notes.png')],
+            '--images: {d}/notes.png is not an image (OpenCV cannot decode it',
+        ),
+        (lambda d: ['--images', str(d / 'gone.png')], '--images: no such file {d}/gone.png'),
+        (lambda d: ['--images', str(d)], '--images: {d} is a directory, not an image'),
+        (
+            lambda d: d.joinpath('c.pth').write_bytes(b'0.5') and ['--checkpoint', str(d / 'c.pth')],
+            '--checkpoint: {d}/c.pth is not a checkpoint: torch.load cannot read it',
+        ),
+        (lambda d: ['--checkpoint', str(d)], '--checkpoint: {d} is a directory, not a checkpoint'),
+        (
+            lambda d: torch.save({'meta': {}}, d / 'c.pth') or ['--checkpoint', str(d / 'c.pth')],
+            '--checkpoint: {d}/c.pth holds no state dict',
+        ),
+        (
+            lambda d: (
+                torch.save({'state_dict': {'backbone.w': torch.zeros(1)}}, d / 'c.pth')
+                or ['--checkpoint', str(d / 'c.pth')]
+            ),
+            '--checkpoint: {d}/c.pth is not a checkpoint of {config}: ',
+        ),
+    ],
+)
+def test_visualize_names_an_unusable_input_exits_1_and_writes_nothing(make, message, tmp_path, capsys):
     inputs = tmp_path / 'inputs'
     inputs.mkdir()
     args = make(inputs)
@@ -159,6 +183,7 @@ def test_visualize_loads_a_checkpoint_of_its_config(tmp_path):
     """The state dict of a model of the config passes the key check and is what the figures use."""
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
+
     tool = _visualize_tool()
     config = find_config(DEMO_CONFIG)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
@@ -169,8 +194,24 @@ def test_visualize_loads_a_checkpoint_of_its_config(tmp_path):
         loaded = tool.build_model(Config.fromfile(config), path, torch.device('cpu'), seed=0)
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key
-    assert len(tool.main([config, '--checkpoint', path, '--images', _image(tmp_path),
-                          '--out-dir', str(tmp_path / 'out'), '--panel', '32'])) == 2
+    assert (
+        len(
+            tool.main(
+                [
+                    config,
+                    '--checkpoint',
+                    path,
+                    '--images',
+                    _image(tmp_path),
+                    '--out-dir',
+                    str(tmp_path / 'out'),
+                    '--panel',
+                    '32',
+                ]
+            )
+        )
+        == 2
+    )
 
 
 def test_label_names_the_variant_in_the_captions_only():
@@ -180,30 +221,36 @@ def test_label_names_the_variant_in_the_captions_only():
     for kind in ('maps', 'reconstruction'):
         band = slice(0, 4 + 18)  # PAD + CAPTION: the first row's captions
         assert not np.array_equal(named[kind][band], plain[kind][band]), kind
-        assert np.array_equal(named[kind][band.stop:], plain[kind][band.stop:]), kind
+        assert np.array_equal(named[kind][band.stop :], plain[kind][band.stop :]), kind
 
 
 def _panel(grid, col, panel):
     """The body of the first row's panel ``col`` of a figure grid (PAD 4, caption 18)."""
     left = 4 + col * (panel + 4)
-    return grid[4 + 18:4 + 18 + panel, left:left + panel]
+    return grid[4 + 18 : 4 + 18 + panel, left : left + panel]
 
 
 def test_visualize_variant_changes_the_plan_not_the_maps(tmp_path):
     tool = _visualize_tool()
     image_path = str(tmp_path / 'photo.png')
     cv2.imwrite(image_path, np.random.RandomState(0).randint(0, 255, (50, 70, 3), dtype=np.uint8))
-    common = [find_config(DEMO_CONFIG), '--images', image_path, '--out-dir', str(tmp_path),
-              '--panel', '64']
+    common = [find_config(DEMO_CONFIG), '--images', image_path, '--out-dir', str(tmp_path), '--panel', '64']
     written = {}
-    for options in (['--variant', 'famt'], ['--variant', 'famt-lowest'],
-                    ['--variant', 'famt', '--generator-options', 'throw_mode=lowest']):
+    for options in (
+        ['--variant', 'famt'],
+        ['--variant', 'famt-lowest'],
+        ['--variant', 'famt', '--generator-options', 'throw_mode=lowest'],
+    ):
         paths = tool.main(common + options)
         written[' '.join(options)] = cv2.imread(paths[0])
     assert sorted(osp.basename(p) for p in glob.glob(str(tmp_path / 'photo_*.png'))) == [
-        'photo_famt-lowest_maps.png', 'photo_famt-lowest_reconstruction.png',
-        'photo_famt-throw_mode-lowest_maps.png', 'photo_famt-throw_mode-lowest_reconstruction.png',
-        'photo_famt_maps.png', 'photo_famt_reconstruction.png']
+        'photo_famt-lowest_maps.png',
+        'photo_famt-lowest_reconstruction.png',
+        'photo_famt-throw_mode-lowest_maps.png',
+        'photo_famt-throw_mode-lowest_reconstruction.png',
+        'photo_famt_maps.png',
+        'photo_famt_reconstruction.png',
+    ]
     famt, lowest, option = written.values()
     # same model and seed: the same AMT map, but throwing the lowest weights is another plan ...
     assert np.array_equal(_panel(famt, 1, 64), _panel(lowest, 1, 64))
@@ -216,10 +263,25 @@ def test_visualize_variant_on_a_simmim_config(tmp_path):
     tool = _visualize_tool()
     config = tmp_path / 'tiny_simmim.py'
     pipeline = [dict(type='Resize', scale=(16, 16)), dict(type='PackInputs')]
-    config.write_text(f'model = {vit_simmim_cfg()!r}\n'
-                      f"custom_hooks = [dict(type='FAMTRefreshHook', pipeline={pipeline!r})]\n")
-    written = tool.main([str(config), '--digits', '0', '--variant', 'amt', '--generator-options',
-                         'throw_mode=lowest', '--out-dir', str(tmp_path / 'out'), '--panel', '48'])
+    config.write_text(
+        f'model = {vit_simmim_cfg()!r}\n'
+        f"custom_hooks = [dict(type='FAMTRefreshHook', pipeline={pipeline!r})]\n"
+    )
+    written = tool.main(
+        [
+            str(config),
+            '--digits',
+            '0',
+            '--variant',
+            'amt',
+            '--generator-options',
+            'throw_mode=lowest',
+            '--out-dir',
+            str(tmp_path / 'out'),
+            '--panel',
+            '48',
+        ]
+    )
     # SimMIM: the maps figure only
     assert [osp.basename(p) for p in written] == ['digit0_amt-throw_mode-lowest_maps.png']
     assert _png_size(written[0]) == grid_shape(1, 5, 48)
@@ -241,14 +303,17 @@ def test_visualize_variant_options_are_checked(tmp_path, capsys):
 
 def test_hook_sends_grids_to_the_visualizer_backends(tmp_path):
     cfg = demo_cfg(tmp_path, max_epochs=2, start_epoch=1, interval=5, num_images=32)
-    cfg.custom_hooks.append(dict(type='FAMTVisualizationHook',
-                                 indices=[0, 3], interval=2, panel=32))
+    cfg.custom_hooks.append(dict(type='FAMTVisualizationHook', indices=[0, 3], interval=2, panel=32))
     runner = Runner.from_cfg(cfg)
     runner.train()
     files = sorted(glob.glob(osp.join(str(tmp_path), '*', 'vis_data', 'vis_image', '*.png')))
     names = [osp.basename(f) for f in files]
     # drawn after epoch 2 only (interval 2)
-    assert names == ['famt_maps_0_2.png', 'famt_maps_3_2.png', 'famt_reconstruction_0_2.png',
-                     'famt_reconstruction_3_2.png']
+    assert names == [
+        'famt_maps_0_2.png',
+        'famt_maps_3_2.png',
+        'famt_reconstruction_0_2.png',
+        'famt_reconstruction_3_2.png',
+    ]
     assert _png_size(files[0]) == grid_shape(1, 5, 32)
     assert _png_size(files[2]) == grid_shape(2, 3, 32)

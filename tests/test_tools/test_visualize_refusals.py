@@ -1,6 +1,7 @@
 """tools/visualize.py refuses, in one line and writing nothing, what used to end in a traceback: the
 digits without scikit-learn, generator options the generator or the model refuses, an --out-dir that
 is a file."""
+
 import os.path as osp
 import sys
 
@@ -42,22 +43,39 @@ def test_digits_without_scikit_learn_name_the_demo_extra(tmp_path, monkeypatch, 
     assert not out.exists()
 
 
-@pytest.mark.parametrize('config,options,message', [
-    (DEMO_CONFIG, ['mask_ratio=1.5'], 'mask_ratio must lie in [0, 1), got 1.5'),
-    (DEMO_CONFIG, ['mask_ratio=0.9', 'throw_ratio=0.2'], 'mask_ratio + throw_ratio must be below 1'),
-    (DEMO_CONFIG, ['weight_source=bogus'], "weight_source must be one of 'fused'"),
-    (DEMO_CONFIG, ['type=NoSuchGenerator'], "unknown mask generator type 'NoSuchGenerator'"),
-    (DEMO_CONFIG, ['colour=red'], "got an unexpected keyword argument 'colour'"),
-    # the generator accepts it, the model does not: SparK's convolutions cannot throw
-    (SPARK_DIGITS, ['throw_ratio=0.3', 'throw_mode=lowest'],
-     "the model refuses the mask generator {'throw_ratio': 0.3, 'throw_mode': 'lowest'} (FAMTSparK "
-     'cannot throw'),
-])
-def test_generator_options_the_generator_or_model_refuses_end_in_one_line(config, options, message,
-                                                                          tmp_path, capsys):
+@pytest.mark.parametrize(
+    'config,options,message',
+    [
+        (DEMO_CONFIG, ['mask_ratio=1.5'], 'mask_ratio must lie in [0, 1), got 1.5'),
+        (DEMO_CONFIG, ['mask_ratio=0.9', 'throw_ratio=0.2'], 'mask_ratio + throw_ratio must be below 1'),
+        (DEMO_CONFIG, ['weight_source=bogus'], "weight_source must be one of 'fused'"),
+        (DEMO_CONFIG, ['type=NoSuchGenerator'], "unknown mask generator type 'NoSuchGenerator'"),
+        (DEMO_CONFIG, ['colour=red'], "got an unexpected keyword argument 'colour'"),
+        # the generator accepts it, the model does not: SparK's convolutions cannot throw
+        (
+            SPARK_DIGITS,
+            ['throw_ratio=0.3', 'throw_mode=lowest'],
+            "the model refuses the mask generator {'throw_ratio': 0.3, 'throw_mode': 'lowest'} (FAMTSparK "
+            'cannot throw',
+        ),
+    ],
+)
+def test_generator_options_the_generator_or_model_refuses_end_in_one_line(
+    config, options, message, tmp_path, capsys
+):
     out = tmp_path / 'out'
-    line = _cli([find_config(config), '--images', _image(tmp_path), '--generator-options', *options,
-                 '--out-dir', str(out)], capsys)
+    line = _cli(
+        [
+            find_config(config),
+            '--images',
+            _image(tmp_path),
+            '--generator-options',
+            *options,
+            '--out-dir',
+            str(out),
+        ],
+        capsys,
+    )
     assert line.startswith('visualize: error: --generator-options: ') and message in line, line
     assert not out.exists()
 
@@ -69,6 +87,8 @@ def test_an_out_dir_that_is_a_file_or_under_a_file_is_refused(sub, tmp_path, cap
     out = osp.join(str(existing), sub) if sub else str(existing)
     line = _cli([find_config(DEMO_CONFIG), '--images', _image(tmp_path), '--out-dir', out], capsys)
     where = out if not sub else f'{out} (its parent {existing})'
-    assert line == (f'visualize: error: --out-dir: {where} is a file, not a directory; give the folder '
-                    'the figures go to (made if missing)')
+    assert line == (
+        f'visualize: error: --out-dir: {where} is a file, not a directory; give the folder '
+        'the figures go to (made if missing)'
+    )
     assert existing.read_bytes() == b'kept'

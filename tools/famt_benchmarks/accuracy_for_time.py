@@ -22,6 +22,7 @@ the first training epoch to the end of the last one (refresh passes included; pr
 the final checkpoint excluded). It prints a markdown table of mean, standard deviation and range
 per variant and writes all runs to ``--out``.
 """
+
 import ast
 import inspect
 import os.path as osp
@@ -65,6 +66,7 @@ class Variant(NamedTuple):
         pretrain (bool): False evaluates the untrained encoder (no pretraining epoch). Defaults to
             True.
     """
+
     label: str
     generator: dict
     config: Optional[str] = None
@@ -76,44 +78,61 @@ class Variant(NamedTuple):
 #: variant name -> label and mask-generator overrides (the demo's generator is FAMT 0.45 / 0.40,
 #: warm-up 0.75); every switch of ``docs/method.md`` section 6 has one
 VARIANTS: Dict[str, Variant] = {
-    'mae': Variant('MAE (random 0.75)',
-                   dict(type='FAMTRandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0)),
+    'mae': Variant(
+        'MAE (random 0.75)', dict(type='FAMTRandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0)
+    ),
     'famt': Variant('FAMT-MAE (0.45 / 0.40)', {}),
     'amt': Variant('AMT (0.45 / 0.40)', dict(type='AMTMaskGenerator')),
-    'famt-nothrow': Variant('FAMT, no throwing (0.45 / 0)',
-                            dict(throw_mode='off', throw_ratio=0.0)),
+    'famt-nothrow': Variant('FAMT, no throwing (0.45 / 0)', dict(throw_mode='off', throw_ratio=0.0)),
     'famt-frequency': Variant('FAMT, frequency only', dict(weight_source='frequency')),
     'famt-attention': Variant('FAMT, attention only', dict(weight_source='attention')),
     'famt-lowest': Variant('FAMT, throwing the lowest', dict(throw_mode='lowest')),
-    'famt-cls': Variant('FAMT, cls term only', dict(attention_terms=('cls', ))),
-    'famt-img': Variant('FAMT, img term only', dict(attention_terms=('img', ))),
-    'famt-symmetric': Variant('FAMT, symmetric kernel',
-                              dict(frequency_filter='lowpass_symmetric')),
+    'famt-cls': Variant('FAMT, cls term only', dict(attention_terms=('cls',))),
+    'famt-img': Variant('FAMT, img term only', dict(attention_terms=('img',))),
+    'famt-symmetric': Variant('FAMT, symmetric kernel', dict(frequency_filter='lowpass_symmetric')),
     'famt-nofilter': Variant('FAMT, no frequency filter', dict(frequency_filter='none')),
     # SparK on a CNN (its own config): FAMT's frequency-only guided masking against SparK's random
     # masking at the same ratio, both through the preprocessor's plan, nothing thrown
-    'spark-random': Variant('SparK ConvNeXt (random 0.6)',
-                            dict(type='FAMTRandomMaskGenerator', mask_ratio=0.6, throw_ratio=0.0),
-                            SPARK_DEMO_CONFIG),
+    'spark-random': Variant(
+        'SparK ConvNeXt (random 0.6)',
+        dict(type='FAMTRandomMaskGenerator', mask_ratio=0.6, throw_ratio=0.0),
+        SPARK_DEMO_CONFIG,
+    ),
     'spark-famt': Variant('FAMT-SparK ConvNeXt (frequency, 0.6)', {}, SPARK_DEMO_CONFIG),
     # FAMT-MAE as configured on other encoders (their own configs): the demo's ViT is 'famt'
     'famt-xvit': Variant('FAMT-MAE X-ViT (0.45 / 0.40)', {}, XVIT_DEMO_CONFIG),
     'famt-matact': Variant('FAMT-MAE ViT, matrix activations (0.45 / 0.40)', {}, MATACT_DEMO_CONFIG),
     # how the refresh reads X-ViT's signed attention (docs/method.md section 9), each reading named
-    **{f'famt-xvit-{rows}': Variant(f'FAMT-MAE X-ViT, attention read as {rows}', {}, XVIT_DEMO_CONFIG,
-                                    {'model.backbone.score_attention': rows})
-       for rows in ('clip', 'shift', 'abs')},
+    **{
+        f'famt-xvit-{rows}': Variant(
+            f'FAMT-MAE X-ViT, attention read as {rows}',
+            {},
+            XVIT_DEMO_CONFIG,
+            {'model.backbone.score_attention': rows},
+        )
+        for rows in ('clip', 'shift', 'abs')
+    },
     # the cluttered benchmark's controls: the ground-truth digit mask as the map (oracles), FAMT's
     # counts drawn at random (the map's effect apart from the counts'), and no pretraining at all
-    'oracle-mask': Variant('ORACLE map, FAMT recipe (0.45 / 0.40, middle thrown)',
-                           dict(type='FAMTMaskGenerator', throw_mode='middle'), oracle=True),
-    'oracle-throw': Variant('ORACLE map, lowest thrown (0.45 / 0.40)',
-                            dict(type='FAMTMaskGenerator', throw_mode='lowest'), oracle=True),
-    'random-counts': Variant('random at FAMT\'s counts (0.45 / 0.40)',
-                             dict(type='FAMTRandomMaskGenerator', mask_ratio=0.45, throw_ratio=0.40)),
-    'untrained': Variant('untrained encoder',
-                         dict(type='FAMTRandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0),
-                         pretrain=False),
+    'oracle-mask': Variant(
+        'ORACLE map, FAMT recipe (0.45 / 0.40, middle thrown)',
+        dict(type='FAMTMaskGenerator', throw_mode='middle'),
+        oracle=True,
+    ),
+    'oracle-throw': Variant(
+        'ORACLE map, lowest thrown (0.45 / 0.40)',
+        dict(type='FAMTMaskGenerator', throw_mode='lowest'),
+        oracle=True,
+    ),
+    'random-counts': Variant(
+        "random at FAMT's counts (0.45 / 0.40)",
+        dict(type='FAMTRandomMaskGenerator', mask_ratio=0.45, throw_ratio=0.40),
+    ),
+    'untrained': Variant(
+        'untrained encoder',
+        dict(type='FAMTRandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0),
+        pretrain=False,
+    ),
 }
 #: names that stand for a list of variants on the command line
 VARIANT_GROUPS: Dict[str, List[str]] = {
@@ -124,8 +143,17 @@ VARIANT_GROUPS: Dict[str, List[str]] = {
     'xvit-rows': ['famt-xvit-clip', 'famt-xvit-shift', 'famt-xvit-abs'],
     # the cluttered benchmark (--benchmark cluttered): can the level separate, then the comparison
     'calibration': ['untrained', 'mae', 'oracle-throw'],
-    'cluttered': ['mae', 'amt', 'famt', 'famt-nothrow', 'famt-frequency', 'famt-lowest', 'oracle-mask',
-                  'oracle-throw', 'random-counts'],
+    'cluttered': [
+        'mae',
+        'amt',
+        'famt',
+        'famt-nothrow',
+        'famt-frequency',
+        'famt-lowest',
+        'oracle-mask',
+        'oracle-throw',
+        'random-counts',
+    ],
 }
 
 
@@ -136,8 +164,10 @@ def resolve_variants(names: Sequence[str], known: Dict[str, Variant] = VARIANTS)
         expanded = VARIANT_GROUPS.get(name, [name])
         for item in expanded:
             if item not in known:
-                raise ValueError(f'unknown variant {item!r}; known variants: {", ".join(known)}; '
-                                 f'groups: {", ".join(VARIANT_GROUPS)}')
+                raise ValueError(
+                    f'unknown variant {item!r}; known variants: {", ".join(known)}; '
+                    f'groups: {", ".join(VARIANT_GROUPS)}'
+                )
             if item not in out:
                 out.append(item)
     return out
@@ -178,8 +208,10 @@ def parse_variant(text: str) -> tuple:
     """``'NAME=key=value,key=value'`` (the ``--variant`` option) as ``(NAME, Variant)``."""
     name, sep, options = text.partition('=')
     if not sep or not name.strip() or not options.strip():
-        raise ValueError(f'--variant must look like NAME=key=value,key=value (e.g. '
-                         f'famt-sigma=sigma_ratio=0.15), got {text!r}')
+        raise ValueError(
+            f'--variant must look like NAME=key=value,key=value (e.g. '
+            f'famt-sigma=sigma_ratio=0.15), got {text!r}'
+        )
     overrides = parse_overrides(split_top_level(options))
     label = ', '.join(f'{k}={v}' for k, v in overrides.items())
     return name.strip(), Variant(f'{name.strip()} ({label})', overrides)
@@ -194,6 +226,7 @@ def variant_generator(base: dict, overrides: dict) -> dict:
     does not take is the generator's own error.
     """
     from mmpretrain.registry import MODELS
+
     new_type = overrides.get('type', base['type'])
     out = {k: v for k, v in base.items()}
     if new_type != base['type']:
@@ -212,6 +245,7 @@ def build_generator(generator: dict):
     from mmpretrain.registry import MODELS
 
     import famt_mm.models  # noqa: F401  (registers the generators)
+
     return MODELS.build(dict(generator))
 
 
@@ -236,17 +270,23 @@ def apply_variant(cfg, variant: Variant) -> None:
     generator = variant_generator(base, variant.generator)
     holder['mask_generator'] = generator
     if not build_generator(generator).needs_importance:
-        cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
-                            if h['type'] != 'FAMTRefreshHook']
+        cfg.custom_hooks = [h for h in cfg.get('custom_hooks', []) if h['type'] != 'FAMTRefreshHook']
     elif variant.oracle:
         if not any(h['type'] == 'FAMTRefreshHook' for h in cfg.get('custom_hooks', [])):
-            raise ValueError('an oracle variant takes the place of the config\'s FAMTRefreshHook, '
-                             'and the config has none')
+            raise ValueError(
+                "an oracle variant takes the place of the config's FAMTRefreshHook, and the config has none"
+            )
         # the same schedule, the maps from the true object masks
         cfg.custom_hooks = [
-            dict(type='FAMTObjectOracleHook', start_epoch=h.get('start_epoch', 40),
-                 interval=h.get('interval', 40)) if h['type'] == 'FAMTRefreshHook' else h
-            for h in cfg.get('custom_hooks', [])]
+            dict(
+                type='FAMTObjectOracleHook',
+                start_epoch=h.get('start_epoch', 40),
+                interval=h.get('interval', 40),
+            )
+            if h['type'] == 'FAMTRefreshHook'
+            else h
+            for h in cfg.get('custom_hooks', [])
+        ]
 
 
 def plain_mae(cfg) -> None:
@@ -294,11 +334,14 @@ def set_refresh(cfg, start_epoch: Optional[int] = None, interval: Optional[int] 
 def refresh_schedule(cfg) -> Optional[dict]:
     """The refresh hook's ``start_epoch`` and ``interval``, or ``None`` without one."""
     from famt_mm.engine.checks import resolve_epochs
+
     epochs = cfg.train_cfg.max_epochs
     for hook in cfg.get('custom_hooks', []):
         if hook['type'] in REFRESHING_HOOKS:
-            return dict(start_epoch=resolve_epochs(hook.get('start_epoch', 0.1), epochs, 'start_epoch', 0),
-                        interval=resolve_epochs(hook.get('interval', 0.1), epochs, 'interval', 1))
+            return dict(
+                start_epoch=resolve_epochs(hook.get('start_epoch', 0.1), epochs, 'start_epoch', 0),
+                interval=resolve_epochs(hook.get('interval', 0.1), epochs, 'interval', 1),
+            )
     return None
 
 
@@ -321,8 +364,13 @@ def cluttered_datasets(cfg) -> List[dict]:
     return found
 
 
-def set_cluttered(cfg, clutter: Optional[str] = None, renders: Optional[int] = None,
-                  labels_per_class: Optional[int] = None, finetune_epochs: Optional[int] = None) -> None:
+def set_cluttered(
+    cfg,
+    clutter: Optional[str] = None,
+    renders: Optional[int] = None,
+    labels_per_class: Optional[int] = None,
+    finetune_epochs: Optional[int] = None,
+) -> None:
     """Set the cluttered benchmark's clutter level (all its datasets), the pretraining renders per
     digit, the labelled images per class and the fine-tune's epochs (``None`` keeps a value);
     ValueError on a config without ``FAMTClutteredDigits``."""
@@ -330,9 +378,11 @@ def set_cluttered(cfg, clutter: Optional[str] = None, renders: Optional[int] = N
         return
     datasets = cluttered_datasets(cfg)
     if not datasets:
-        raise ValueError('--clutter, --renders, --labels-per-class and --finetune-epochs set the '
-                         'cluttered benchmark (--benchmark cluttered); this config has no '
-                         'FAMTClutteredDigits dataset')
+        raise ValueError(
+            '--clutter, --renders, --labels-per-class and --finetune-epochs set the '
+            'cluttered benchmark (--benchmark cluttered); this config has no '
+            'FAMTClutteredDigits dataset'
+        )
     for dataset in datasets:
         if clutter is not None:
             dataset['clutter'] = clutter
@@ -361,8 +411,13 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
 
     cfg = Config.fromfile(find_config(variant.config or args.config))
     apply_variant(cfg, variant)
-    set_cluttered(cfg, getattr(args, 'clutter', None), getattr(args, 'renders', None),
-                  getattr(args, 'labels_per_class', None), getattr(args, 'finetune_epochs', None))
+    set_cluttered(
+        cfg,
+        getattr(args, 'clutter', None),
+        getattr(args, 'renders', None),
+        getattr(args, 'labels_per_class', None),
+        getattr(args, 'finetune_epochs', None),
+    )
     if not variant.pretrain:
         set_epochs(cfg, 0)
     elif args.epochs is not None:
@@ -377,6 +432,7 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
 
     class WallClock(Hook):
         """From the first training epoch's start to the last one's end (refreshes included)."""
+
         priority = 'VERY_HIGH'  # starts before the refresh hook's scoring of that epoch
         start = end = None
 
@@ -392,21 +448,35 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
     runner.register_hook(clock)
     runner.train()
     pretrain_s = 0.0 if clock.start is None else clock.end - clock.start
-    run = dict(variant=name, method=variant.label, seed=seed, epochs=runner.epoch,
-               generator=repr(runner.model.data_preprocessor.mask_generator),
-               refresh=refresh_schedule(cfg), oracle=variant.oracle, pretrain_s=pretrain_s,
-               work_dir=work_dir)
+    run = dict(
+        variant=name,
+        method=variant.label,
+        seed=seed,
+        epochs=runner.epoch,
+        generator=repr(runner.model.data_preprocessor.mask_generator),
+        refresh=refresh_schedule(cfg),
+        oracle=variant.oracle,
+        pretrain_s=pretrain_s,
+        work_dir=work_dir,
+    )
     few = next((h for h in runner.hooks if isinstance(h, FAMTFewLabelEvalHook)), None)
     if few is not None:
         metrics = {k: v for k, v in few.results.items() if k.endswith('top1')}
-        run.update(top1=metrics.get('finetune_top1', metrics.get('probe_cls_top1')), init_top1=None,
-                   num_test=few.results['num_test'], num_labelled=few.results['num_labelled'],
-                   metrics=metrics, clutter=cluttered_datasets(cfg)[0]['clutter'] if
-                   cluttered_datasets(cfg) else None)
+        run.update(
+            top1=metrics.get('finetune_top1', metrics.get('probe_cls_top1')),
+            init_top1=None,
+            num_test=few.results['num_test'],
+            num_labelled=few.results['num_labelled'],
+            metrics=metrics,
+            clutter=cluttered_datasets(cfg)[0]['clutter'] if cluttered_datasets(cfg) else None,
+        )
     else:
         probe = next(h for h in runner.hooks if isinstance(h, FAMTLinearProbeHook))
-        run.update(top1=probe.results['top1'], init_top1=probe.results.get('init_top1'),
-                   num_test=probe.results['num_test'])
+        run.update(
+            top1=probe.results['top1'],
+            init_top1=probe.results.get('init_top1'),
+            num_test=probe.results['num_test'],
+        )
     capture = next((h for h in runner.hooks if isinstance(h, FAMTObjectCaptureHook)), None)
     if capture is not None and capture.masks is not None:
         run['capture'] = capture.results()
@@ -414,9 +484,13 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
 
 
 def _stats(values: List[float]) -> dict:
-    return dict(mean=statistics.mean(values),
-                std=statistics.stdev(values) if len(values) > 1 else 0.0,
-                min=min(values), max=max(values), n=len(values))
+    return dict(
+        mean=statistics.mean(values),
+        std=statistics.stdev(values) if len(values) > 1 else 0.0,
+        min=min(values),
+        max=max(values),
+        n=len(values),
+    )
 
 
 def summarise(runs: List[dict]) -> Dict[str, dict]:
@@ -424,14 +498,18 @@ def summarise(runs: List[dict]) -> Dict[str, dict]:
     for method in dict.fromkeys(r['method'] for r in runs):
         mine = [r for r in runs if r['method'] == method]
         inits = [r['init_top1'] for r in mine if r.get('init_top1') is not None]
-        out[method] = dict(top1=_stats([r['top1'] for r in mine]),
-                           init_top1=_stats(inits) if inits else None,
-                           pretrain_s=_stats([r['pretrain_s'] for r in mine]),
-                           epochs=mine[0]['epochs'], seeds=[r['seed'] for r in mine])
+        out[method] = dict(
+            top1=_stats([r['top1'] for r in mine]),
+            init_top1=_stats(inits) if inits else None,
+            pretrain_s=_stats([r['pretrain_s'] for r in mine]),
+            epochs=mine[0]['epochs'],
+            seeds=[r['seed'] for r in mine],
+        )
         metrics = sorted({k for r in mine for k in r.get('metrics', {})})
         if metrics:
-            out[method]['metrics'] = {k: _stats([r['metrics'][k] for r in mine if k in r['metrics']])
-                                      for k in metrics}
+            out[method]['metrics'] = {
+                k: _stats([r['metrics'][k] for r in mine if k in r['metrics']]) for k in metrics
+            }
         captures = [r['capture'] for r in mine if r.get('capture')]
         if captures:
             out[method]['capture'] = capture_summary(captures)
@@ -463,6 +541,7 @@ def capture_summary(captures: List[dict]) -> dict:
 def paired_differences(runs: List[dict], reference: str, metric: str = 'top1') -> Dict[str, dict]:
     """Per variant, its ``metric`` minus the ``reference`` variant's on the same seeds: mean, the
     standard error of the mean of the paired differences, and the seeds paired."""
+
     def value(run):
         return run[metric] if metric == 'top1' else run.get('metrics', {}).get(metric)
 
@@ -471,42 +550,59 @@ def paired_differences(runs: List[dict], reference: str, metric: str = 'top1') -
     for name in dict.fromkeys(r['variant'] for r in runs):
         if name == reference:
             continue
-        diffs = [value(r) - ref[r['seed']] for r in runs
-                 if r['variant'] == name and r['seed'] in ref and value(r) is not None]
+        diffs = [
+            value(r) - ref[r['seed']]
+            for r in runs
+            if r['variant'] == name and r['seed'] in ref and value(r) is not None
+        ]
         if diffs:
             se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float('nan')
-            out[name] = dict(mean=statistics.mean(diffs), se=se, n=len(diffs),
-                             diffs=diffs)
+            out[name] = dict(mean=statistics.mean(diffs), se=se, n=len(diffs), diffs=diffs)
     return out
 
 
 def metrics_table(summary: Dict[str, dict]) -> str:
     """Markdown: per method, mean ± std and range of each evaluation over seeds, and wall time."""
-    names = [('finetune_top1', 'fine-tune'), ('probe_cls_top1', 'probe CLS'),
-             ('probe_mean_top1', 'probe mean'), ('knn_top1', 'k-NN')]
-    lines = ['| method | epochs | seeds | ' + ' | '.join(f'{n} top-1 % (mean ± std, range)'
-                                                     for _, n in names) + ' | pretraining s |',
-             '|---|---:|---|' + '---:|' * (len(names) + 1)]
+    names = [
+        ('finetune_top1', 'fine-tune'),
+        ('probe_cls_top1', 'probe CLS'),
+        ('probe_mean_top1', 'probe mean'),
+        ('knn_top1', 'k-NN'),
+    ]
+    lines = [
+        '| method | epochs | seeds | '
+        + ' | '.join(f'{n} top-1 % (mean ± std, range)' for _, n in names)
+        + ' | pretraining s |',
+        '|---|---:|---|' + '---:|' * (len(names) + 1),
+    ]
     for method, s in summary.items():
         cells = []
         for key, _ in names:
             m = s.get('metrics', {}).get(key)
-            cells.append('-' if m is None else
-                         f'{m["mean"]:.1f} ± {m["std"]:.1f} ({m["min"]:.1f}-{m["max"]:.1f})')
+            cells.append(
+                '-' if m is None else f'{m["mean"]:.1f} ± {m["std"]:.1f} ({m["min"]:.1f}-{m["max"]:.1f})'
+            )
         w = s['pretrain_s']
-        lines.append(f'| {method} | {s["epochs"]} | {len(s["seeds"])} | ' + ' | '.join(cells)
-                     + f' | {w["mean"]:.0f} ± {w["std"]:.0f} |')
+        lines.append(
+            f'| {method} | {s["epochs"]} | {len(s["seeds"])} | '
+            + ' | '.join(cells)
+            + f' | {w["mean"]:.0f} ± {w["std"]:.0f} |'
+        )
     return '\n'.join(lines)
 
 
 def markdown_table(summary: Dict[str, dict]) -> str:
-    lines = ['| method | epochs | seeds | probe top-1 % (mean ± std) | range | probe at init % | '
-             'pretraining wall time s (mean ± std) |',
-             '|---|---:|---|---:|---:|---:|---:|']
+    lines = [
+        '| method | epochs | seeds | probe top-1 % (mean ± std) | range | probe at init % | '
+        'pretraining wall time s (mean ± std) |',
+        '|---|---:|---|---:|---:|---:|---:|',
+    ]
     for method, s in summary.items():
         t, w, i = s['top1'], s['pretrain_s'], s['init_top1']
         init = '-' if i is None else f'{i["mean"]:.2f}'
-        lines.append(f'| {method} | {s["epochs"]} | {", ".join(map(str, s["seeds"]))} | '
-                     f'{t["mean"]:.2f} ± {t["std"]:.2f} | {t["min"]:.2f}-{t["max"]:.2f} | '
-                     f'{init} | {w["mean"]:.0f} ± {w["std"]:.0f} |')
+        lines.append(
+            f'| {method} | {s["epochs"]} | {", ".join(map(str, s["seeds"]))} | '
+            f'{t["mean"]:.2f} ± {t["std"]:.2f} | {t["min"]:.2f}-{t["max"]:.2f} | '
+            f'{init} | {w["mean"]:.0f} ± {w["std"]:.0f} |'
+        )
     return '\n'.join(lines)

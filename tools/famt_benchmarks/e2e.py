@@ -10,6 +10,7 @@ data, step, hooks and logging); it also times each refresh. Only epochs from ``r
 are summarised, for both methods alike: epoch 0 also pays worker start-up and first-step costs.
 :func:`compare_e2e` puts the two methods' figures side by side; ``report`` formats them.
 """
+
 import copy
 import gc
 import os.path as osp
@@ -57,6 +58,7 @@ class E2EOptions:
         work_dir (str): parent of each run's work_dir (removed after the run).
         seed (int): the runs' random seed.
     """
+
     data_root: str
     batch_size: int = 8
     workers: int = 2
@@ -83,13 +85,18 @@ def set_pipeline_size(pipeline: list, img_size: int) -> None:
 def schedule_of(cfg) -> dict:
     """The config's own schedule: epochs, and the refresh hook's start and interval (None if none)."""
     from famt_mm.engine.checks import resolve_epochs
+
     hooks = [h for h in cfg.get('custom_hooks', []) if h.get('type') == REFRESH_HOOK]
     epochs = cfg.train_cfg.max_epochs
-    return dict(max_epochs=epochs,
-                refresh_start=resolve_epochs(hooks[0].get('start_epoch', 0.1), epochs, 'start_epoch', 0)
-                if hooks else None,
-                refresh_interval=resolve_epochs(hooks[0].get('interval', 0.1), epochs, 'interval', 1)
-                if hooks else None)
+    return dict(
+        max_epochs=epochs,
+        refresh_start=resolve_epochs(hooks[0].get('start_epoch', 0.1), epochs, 'start_epoch', 0)
+        if hooks
+        else None,
+        refresh_interval=resolve_epochs(hooks[0].get('interval', 0.1), epochs, 'interval', 1)
+        if hooks
+        else None,
+    )
 
 
 def prepare_cfg(method: Method, opts: E2EOptions, tag: str):
@@ -101,8 +108,14 @@ def prepare_cfg(method: Method, opts: E2EOptions, tag: str):
     pipeline = copy.deepcopy(loader.dataset.pipeline)
     set_pipeline_size(pipeline, opts.img_size)
     # the user's (or the generated) folder in place of ImageNet's, with the config's own pipeline
-    loader.dataset = dict(type='CustomDataset', data_root=opts.data_root, data_prefix='',
-                          ann_file='', with_label=False, pipeline=pipeline)
+    loader.dataset = dict(
+        type='CustomDataset',
+        data_root=opts.data_root,
+        data_prefix='',
+        ann_file='',
+        with_label=False,
+        pipeline=pipeline,
+    )
     loader.batch_size = opts.batch_size
     loader.num_workers = opts.workers
     loader.persistent_workers = bool(opts.workers and loader.get('persistent_workers', False))
@@ -117,8 +130,7 @@ def prepare_cfg(method: Method, opts: E2EOptions, tag: str):
             hook.update(start_epoch=opts.refresh_start, interval=opts.epochs)
             if opts.refresh_batch_size:
                 hook['batch_size'] = opts.refresh_batch_size
-    cfg.optim_wrapper = configure_optim_wrapper(cfg.optim_wrapper.to_dict(), opts.amp,
-                                                opts.optimizer)
+    cfg.optim_wrapper = configure_optim_wrapper(cfg.optim_wrapper.to_dict(), opts.amp, opts.optimizer)
     cfg.train_cfg.max_epochs = opts.epochs
     cfg.pop('val_dataloader', None), cfg.pop('val_cfg', None), cfg.pop('val_evaluator', None)
     cfg.compile = bool(opts.compile)
@@ -133,6 +145,7 @@ def prepare_cfg(method: Method, opts: E2EOptions, tag: str):
 class EagerAroundModel(Hook):
     """Runs :func:`.measure.eager_around_model` once the Runner has built the optimizer wrapper
     (``runner.train()`` builds it, then compiles ``train_step`` lazily, at the first step)."""
+
     priority = 'VERY_HIGH'
 
     def before_train(self, runner) -> None:
@@ -146,6 +159,7 @@ class EpochTimer(Hook):
     Registered at the lowest priority, so an epoch starts after the refresh hook and ends after the
     checkpoint hook, and an iteration ends after every other hook.
     """
+
     priority = 'LOWEST'
 
     def __init__(self):
@@ -184,10 +198,15 @@ class EpochTimer(Hook):
             synchronize(self._device)
             seconds = time.perf_counter() - start
             maps = self._model.data_preprocessor.importance_cache.maps
-            self.refreshes.append(dict(
-                epoch=run.epoch, seconds=seconds, images=len(run.train_dataloader.dataset),
-                images_per_s=len(run.train_dataloader.dataset) / max(seconds, 1e-9),
-                maps_finite=bool(maps is not None and torch.isfinite(maps.float()).all())))
+            self.refreshes.append(
+                dict(
+                    epoch=run.epoch,
+                    seconds=seconds,
+                    images=len(run.train_dataloader.dataset),
+                    images_per_s=len(run.train_dataloader.dataset) / max(seconds, 1e-9),
+                    maps_finite=bool(maps is not None and torch.isfinite(maps.float()).all()),
+                )
+            )
 
         hook.refresh = timed_refresh
         self._restore.append(lambda: delattr(hook, 'refresh'))
@@ -200,8 +219,11 @@ class EpochTimer(Hook):
     def before_train_epoch(self, runner) -> None:
         preprocessor = self._model.data_preprocessor
         generator = getattr(preprocessor, 'mask_generator', None)
-        self._guided = bool(generator is not None and generator.needs_importance
-                            and preprocessor.importance_cache.maps is not None)
+        self._guided = bool(
+            generator is not None
+            and generator.needs_importance
+            and preprocessor.importance_cache.maps is not None
+        )
         self._images = self._data_s = self._step_s = self._iter_s = 0.0
         self._iters = 0
         self._losses: List[float] = []
@@ -223,17 +245,26 @@ class EpochTimer(Hook):
 
     def after_train_epoch(self, runner) -> None:
         synchronize(self._device)
-        self.epochs.append(dict(
-            epoch=runner.epoch, epoch_s=time.perf_counter() - self._epoch_start,
-            iters=self._iters, images=int(self._images), data_s=self._data_s,
-            step_s=self._step_s, iter_s=self._iter_s, guided=self._guided,
-            loss_finite=all(map(lambda v: v == v and abs(v) != float('inf'), self._losses)),
-            last_loss=self._losses[-1] if self._losses else None))
+        self.epochs.append(
+            dict(
+                epoch=runner.epoch,
+                epoch_s=time.perf_counter() - self._epoch_start,
+                iters=self._iters,
+                images=int(self._images),
+                data_s=self._data_s,
+                step_s=self._step_s,
+                iter_s=self._iter_s,
+                guided=self._guided,
+                loss_finite=all(map(lambda v: v == v and abs(v) != float('inf'), self._losses)),
+                last_loss=self._losses[-1] if self._losses else None,
+            )
+        )
 
 
 def run_method(method: Method, opts: E2EOptions, tag: str, log: Callable[[str], None]) -> dict:
     """Train ``method`` as set up by ``opts``; its per-epoch and refresh records and the timings."""
     from mmpretrain.registry import RUNNERS  # the config's runner_type (FAMTRunner), as tools/train.py
+
     cfg, schedule = prepare_cfg(method, opts, tag)
     start = time.perf_counter()
     runner = RUNNERS.build(cfg)
@@ -247,16 +278,24 @@ def run_method(method: Method, opts: E2EOptions, tag: str, log: Callable[[str], 
     runner.train()
     train_s = time.perf_counter() - start
     for e in timer.epochs:
-        log(f'    epoch {e["epoch"]}: {e["epoch_s"]:.2f} s, waited for data {e["data_s"]:.2f} s, '
-            f'train_step {e["step_s"]:.2f} s{" (guided)" if e["guided"] else ""}')
+        log(
+            f'    epoch {e["epoch"]}: {e["epoch_s"]:.2f} s, waited for data {e["data_s"]:.2f} s, '
+            f'train_step {e["step_s"]:.2f} s{" (guided)" if e["guided"] else ""}'
+        )
     for r in timer.refreshes:
-        log(f'    refresh before epoch {r["epoch"]}: {r["seconds"]:.2f} s '
-            f'({r["images_per_s"]:.1f} images/s)')
+        log(f'    refresh before epoch {r["epoch"]}: {r["seconds"]:.2f} s ({r["images_per_s"]:.1f} images/s)')
     del runner
     gc.collect()
     shutil.rmtree(cfg.work_dir, ignore_errors=True)  # checkpoints of a benchmark are not kept
-    return dict(config=method.config, cfg_options=method.cfg_options, schedule=schedule,
-                build_s=build_s, train_s=train_s, epochs=timer.epochs, refreshes=timer.refreshes)
+    return dict(
+        config=method.config,
+        cfg_options=method.cfg_options,
+        schedule=schedule,
+        build_s=build_s,
+        train_s=train_s,
+        epochs=timer.epochs,
+        refreshes=timer.refreshes,
+    )
 
 
 def summarise(run: dict, first_epoch: int) -> dict:
@@ -287,8 +326,9 @@ def _num_refreshes(schedule: dict) -> int:
     return len(range(start, schedule['max_epochs'], interval))
 
 
-def compare_e2e(base_name: str, famt_name: str, runs: Dict[str, dict], loaders: Dict[str, dict],
-                opts) -> dict:
+def compare_e2e(
+    base_name: str, famt_name: str, runs: Dict[str, dict], loaders: Dict[str, dict], opts
+) -> dict:
     """The pair's figures, ratios and loader verdicts: per method the :func:`summarise` figures, the
     FAMT / baseline ratios, the refresh's share of a run at the config's interval, the whole
     schedule's ratio, and whether the loader set the pace (waited for data more than
@@ -309,24 +349,38 @@ def compare_e2e(base_name: str, famt_name: str, runs: Dict[str, dict], loaders: 
     # one refresh per `interval` guided epochs, at the config's schedule
     refresh_share = t_refresh / (t_refresh + interval * t_famt)
     warm, total = schedule['refresh_start'], schedule['max_epochs']
-    schedule_ratio = ((warm * t_base + (total - warm) * t_famt
-                       + _num_refreshes(schedule) * t_refresh) / (total * t_base))
+    schedule_ratio = (warm * t_base + (total - warm) * t_famt + _num_refreshes(schedule) * t_refresh) / (
+        total * t_base
+    )
     pace = {}
     for name, s in summary.items():
         per_worker = loaders[name]['images_per_s']
-        pace[name] = dict(loader_paces=s['data_share'] > PACE_SHARE, workers_used=opts.workers,
-                          worker_images_per_s=per_worker,
-                          workers_needed=workers_needed(s['model_images_per_s'], per_worker))
+        pace[name] = dict(
+            loader_paces=s['data_share'] > PACE_SHARE,
+            workers_used=opts.workers,
+            worker_images_per_s=per_worker,
+            workers_needed=workers_needed(s['model_images_per_s'], per_worker),
+        )
     return dict(
-        baseline=base_name, famt=famt_name, methods=runs, summary=summary, loader=loaders,
+        baseline=base_name,
+        famt=famt_name,
+        methods=runs,
+        summary=summary,
+        loader=loaders,
         pace=pace,
         step_ratio=famt['step_s_per_iter'] / base['step_s_per_iter'],
         epoch_ratio=famt['median_epoch_s'] / base['median_epoch_s'],
         throughput_ratio=base['images_per_s'] / famt['images_per_s'],
-        refresh=dict(seconds=refresh_s, images_per_s=refreshes[0]['images_per_s'],
-                     maps_finite=refreshes[0]['maps_finite'], config_interval=interval,
-                     share_at_config_interval=refresh_share),
-        schedule_ratio=schedule_ratio, config_schedule=schedule)
+        refresh=dict(
+            seconds=refresh_s,
+            images_per_s=refreshes[0]['images_per_s'],
+            maps_finite=refreshes[0]['maps_finite'],
+            config_interval=interval,
+            share_at_config_interval=refresh_share,
+        ),
+        schedule_ratio=schedule_ratio,
+        config_schedule=schedule,
+    )
 
 
 def loader_figures(method: Method, opts: E2EOptions, num_images: int) -> dict:
@@ -335,15 +389,17 @@ def loader_figures(method: Method, opts: E2EOptions, num_images: int) -> dict:
     from mmpretrain.registry import DATASETS
 
     import famt_mm  # noqa: F401  (registers the FAMT transforms)
+
     cfg, _ = prepare_cfg(method, opts, 'loader')
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    return dict(pipeline=[t['type'] for t in cfg.train_dataloader.dataset.pipeline],
-                **pipeline_throughput(dataset, num_images, opts.batch_size))
+    return dict(
+        pipeline=[t['type'] for t in cfg.train_dataloader.dataset.pipeline],
+        **pipeline_throughput(dataset, num_images, opts.batch_size),
+    )
 
 
-def run_pair_e2e(pair: tuple, opts: E2EOptions, loader_images: int,
-                 log: Callable[[str], None]) -> dict:
+def run_pair_e2e(pair: tuple, opts: E2EOptions, loader_images: int, log: Callable[[str], None]) -> dict:
     """Loader throughput, then training runs of both methods of ``pair``; the comparison."""
     runs, loaders = {}, {}
     for method in pair:
@@ -354,10 +410,14 @@ def run_pair_e2e(pair: tuple, opts: E2EOptions, loader_images: int,
         runs[method.name] = run_method(method, opts, side, log)
     return compare_e2e(pair[0].name, pair[1].name, runs, loaders, opts)
 
+
 #: figures of a pair's result a tool may bound (the bounds come from its command line; docs/speed.md
 #: names the ones the project uses)
 LIMITS = (
     Limit('max-epoch-ratio', 'FAMT / baseline median epoch time', lambda r: r['epoch_ratio']),
-    Limit('max-refresh-share', "the refresh's share of the FAMT run at the config's interval",
-          lambda r: r['refresh']['share_at_config_interval']),
+    Limit(
+        'max-refresh-share',
+        "the refresh's share of the FAMT run at the config's interval",
+        lambda r: r['refresh']['share_at_config_interval'],
+    ),
 )

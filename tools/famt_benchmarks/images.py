@@ -8,6 +8,7 @@ crop of a source, resized to a random size (shorter side 160-500 px, aspect 3:4 
 ImageNet training images), maybe flipped and brightness-jittered, saved as JPEG quality 90 into
 ``class_XX/`` sub-folders.
 """
+
 import glob
 import os
 import os.path as osp
@@ -36,15 +37,16 @@ def _mmpretrain_images() -> List[str]:
     root = osp.dirname(mmpretrain.__file__)
     found = []
     for pattern in ('.mim/demo/*', 'demo/*'):
-        found += [p for p in glob.glob(osp.join(root, pattern))
-                  if p.lower().endswith(IMAGE_EXTENSIONS)]
+        found += [p for p in glob.glob(osp.join(root, pattern)) if p.lower().endswith(IMAGE_EXTENSIONS)]
     return sorted(found)
 
 
 def bundled_sources() -> Tuple[str, List[str]]:
     """(name of the source, image paths) of the first source that has images, else (synthetic, [])."""
-    for name, finder in (('scikit-learn sample images', _sklearn_images),
-                         ('mmpretrain demo images', _mmpretrain_images)):
+    for name, finder in (
+        ('scikit-learn sample images', _sklearn_images),
+        ('mmpretrain demo images', _mmpretrain_images),
+    ):
         paths = finder()
         if paths:
             return name, paths
@@ -53,6 +55,7 @@ def bundled_sources() -> Tuple[str, List[str]]:
 
 def _synthetic(rng: np.random.RandomState, size: Tuple[int, int] = (480, 640)):
     from PIL import Image
+
     h, w = size
     # coarse colour noise upsampled bicubically: smooth regions and edges, like a photo's spectrum
     coarse = rng.randint(0, 256, (h // 32, w // 32, 3), dtype=np.uint8)
@@ -61,8 +64,9 @@ def _synthetic(rng: np.random.RandomState, size: Tuple[int, int] = (480, 640)):
     return Image.fromarray(np.clip(np.asarray(img, dtype=np.float64) + fine, 0, 255).astype(np.uint8))
 
 
-def make_image_folder(root: str, num_images: int, num_classes: int = 4, seed: int = 0,
-                      min_side: int = 160, max_side: int = 500) -> dict:
+def make_image_folder(
+    root: str, num_images: int, num_classes: int = 4, seed: int = 0, min_side: int = 160, max_side: int = 500
+) -> dict:
     """Write ``num_images`` JPEGs into ``root/class_XX/`` and describe them.
 
     Args:
@@ -77,6 +81,7 @@ def make_image_folder(root: str, num_images: int, num_classes: int = 4, seed: in
         dict: ``root``, ``source``, ``num_images``, ``mean_bytes`` and ``mean_pixels`` of the files.
     """
     from PIL import Image, ImageEnhance
+
     if num_images < 1:
         raise ValueError(f'num_images must be >= 1, got {num_images}')
     if num_classes < 1:
@@ -110,8 +115,13 @@ def make_image_folder(root: str, num_images: int, num_classes: int = 4, seed: in
         img.save(path, quality=90)
         sizes.append(osp.getsize(path))
         pixels.append(img.size[0] * img.size[1])
-    return dict(root=root, source=source, num_images=num_images,
-                mean_bytes=float(np.mean(sizes)), mean_pixels=float(np.mean(pixels)))
+    return dict(
+        root=root,
+        source=source,
+        num_images=num_images,
+        mean_bytes=float(np.mean(sizes)),
+        mean_pixels=float(np.mean(pixels)),
+    )
 
 
 def list_images(root: str) -> List[str]:

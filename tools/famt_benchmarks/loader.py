@@ -6,6 +6,7 @@ here in this process with the same thread settings, image by image, each transfo
 then the packed samples are collated into batches. The result, images/s of one worker, divides a
 model's images/s to give the workers that keep the model fed.
 """
+
 import math
 import time
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ def one_worker_threads() -> Iterator[None]:
     threads = torch.get_num_threads()
     try:
         import cv2
+
         cv2_threads = cv2.getNumThreads()
         cv2.setNumThreads(0)
     except ImportError:
@@ -51,9 +53,11 @@ def pipeline_throughput(dataset, num_images: int, batch_size: int, warmup: int =
         (mean ms per image of each transform and of ``collate``) and ``num_images``.
     """
     from mmengine.dataset import default_collate
+
     if num_images < 1 or batch_size < 1 or warmup < 0:
-        raise ValueError(f'need num_images >= 1, batch_size >= 1, warmup >= 0; got {num_images}, '
-                         f'{batch_size}, {warmup}')
+        raise ValueError(
+            f'need num_images >= 1, batch_size >= 1, warmup >= 0; got {num_images}, {batch_size}, {warmup}'
+        )
     if len(dataset) == 0:
         raise ValueError('the dataset is empty: no images to run the pipeline on')
     transforms = list(dataset.pipeline.transforms)
@@ -84,9 +88,13 @@ def pipeline_throughput(dataset, num_images: int, batch_size: int, warmup: int =
                 stages['collate'] += time.perf_counter() - t0
                 batch = []
         total = time.perf_counter() - start
-    return dict(images_per_s=num_images / total, ms_per_image=total / num_images * 1e3,
-                stages_ms={k: v / num_images * 1e3 for k, v in stages.items()},
-                num_images=num_images, batch_size=batch_size)
+    return dict(
+        images_per_s=num_images / total,
+        ms_per_image=total / num_images * 1e3,
+        stages_ms={k: v / num_images * 1e3 for k, v in stages.items()},
+        num_images=num_images,
+        batch_size=batch_size,
+    )
 
 
 def workers_needed(model_images_per_s: float, worker_images_per_s: float) -> int:

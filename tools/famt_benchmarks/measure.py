@@ -1,4 +1,5 @@
 """Measuring helpers of the benchmarks: wall time, FLOPs, peak memory, profiles, the machine."""
+
 import ctypes
 import datetime
 import json
@@ -27,6 +28,7 @@ def start_run(tool: str, argv: Optional[Sequence[str]]) -> Tuple[datetime.dateti
     from mmengine.logging import MMLogger
 
     import famt_mm  # noqa: F401  (registers the FAMT modules)
+
     MMLogger.get_instance(f'famt_{tool}_{time.time_ns()}', log_level='WARNING')
     args = argv if argv is not None else sys.argv[1:]
     return datetime.datetime.now().astimezone(), f'python tools/{tool}.py ' + ' '.join(args)
@@ -60,12 +62,15 @@ def count_flops(fn: Callable[[], object]) -> int:
     in torch; the math path is plain matmuls, counted like the fused GPU kernels' formula.
     """
     from torch.utils.flop_counter import FlopCounterMode
+
     try:
         from torch.nn.attention import SDPBackend, sdpa_kernel
+
         math_backend = sdpa_kernel([SDPBackend.MATH])
     except ImportError:  # torch < 2.3 (famt_mm supports 2.1): the older switch, global to all devices
-        math_backend = torch.backends.cuda.sdp_kernel(enable_flash=False, enable_math=True,
-                                                      enable_mem_efficient=False)
+        math_backend = torch.backends.cuda.sdp_kernel(
+            enable_flash=False, enable_math=True, enable_mem_efficient=False
+        )
     with math_backend, FlopCounterMode(display=False) as counter:
         fn()
     return int(counter.get_total_flops())
@@ -89,8 +94,8 @@ def compile_counts() -> dict:
     """Frames torch.compile (dynamo) has converted so far and the graphs it made: unchanged between
     two calls means every step in between ran already-compiled code (no recompilation)."""
     from torch._dynamo.utils import counters
-    return dict(frames=int(counters['frames']['total']),
-                graphs=int(counters['stats']['unique_graphs']))
+
+    return dict(frames=int(counters['frames']['total']), graphs=int(counters['stats']['unique_graphs']))
 
 
 def _rss_bytes() -> int:
@@ -128,8 +133,9 @@ def peak_memory(fn: Callable[[], object], device: torch.device) -> dict:
     # ru_maxrss is in KiB on Linux
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     if not per_step:  # no reset possible: the process's peak so far, not this step's
-        return dict(kind='process peak RSS so far (no per-step reset on this OS)', peak_bytes=peak,
-                    step_bytes=None)
+        return dict(
+            kind='process peak RSS so far (no per-step reset on this OS)', peak_bytes=peak, step_bytes=None
+        )
     return dict(kind='process peak RSS during the step', peak_bytes=peak, step_bytes=peak - before)
 
 
@@ -137,11 +143,11 @@ def _labelled(fn: Callable, label: str) -> Callable:
     def wrapper(*args, **kwargs):
         with torch.profiler.record_function(label):
             return fn(*args, **kwargs)
+
     return wrapper
 
 
-def profile_step(fn: Callable[[], object], model, optim_wrapper, device: torch.device,
-                 top: int = 12) -> dict:
+def profile_step(fn: Callable[[], object], model, optim_wrapper, device: torch.device, top: int = 12) -> dict:
     """One training step under torch.profiler: time per phase and the ops with most self time.
 
     The phases (preprocessor, forward + loss, backward, optimizer step with gradient clipping inside
@@ -149,12 +155,17 @@ def profile_step(fn: Callable[[], object], model, optim_wrapper, device: torch.d
     the duration of the step; a phase that did not run (no clipping configured) is absent.
     """
     from torch.profiler import ProfilerActivity, profile
+
     # what does not shrink with the token count is labelled apart: the optimizer step (gradient
     # clipping inside it, when configured) and zeroing the gradients
-    targets = [(model.data_preprocessor, 'forward', 'preprocessor'), (model, 'forward', 'forward + loss'),
-               (optim_wrapper, 'backward', 'backward'), (optim_wrapper, 'step', 'optimizer step'),
-               (optim_wrapper, '_clip_grad', '  of which gradient clipping'),
-               (optim_wrapper, 'zero_grad', 'zero grad')]
+    targets = [
+        (model.data_preprocessor, 'forward', 'preprocessor'),
+        (model, 'forward', 'forward + loss'),
+        (optim_wrapper, 'backward', 'backward'),
+        (optim_wrapper, 'step', 'optimizer step'),
+        (optim_wrapper, '_clip_grad', '  of which gradient clipping'),
+        (optim_wrapper, 'zero_grad', 'zero grad'),
+    ]
     saved = [(obj, attr, vars(obj).get(attr)) for obj, attr, _ in targets]
     for obj, attr, label in targets:
         setattr(obj, attr, _labelled(getattr(obj, attr), f'phase: {label}'))
@@ -178,15 +189,23 @@ def profile_step(fn: Callable[[], object], model, optim_wrapper, device: torch.d
         return getattr(e, 'self_device_time_total', 0) if on_device else e.self_cpu_time_total
 
     events = prof.key_averages()
-    phases = {e.key[len('phase: '):]: total(e) / 1e6 for e in events if e.key.startswith('phase: ')}
+    phases = {e.key[len('phase: ') :]: total(e) / 1e6 for e in events if e.key.startswith('phase: ')}
     ops = sorted((e for e in events if not e.key.startswith('phase: ')), key=self_time, reverse=True)
-    return dict(clock='device' if on_device else 'cpu', phases_s=phases,
-                top_ops=[dict(op=e.key, self_s=self_time(e) / 1e6, calls=e.count) for e in ops[:top]])
+    return dict(
+        clock='device' if on_device else 'cpu',
+        phases_s=phases,
+        top_ops=[dict(op=e.key, self_s=self_time(e) / 1e6, calls=e.count) for e in ops[:top]],
+    )
 
 
 def summary(seconds: List[float]) -> dict:
-    return dict(median_s=statistics.median(seconds), min_s=min(seconds), max_s=max(seconds),
-                n=len(seconds), all_s=seconds)
+    return dict(
+        median_s=statistics.median(seconds),
+        min_s=min(seconds),
+        max_s=max(seconds),
+        n=len(seconds),
+        all_s=seconds,
+    )
 
 
 #: distributions whose versions :func:`machine_info` records, where installed
@@ -203,18 +222,24 @@ def machine_info(device: torch.device) -> dict:
         except PackageNotFoundError:
             return None
 
-    info = dict(platform=platform.platform(), python=platform.python_version(),
-                torch=torch.__version__, cpu_count=os.cpu_count(),
-                torch_threads=torch.get_num_threads(), device=str(device),
-                packages={name: v for name in STACK if (v := installed(name)) is not None})
+    info = dict(
+        platform=platform.platform(),
+        python=platform.python_version(),
+        torch=torch.__version__,
+        cpu_count=os.cpu_count(),
+        torch_threads=torch.get_num_threads(),
+        device=str(device),
+        packages={name: v for name in STACK if (v := installed(name)) is not None},
+    )
     if device.type == 'cuda':
         info['gpu'] = torch.cuda.get_device_name(device)
         info['cuda'] = torch.version.cuda
     else:
         try:
             with open('/proc/cpuinfo') as f:
-                info['cpu'] = next(line.split(':', 1)[1].strip() for line in f
-                                   if line.startswith('model name'))
+                info['cpu'] = next(
+                    line.split(':', 1)[1].strip() for line in f if line.startswith('model name')
+                )
         except (OSError, StopIteration):
             info['cpu'] = platform.processor()
     return info

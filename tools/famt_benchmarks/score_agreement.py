@@ -13,6 +13,7 @@ each ViT's maps from its softmax attention against the maps of the same ViT's la
 softmax replaced by the cosine similarities of the same queries and keys (X-ViT's attention with
 ``norm_axis='head_channels'``), read each way; the tokens are the same.
 """
+
 import statistics
 from typing import Dict, List, Sequence
 
@@ -60,9 +61,19 @@ def whole_images(config: str, num_images: int) -> dict:
     pipeline = Compose([t for t in configured_scoring_pipeline(cfg) if t['type'] != 'LoadImageFromFile'])
     dataset = SklearnDigits(split='test', lazy_init=False)
     count = min(num_images, len(dataset))
-    return default_collate([
-        pipeline(dict(img=(img := dataset.get_data_info(i)['img']), img_shape=img.shape[:2],
-                      ori_shape=img.shape[:2], sample_idx=i)) for i in range(count)])
+    return default_collate(
+        [
+            pipeline(
+                dict(
+                    img=(img := dataset.get_data_info(i)['img']),
+                    img_shape=img.shape[:2],
+                    ori_shape=img.shape[:2],
+                    sample_idx=i,
+                )
+            )
+            for i in range(count)
+        ]
+    )
 
 
 @torch.no_grad()
@@ -71,6 +82,7 @@ def maps_of(model: torch.nn.Module, batch: dict, generator: dict) -> torch.Tenso
     from mmpretrain.registry import MODELS
 
     from famt_mm.models import score_images
+
     inputs = model.data_preprocessor(batch, training=False)['inputs']
     return score_images(model, inputs, MODELS.build(dict(generator))).flatten(1)
 
@@ -78,6 +90,7 @@ def maps_of(model: torch.nn.Module, batch: dict, generator: dict) -> torch.Tenso
 def spearman(a: torch.Tensor, b: torch.Tensor) -> float:
     """Mean over rows of the Spearman rank correlation of rows of ``a`` and ``b`` (B, L), ties averaged."""
     from scipy.stats import spearmanr
+
     values = [spearmanr(x, y).statistic for x, y in zip(a.double().numpy(), b.double().numpy())]
     return float(sum(values) / len(values))
 
@@ -89,6 +102,7 @@ def softmax_and_cosines(model: torch.nn.Module, batch: dict):
     import torch.nn.functional as F
 
     from famt_mm.models.masking.scoring import read_last_block
+
     attn = model.backbone.layers[-1].attn
     captured = {}
     hook = attn.register_forward_hook(lambda m, args, out: captured.update(x=args[0]))
@@ -102,13 +116,15 @@ def softmax_and_cosines(model: torch.nn.Module, batch: dict):
     return block, q @ k.transpose(-2, -1)
 
 
-def reading_agreement(vit_models: Sequence[torch.nn.Module],
-                      batch: dict) -> Dict[str, Dict[str, List[float]]]:
+def reading_agreement(
+    vit_models: Sequence[torch.nn.Module], batch: dict
+) -> Dict[str, Dict[str, List[float]]]:
     """Per reading and generator, one mean rank correlation per ViT: its softmax maps against its
     cosine maps read that way (see the module docstring)."""
     from mmpretrain.registry import MODELS
 
     from famt_mm.core import signed_attention_rows
+
     out: Dict[str, Dict[str, List[float]]] = {}
     blocks = [softmax_and_cosines(m, batch) for m in vit_models]
     for name, generator in GENERATORS.items():
@@ -122,8 +138,9 @@ def reading_agreement(vit_models: Sequence[torch.nn.Module],
     return out
 
 
-def agreement(vit_models: Sequence[torch.nn.Module], xvit_models: Sequence[torch.nn.Module],
-              batch: dict) -> Dict[str, Dict[str, List[float]]]:
+def agreement(
+    vit_models: Sequence[torch.nn.Module], xvit_models: Sequence[torch.nn.Module], batch: dict
+) -> Dict[str, Dict[str, List[float]]]:
     """Per comparison and generator, one mean rank correlation per seed.
 
     Comparisons: ``ViT vs X-ViT (MODE)`` for each reading and, with two seeds or more,
@@ -139,14 +156,17 @@ def agreement(vit_models: Sequence[torch.nn.Module], xvit_models: Sequence[torch
                 rows.append(spearman(vit, maps_of(xvit, batch, generator)))
         if len(vit_maps) > 1:
             out.setdefault('ViT vs ViT (next seed)', {})[name] = [
-                spearman(vit_maps[i], vit_maps[(i + 1) % len(vit_maps)]) for i in range(len(vit_maps))]
+                spearman(vit_maps[i], vit_maps[(i + 1) % len(vit_maps)]) for i in range(len(vit_maps))
+            ]
     return out
 
 
 def markdown_table(result: Dict[str, Dict[str, List[float]]]) -> str:
     names = list(GENERATORS)
-    lines = ['| maps compared | ' + ' | '.join(f'{n}: Spearman (mean ± std over seeds)' for n in names)
-             + ' |', '|---|' + '---:|' * len(names)]
+    lines = [
+        '| maps compared | ' + ' | '.join(f'{n}: Spearman (mean ± std over seeds)' for n in names) + ' |',
+        '|---|' + '---:|' * len(names),
+    ]
     for comparison, per_generator in result.items():
         cells = []
         for name in names:

@@ -32,6 +32,7 @@ per method:
 
 A table goes to stdout, everything (with the machine and the date) to ``--out`` as JSON.
 """
+
 import inspect
 import statistics
 from contextlib import nullcontext
@@ -58,6 +59,7 @@ from .report import Limit
 @dataclass
 class Method:
     """One side of a comparison: a config, plus optional overrides (``Config.merge_from_dict``)."""
+
     name: str
     config: str
     cfg_options: dict = field(default_factory=dict)
@@ -65,35 +67,50 @@ class Method:
 
 #: the comparisons; each is (baseline, FAMT), built from configs
 PAIRS: Dict[str, Tuple[Method, Method]] = {
-    'mae': (Method('MAE (random 0.75)',
-                   'mmpretrain::mae/mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'),
-            Method('FAMT-MAE (0.45 / 0.40)',
-                   'famt/pretrain/famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py')),
+    'mae': (
+        Method('MAE (random 0.75)', 'mmpretrain::mae/mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'),
+        Method('FAMT-MAE (0.45 / 0.40)', 'famt/pretrain/famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'),
+    ),
     # SimMIM encodes every position it does not throw, so the baseline's mask ratio does not change
     # its cost: SimMIM's own random 0.6 without throwing, on the same ViT-B model class
-    'simmim': (Method('SimMIM ViT-B (random 0.6, no throw)',
-                      'famt/pretrain/famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py',
-                      {'data_preprocessor.mask_generator': dict(
-                          _delete_=True, type='FAMTRandomMaskGenerator', mask_ratio=0.6,
-                          throw_ratio=0.0)}),
-               Method('FAMT-SimMIM ViT-B (0.44 / 0.26)',
-                      'famt/pretrain/famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py')),
+    'simmim': (
+        Method(
+            'SimMIM ViT-B (random 0.6, no throw)',
+            'famt/pretrain/famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py',
+            {
+                'data_preprocessor.mask_generator': dict(
+                    _delete_=True, type='FAMTRandomMaskGenerator', mask_ratio=0.6, throw_ratio=0.0
+                )
+            },
+        ),
+        Method(
+            'FAMT-SimMIM ViT-B (0.44 / 0.26)',
+            'famt/pretrain/famt-simmim_vit-base-p16_8xb256-amp-coslr-200e_in1k.py',
+        ),
+    ),
 }
 
 FAMT_MAE_CONFIG = 'famt/pretrain/famt-mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.py'
 FAMT_MAE_XVIT_CONFIG = 'famt/pretrain/famt-mae_xvit-base-p16_8xb512-amp-coslr-400e_in1k.py'
-_RANDOM_075 = {'data_preprocessor.mask_generator': dict(
-    _delete_=True, type='FAMTRandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0)}
+_RANDOM_075 = {
+    'data_preprocessor.mask_generator': dict(
+        _delete_=True, type='FAMTRandomMaskGenerator', mask_ratio=0.75, throw_ratio=0.0
+    )
+}
 
 #: the attention comparisons: the same algorithm and masking on a ViT and on an X-ViT encoder (softmax
 #: against XNorm attention, linear in the tokens), each (ViT, X-ViT). MAE is FAMT-MAE's model with
 #: MAE's random 0.75 and no throwing (stock MAE for the same index sets), so that both sides share
 #: one model class; with two guided methods the refresh scoring of both is timed side by side.
 ATTENTION_PAIRS: Dict[str, Tuple[Method, Method]] = {
-    'xvit-mae': (Method('MAE ViT (random 0.75)', FAMT_MAE_CONFIG, _RANDOM_075),
-                 Method('MAE X-ViT (random 0.75)', FAMT_MAE_XVIT_CONFIG, _RANDOM_075)),
-    'xvit-famt': (Method('FAMT-MAE ViT (0.45 / 0.40)', FAMT_MAE_CONFIG),
-                  Method('FAMT-MAE X-ViT (0.45 / 0.40)', FAMT_MAE_XVIT_CONFIG)),
+    'xvit-mae': (
+        Method('MAE ViT (random 0.75)', FAMT_MAE_CONFIG, _RANDOM_075),
+        Method('MAE X-ViT (random 0.75)', FAMT_MAE_XVIT_CONFIG, _RANDOM_075),
+    ),
+    'xvit-famt': (
+        Method('FAMT-MAE ViT (0.45 / 0.40)', FAMT_MAE_CONFIG),
+        Method('FAMT-MAE X-ViT (0.45 / 0.40)', FAMT_MAE_XVIT_CONFIG),
+    ),
 }
 
 
@@ -109,15 +126,18 @@ def pair_methods(key: str) -> Tuple[Method, Method]:
 # ------------------------------------------------------------------------------------ building
 def vit_embed_dims(arch: str) -> int:
     from mmpretrain.models import VisionTransformer
+
     if arch not in VisionTransformer.arch_zoo:
-        raise ValueError(f'--arch must be one of mmpretrain\'s ViT archs '
-                         f'{sorted(VisionTransformer.arch_zoo)}, got {arch!r}')
+        raise ValueError(
+            f"--arch must be one of mmpretrain's ViT archs {sorted(VisionTransformer.arch_zoo)}, got {arch!r}"
+        )
     return VisionTransformer.arch_zoo[arch]['embed_dims']
 
 
 def vit_arch(arch: str) -> str:
     """argparse type of the tools' ``--arch``: an mmpretrain ViT arch name."""
     import argparse
+
     try:
         vit_embed_dims(arch)
     except ValueError as e:
@@ -142,11 +162,11 @@ def init_parameters(cls) -> set:
 def shrink_model_cfg(model_cfg: dict, arch: str, img_size: int) -> None:
     """Set the encoder's arch and input size and make the neck follow (embed dims, patch count)."""
     from mmpretrain.registry import MODELS
+
     backbone = model_cfg['backbone']
     patch_size = backbone.get('patch_size', 16)
     if img_size % patch_size:
-        raise ValueError(f'--img-size must be a multiple of the patch size {patch_size}, '
-                         f'got {img_size}')
+        raise ValueError(f'--img-size must be a multiple of the patch size {patch_size}, got {img_size}')
     backbone.update(arch=arch, img_size=img_size)
     neck = model_cfg.get('neck')
     if neck is not None:
@@ -155,7 +175,7 @@ def shrink_model_cfg(model_cfg: dict, arch: str, img_size: int) -> None:
             if key in params:
                 neck[key] = vit_embed_dims(arch)
         if 'num_patches' in params:
-            neck['num_patches'] = (img_size // patch_size)**2
+            neck['num_patches'] = (img_size // patch_size) ** 2
 
 
 @dataclass
@@ -239,8 +259,9 @@ def build(method: Method, args, device: torch.device) -> Built:
     model.to(device)
     model.train()
 
-    optim_cfg = configure_optim_wrapper(cfg.optim_wrapper.to_dict(), args.amp,
-                                        getattr(args, 'optimizer', 'default'))
+    optim_cfg = configure_optim_wrapper(
+        cfg.optim_wrapper.to_dict(), args.amp, getattr(args, 'optimizer', 'default')
+    )
     optim_wrapper = build_optim_wrapper(model, optim_cfg)
     eager_train_step = model.train_step
     if getattr(args, 'compile', False):
@@ -252,8 +273,9 @@ def build(method: Method, args, device: torch.device) -> Built:
     guided = bool(generator is not None and generator.needs_importance)
     if guided:  # maps as the refresh hook leaves them: one per sample_idx, on the patch grid
         grid = args.img_size // preprocessor.patch_size
-        maps = torch.rand(args.batch_size * NUM_BATCHES, grid, grid,
-                          generator=torch.Generator().manual_seed(0))
+        maps = torch.rand(
+            args.batch_size * NUM_BATCHES, grid, grid, generator=torch.Generator().manual_seed(0)
+        )
         preprocessor.importance_cache.set(maps + 0.05)
     return Built(method, model, optim_wrapper, guided, eager_train_step)
 
@@ -263,20 +285,30 @@ def build(method: Method, args, device: torch.device) -> Built:
 NUM_BATCHES = 4
 
 
-def make_batch(batch_size: int, img_size: int, device: torch.device, seed: int = 0,
-               first_idx: int = 0) -> dict:
+def make_batch(
+    batch_size: int, img_size: int, device: torch.device, seed: int = 0, first_idx: int = 0
+) -> dict:
     """A uint8 batch with the metainfo guided masking reads (sample_idx, crop box, flip)."""
     from mmpretrain.structures import DataSample
+
     rng = np.random.RandomState(seed)
-    inputs = torch.from_numpy(rng.randint(0, 256, (batch_size, 3, img_size, img_size),
-                                          dtype=np.uint8)).to(device)
+    inputs = torch.from_numpy(rng.randint(0, 256, (batch_size, 3, img_size, img_size), dtype=np.uint8)).to(
+        device
+    )
     samples = []
     for i in range(batch_size):
         x0, y0 = rng.uniform(0, 0.4, 2)
         x1, y1 = rng.uniform(0.6, 1.0, 2)
-        samples.append(DataSample(metainfo=dict(
-            sample_idx=first_idx + i, crop_box=np.array([x0, y0, x1, y1], dtype=np.float32),
-            flip=bool((i + seed) % 2), flip_direction='horizontal')))
+        samples.append(
+            DataSample(
+                metainfo=dict(
+                    sample_idx=first_idx + i,
+                    crop_box=np.array([x0, y0, x1, y1], dtype=np.float32),
+                    flip=bool((i + seed) % 2),
+                    flip_direction='horizontal',
+                )
+            )
+        )
     return dict(inputs=inputs, data_samples=samples)
 
 
@@ -287,8 +319,10 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
     if not famt.guided and not attention_pair:
         raise TypeError(f'{famt.method.name}: its preprocessor has no guided mask generator')
     methods = [baseline, famt]
-    batches = [make_batch(args.batch_size, args.img_size, device, args.seed + j,
-                          first_idx=j * args.batch_size) for j in range(NUM_BATCHES)]
+    batches = [
+        make_batch(args.batch_size, args.img_size, device, args.seed + j, first_idx=j * args.batch_size)
+        for j in range(NUM_BATCHES)
+    ]
     batch = batches[0]
 
     def step(built: Built, eager: bool = False, it: int = 0):
@@ -306,13 +340,15 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
         if it == args.warmup:
             compiles['after_warmup'] = compile_counts()
         last = {}
-        for built in (methods if it % 2 == 0 else methods[::-1]):  # ABBA: no side always first
+        for built in methods if it % 2 == 0 else methods[::-1]:  # ABBA: no side always first
             last[built.method.name] = timed(step(built, it=it), device)
             if it >= args.warmup:
                 times[built.method.name].append(last[built.method.name])
-        log(f'  step {it + 1}/{args.warmup + args.iters}: ' +
-            ', '.join(f'{name} {s:.3f} s' for name, s in last.items()) +
-            (' (warm-up)' if it < args.warmup else ''))
+        log(
+            f'  step {it + 1}/{args.warmup + args.iters}: '
+            + ', '.join(f'{name} {s:.3f} s' for name, s in last.items())
+            + (' (warm-up)' if it < args.warmup else '')
+        )
     compiles['after_timed'] = compile_counts()
 
     log(f'[{key}] peak memory of one step per method')
@@ -320,12 +356,11 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
     profiles = {}
     if args.profile:
         log(f'[{key}] profiling one step per method')
-        profiles = {b.method.name: profile_step(step(b), b.model, b.optim_wrapper, device)
-                    for b in methods}
+        profiles = {b.method.name: profile_step(step(b), b.model, b.optim_wrapper, device) for b in methods}
 
     # the refresh hook's scoring path against plain inference, on the same whole images: of the FAMT
     # method, and of both methods of an attention pair that masks guided (ViT against X-ViT)
-    scored = [b for b in ((baseline, famt) if attention_pair else (famt, )) if b.guided]
+    scored = [b for b in ((baseline, famt) if attention_pair else (famt,)) if b.guided]
     refresh = refresh_figures(scored, args, device, log, key) if scored else {}
 
     plan_times = []
@@ -333,20 +368,26 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
         preprocessor = famt.model.data_preprocessor
         train_inputs = preprocessor(batch, training=False)['inputs']
         for it in range(args.warmup + args.iters):
-            seconds = timed(lambda: preprocessor.sample_mask_plan(train_inputs, batch['data_samples']),
-                            device)
+            seconds = timed(
+                lambda: preprocessor.sample_mask_plan(train_inputs, batch['data_samples']), device
+            )
             if it >= args.warmup:
                 plan_times.append(seconds)
 
     base_name, famt_name = baseline.method.name, famt.method.name
     step_median = {n: statistics.median(t) for n, t in times.items()}
     result = dict(
-        methods={b.method.name: dict(config=b.method.config, cfg_options=b.method.cfg_options,
-                                     train_step_flops=flops[b.method.name],
-                                     step_time=summary(times[b.method.name]),
-                                     images_per_s=args.batch_size / step_median[b.method.name],
-                                     memory=memory[b.method.name])
-                 for b in methods},
+        methods={
+            b.method.name: dict(
+                config=b.method.config,
+                cfg_options=b.method.cfg_options,
+                train_step_flops=flops[b.method.name],
+                step_time=summary(times[b.method.name]),
+                images_per_s=args.batch_size / step_median[b.method.name],
+                memory=memory[b.method.name],
+            )
+            for b in methods
+        },
         baseline=base_name,
         famt=famt_name,
         flops_ratio=flops[famt_name] / flops[base_name],
@@ -358,23 +399,30 @@ def run_pair(key: str, args, device: torch.device, log: Callable[[str], None]) -
     if attention_pair and len(refresh) == 2:
         result['refresh_baseline'] = refresh[base_name]
         # seconds per scored image, X-ViT over ViT
-        result['refresh_time_ratio'] = (refresh[base_name]['scoring']['images_per_s']
-                                        / refresh[famt_name]['scoring']['images_per_s'])
+        result['refresh_time_ratio'] = (
+            refresh[base_name]['scoring']['images_per_s'] / refresh[famt_name]['scoring']['images_per_s']
+        )
     if plan_times:
         result['preprocessor'] = dict(
             sample_mask_plan=summary(plan_times),
-            share_of_famt_step=statistics.median(plan_times) / step_median[famt_name])
+            share_of_famt_step=statistics.median(plan_times) / step_median[famt_name],
+        )
     if profiles:
         result['profile'] = profiles
     if getattr(args, 'compile', False):
         # guarded code is reused when nothing new was compiled during the timed steps
-        result['compile'] = dict(**compiles, recompiled_during_timed_steps=(
-            compiles['after_timed'] != compiles.get('after_warmup', compiles['after_timed'])))
+        result['compile'] = dict(
+            **compiles,
+            recompiled_during_timed_steps=(
+                compiles['after_timed'] != compiles.get('after_warmup', compiles['after_timed'])
+            ),
+        )
     return result
 
 
-def refresh_figures(methods: List[Built], args, device: torch.device, log: Callable[[str], None],
-                    key: str) -> Dict[str, dict]:
+def refresh_figures(
+    methods: List[Built], args, device: torch.device, log: Callable[[str], None], key: str
+) -> Dict[str, dict]:
     """Images/s of the refresh hook's scoring (``score_images``: last-block attention + the mask
     generator's ``importance``) and of plain inference (``extract_feat``) on the same whole images,
     per method, all of them timed in turns (the order reversed every other round)."""
@@ -411,7 +459,7 @@ def refresh_figures(methods: List[Built], args, device: torch.device, log: Calla
     times = {name_kind: [] for name_kind in fns}
     order = list(fns)
     for it in range(args.warmup + args.iters):
-        for name_kind in (order if it % 2 == 0 else order[::-1]):
+        for name_kind in order if it % 2 == 0 else order[::-1]:
             seconds = timed(fns[name_kind], device)
             if it >= args.warmup:
                 times[name_kind].append(seconds)
@@ -421,23 +469,37 @@ def refresh_figures(methods: List[Built], args, device: torch.device, log: Calla
     out = {}
     for built in methods:
         name = built.method.name
-        figures = {kind: dict(images_per_s=args.score_batch_size / statistics.median(times[(name, kind)]),
-                              flops=flops[(name, kind)], **summary(times[(name, kind)]))
-                   for kind in ('scoring', 'plain_inference')}
+        figures = {
+            kind: dict(
+                images_per_s=args.score_batch_size / statistics.median(times[(name, kind)]),
+                flops=flops[(name, kind)],
+                **summary(times[(name, kind)]),
+            )
+            for kind in ('scoring', 'plain_inference')
+        }
         ratio = figures['scoring']['images_per_s'] / figures['plain_inference']['images_per_s']
         out[name] = dict(batch_size=args.score_batch_size, **figures, ratio=ratio)
     return out
-
 
 
 #: figures of a pair's result a tool may bound (the bounds come from its command line; docs/speed.md
 #: names the ones the project uses)
 LIMITS = (
     Limit('max-time-ratio', 'step time ratio', lambda r: r['time_ratio']),
-    Limit('max-time-flops-gap', '|step time ratio - FLOPs ratio|',
-          lambda r: abs(r['time_ratio'] - r['flops_ratio'])),
-    Limit('min-refresh-ratio', 'refresh scoring / plain inference images/s',
-          lambda r: r['refresh']['ratio'], upper=False),
-    Limit('max-preprocessor-share', "sample_mask_plan's share of the FAMT step",
-          lambda r: r['preprocessor']['share_of_famt_step']),
+    Limit(
+        'max-time-flops-gap',
+        '|step time ratio - FLOPs ratio|',
+        lambda r: abs(r['time_ratio'] - r['flops_ratio']),
+    ),
+    Limit(
+        'min-refresh-ratio',
+        'refresh scoring / plain inference images/s',
+        lambda r: r['refresh']['ratio'],
+        upper=False,
+    ),
+    Limit(
+        'max-preprocessor-share',
+        "sample_mask_plan's share of the FAMT step",
+        lambda r: r['preprocessor']['share_of_famt_step'],
+    ),
 )

@@ -3,6 +3,7 @@
 Imported by the detection configs through ``custom_imports = dict(imports=['famt_mm.downstream.det'])``
 with ``default_scope = 'mmdet'``; ``import famt_mm`` alone does not import mmdet.
 """
+
 from mmdet.registry import MODELS
 from mmpretrain.models.utils import LayerNorm2d
 

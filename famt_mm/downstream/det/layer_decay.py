@@ -1,4 +1,5 @@
 """mmpretrain's layer-wise lr decay for detectors whose backbone knows its layer depths."""
+
 from functools import partial
 from typing import Callable, List, Optional
 
@@ -18,12 +19,20 @@ class FAMTViTLayerDecayOptimWrapperConstructor(LearningRateDecayOptimWrapperCons
     ``bias_decay_mult``, ``flat_decay_mult``, ``custom_keys``).
     """
 
-    def add_params(self, params: List[dict], module: nn.Module, prefix: str = '',
-                   get_layer_depth: Optional[Callable] = None, **kwargs) -> None:
+    def add_params(
+        self,
+        params: List[dict],
+        module: nn.Module,
+        prefix: str = '',
+        get_layer_depth: Optional[Callable] = None,
+        **kwargs,
+    ) -> None:
         if get_layer_depth is None:
             backbone = getattr(module, 'backbone', None)
             if not hasattr(backbone, 'get_layer_depth'):
-                raise TypeError(f'{type(self).__name__} needs model.backbone.get_layer_depth; '
-                                f'{type(backbone).__name__} has none')
+                raise TypeError(
+                    f'{type(self).__name__} needs model.backbone.get_layer_depth; '
+                    f'{type(backbone).__name__} has none'
+                )
             get_layer_depth = partial(backbone.get_layer_depth, prefix='backbone.')
         super().add_params(params, module, prefix=prefix, get_layer_depth=get_layer_depth, **kwargs)

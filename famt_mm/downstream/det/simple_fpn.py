@@ -1,4 +1,5 @@
 """ViTDet's simple feature pyramid: scales of one stride-16 map instead of a backbone hierarchy."""
+
 from typing import List, Sequence, Tuple
 
 import torch
@@ -29,25 +30,30 @@ class FAMTSimpleFeaturePyramid(BaseModule):
         init_cfg: mmengine initialisation config.
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: int = 256,
-                 scale_factors: Sequence[float] = _SCALES,
-                 num_outs: int = 5,
-                 norm_cfg: dict = None,
-                 init_cfg=None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int = 256,
+        scale_factors: Sequence[float] = _SCALES,
+        num_outs: int = 5,
+        norm_cfg: dict = None,
+        init_cfg=None,
+    ) -> None:
         if norm_cfg is None:
             norm_cfg = dict(type='LN2d', eps=1e-06)
         super().__init__(init_cfg=init_cfg)
         scale_factors = tuple(float(s) for s in scale_factors)
-        if not scale_factors or any(s not in _SCALES for s in scale_factors) or \
-                list(scale_factors) != sorted(scale_factors, reverse=True) or \
-                len(set(scale_factors)) != len(scale_factors):
-            raise ValueError(f'scale_factors must be distinct values of {_SCALES}, in that order; '
-                             f'got {scale_factors}')
+        if (
+            not scale_factors
+            or any(s not in _SCALES for s in scale_factors)
+            or list(scale_factors) != sorted(scale_factors, reverse=True)
+            or len(set(scale_factors)) != len(scale_factors)
+        ):
+            raise ValueError(
+                f'scale_factors must be distinct values of {_SCALES}, in that order; got {scale_factors}'
+            )
         if num_outs < len(scale_factors):
-            raise ValueError(f'num_outs must be >= len(scale_factors) = {len(scale_factors)}, '
-                             f'got {num_outs}')
+            raise ValueError(f'num_outs must be >= len(scale_factors) = {len(scale_factors)}, got {num_outs}')
         if in_channels % 4:
             raise ValueError(f'in_channels must be divisible by 4, got {in_channels}')
         self.num_outs = num_outs
@@ -57,10 +63,10 @@ class FAMTSimpleFeaturePyramid(BaseModule):
         for scale in scale_factors:
             resampler, width = self._resampler(scale, in_channels, norm_cfg)
             self.resamplers.append(resampler)
-            self.lateral_convs.append(
-                ConvModule(width, out_channels, 1, norm_cfg=norm_cfg, act_cfg=None))
+            self.lateral_convs.append(ConvModule(width, out_channels, 1, norm_cfg=norm_cfg, act_cfg=None))
             self.fpn_convs.append(
-                ConvModule(out_channels, out_channels, 3, padding=1, norm_cfg=norm_cfg, act_cfg=None))
+                ConvModule(out_channels, out_channels, 3, padding=1, norm_cfg=norm_cfg, act_cfg=None)
+            )
 
     @staticmethod
     def _resampler(scale: float, channels: int, norm_cfg: dict) -> Tuple[nn.Module, int]:
@@ -69,7 +75,8 @@ class FAMTSimpleFeaturePyramid(BaseModule):
                 nn.ConvTranspose2d(channels, channels // 2, 2, stride=2),
                 build_norm_layer(norm_cfg, channels // 2)[1],
                 nn.GELU(),
-                nn.ConvTranspose2d(channels // 2, channels // 4, 2, stride=2)), channels // 4
+                nn.ConvTranspose2d(channels // 2, channels // 4, 2, stride=2),
+            ), channels // 4
         if scale == 2.0:
             return nn.ConvTranspose2d(channels, channels // 2, 2, stride=2), channels // 2
         if scale == 1.0:

@@ -7,6 +7,7 @@ no CLS token, absolute positions kept at the pretraining resolution and interpol
 patch grid, one stride-16 feature map. Its attention and window helpers are mmpretrain's (``ViTSAM``
 shares them with ViTDet); its keys are those of mmdet's projects/ViTDet ``ViT``.
 """
+
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -51,15 +52,28 @@ class Block(nn.Module):
         input_size: patch grid of the training input (sizes the global blocks' position tables).
     """
 
-    def __init__(self, embed_dims: int, num_heads: int, mlp_ratio: float, qkv_bias: bool,
-                 drop_path: float, norm_cfg: dict, use_rel_pos: bool, window_size: int,
-                 input_size: Tuple[int, int]) -> None:
+    def __init__(
+        self,
+        embed_dims: int,
+        num_heads: int,
+        mlp_ratio: float,
+        qkv_bias: bool,
+        drop_path: float,
+        norm_cfg: dict,
+        use_rel_pos: bool,
+        window_size: int,
+        input_size: Tuple[int, int],
+    ) -> None:
         super().__init__()
         self.window_size = window_size
         self.norm1 = build_norm_layer(norm_cfg, embed_dims)[1]
-        self.attn = Attention(embed_dims, num_heads=num_heads, qkv_bias=qkv_bias,
-                              use_rel_pos=use_rel_pos,
-                              input_size=(window_size, window_size) if window_size else input_size)
+        self.attn = Attention(
+            embed_dims,
+            num_heads=num_heads,
+            qkv_bias=qkv_bias,
+            use_rel_pos=use_rel_pos,
+            input_size=(window_size, window_size) if window_size else input_size,
+        )
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = build_norm_layer(norm_cfg, embed_dims)[1]
         self.mlp = Mlp(embed_dims, int(embed_dims * mlp_ratio))
@@ -105,29 +119,35 @@ class FAMTPlainViT(BaseModule):
         init_cfg: ``dict(type='Pretrained', checkpoint=PATH)`` or None for a random start.
     """
 
-    def __init__(self,
-                 img_size: int = 1024,
-                 patch_size: int = 16,
-                 in_channels: int = 3,
-                 embed_dims: int = 768,
-                 depth: int = 12,
-                 num_heads: int = 12,
-                 mlp_ratio: float = 4.0,
-                 qkv_bias: bool = True,
-                 drop_path_rate: float = 0.0,
-                 window_size: int = 14,
-                 global_block_indexes: Sequence[int] = (2, 5, 8, 11),
-                 use_rel_pos: bool = True,
-                 pretrain_img_size: int = 224,
-                 pretrain_use_cls_token: bool = True,
-                 norm_cfg: dict = None,
-                 init_cfg: Optional[dict] = None) -> None:
+    def __init__(
+        self,
+        img_size: int = 1024,
+        patch_size: int = 16,
+        in_channels: int = 3,
+        embed_dims: int = 768,
+        depth: int = 12,
+        num_heads: int = 12,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+        drop_path_rate: float = 0.0,
+        window_size: int = 14,
+        global_block_indexes: Sequence[int] = (2, 5, 8, 11),
+        use_rel_pos: bool = True,
+        pretrain_img_size: int = 224,
+        pretrain_use_cls_token: bool = True,
+        norm_cfg: dict = None,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
         if norm_cfg is None:
             norm_cfg = dict(type='LN', eps=1e-06)
         super().__init__(init_cfg=init_cfg)
-        for name, value in (('img_size', img_size), ('patch_size', patch_size),
-                            ('pretrain_img_size', pretrain_img_size), ('depth', depth),
-                            ('window_size', window_size)):
+        for name, value in (
+            ('img_size', img_size),
+            ('patch_size', patch_size),
+            ('pretrain_img_size', pretrain_img_size),
+            ('depth', depth),
+            ('window_size', window_size),
+        ):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f'{name} must be an integer >= 1, got {value!r}')
         if embed_dims % num_heads:
@@ -139,28 +159,44 @@ class FAMTPlainViT(BaseModule):
             raise ValueError(f'drop_path_rate must lie in [0, 1), got {drop_path_rate!r}')
         self.depth = depth
         self.embed_dims = embed_dims
-        self.pretrain_grid = (pretrain_img_size // patch_size, ) * 2
+        self.pretrain_grid = (pretrain_img_size // patch_size,) * 2
         self.num_extra_tokens = int(pretrain_use_cls_token)
         self.patch_embed = nn.Module()
         self.patch_embed.proj = nn.Conv2d(in_channels, embed_dims, patch_size, stride=patch_size)
         self.pos_embed = nn.Parameter(
-            torch.zeros(1, self.num_extra_tokens + self.pretrain_grid[0]**2, embed_dims))
-        input_size = (img_size // patch_size, ) * 2
+            torch.zeros(1, self.num_extra_tokens + self.pretrain_grid[0] ** 2, embed_dims)
+        )
+        input_size = (img_size // patch_size,) * 2
         rates = torch.linspace(0, drop_path_rate, depth).tolist()
         self.blocks = nn.ModuleList(
-            Block(embed_dims, num_heads, mlp_ratio, qkv_bias, rates[i], norm_cfg, use_rel_pos,
-                  0 if i in global_block_indexes else window_size, input_size)
-            for i in range(depth))
+            Block(
+                embed_dims,
+                num_heads,
+                mlp_ratio,
+                qkv_bias,
+                rates[i],
+                norm_cfg,
+                use_rel_pos,
+                0 if i in global_block_indexes else window_size,
+                input_size,
+            )
+            for i in range(depth)
+        )
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor]:
         x = self.patch_embed.proj(x).permute(0, 2, 3, 1)  # (B, h, w, C)
         grid = tuple(x.shape[1:3])
-        pos = resize_pos_embed(self.pos_embed[:, self.num_extra_tokens:], self.pretrain_grid, grid,
-                               mode='bicubic', num_extra_tokens=0)
+        pos = resize_pos_embed(
+            self.pos_embed[:, self.num_extra_tokens :],
+            self.pretrain_grid,
+            grid,
+            mode='bicubic',
+            num_extra_tokens=0,
+        )
         x = x + pos.reshape(1, *grid, self.embed_dims)
         for block in self.blocks:
             x = block(x)
-        return (x.permute(0, 3, 1, 2).contiguous(), )
+        return (x.permute(0, 3, 1, 2).contiguous(),)
 
     def init_weights(self) -> None:
         """ViTDet's random initialisation, then the pretrained checkpoint (checked) if configured."""
@@ -169,18 +205,26 @@ class FAMTPlainViT(BaseModule):
         if isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained':
             self.load_pretrained(self.init_cfg['checkpoint'])
         elif self.init_cfg is not None:
-            raise ValueError(f"init_cfg must be dict(type='Pretrained', checkpoint=...) or None, "
-                             f'got {self.init_cfg!r}')
+            raise ValueError(
+                f"init_cfg must be dict(type='Pretrained', checkpoint=...) or None, got {self.init_cfg!r}"
+            )
         self._is_init = True
 
     def load_pretrained(self, checkpoint: str) -> None:
         """Load an exported backbone; ValueError if any weight but the position tables is missing."""
-        state_dict, report = read_loadable(checkpoint, self.state_dict(), MMDET,
-                                           setting='FAMTPlainViT init_cfg.checkpoint', user='the detector')
+        state_dict, report = read_loadable(
+            checkpoint,
+            self.state_dict(),
+            MMDET,
+            setting='FAMTPlainViT init_cfg.checkpoint',
+            user='the detector',
+        )
         self.load_state_dict({k: state_dict[k] for k in report.matched}, strict=False)
-        print_log(f'{checkpoint}: loaded {len(report.matched)} pretrained tensors; '
-                  f'{len(report.not_pretrained)} relative position tables start at zero',
-                  logger='current')
+        print_log(
+            f'{checkpoint}: loaded {len(report.matched)} pretrained tensors; '
+            f'{len(report.not_pretrained)} relative position tables start at zero',
+            logger='current',
+        )
 
     def get_layer_depth(self, param_name: str, prefix: str = '') -> Tuple[int, int]:
         """Layer-wise lr decay depth: 0 for the embeddings, i + 1 for block i, depth + 1 for the rest.
@@ -190,7 +234,7 @@ class FAMTPlainViT(BaseModule):
         num_layers = self.depth + 2
         if not param_name.startswith(prefix):
             return num_layers - 1, num_layers
-        name = param_name[len(prefix):]
+        name = param_name[len(prefix) :]
         if name == 'pos_embed' or name.startswith('patch_embed.'):
             return 0, num_layers
         if name.startswith('blocks.'):

@@ -6,6 +6,7 @@ Everything else (patch embedding, position embedding, CLS token, blocks' norms a
 forward that drops thrown patches from the sequence) is the stock class's, so an X-ViT checkpoint has
 a ViT's keys plus each block's ``attn.xnorm_scale``.
 """
+
 from mmpretrain.models import VisionTransformer
 from mmpretrain.registry import MODELS
 
@@ -28,15 +29,26 @@ class XNormBlocksMixin:
         *args, **kwargs: the ViT class's own arguments.
     """
 
-    def __init__(self, *args, norm_axis: str = 'head_channels', scale_mode: str = 'per_head',
-                 scale_init: float = 1.0, key_reduction: str = 'mean', score_attention: str = 'clip',
-                 **kwargs):
+    def __init__(
+        self,
+        *args,
+        norm_axis: str = 'head_channels',
+        scale_mode: str = 'per_head',
+        scale_init: float = 1.0,
+        key_reduction: str = 'mean',
+        score_attention: str = 'clip',
+        **kwargs,
+    ):
         check_choice('score_attention', score_attention, SIGNED_ROWS)
         super().__init__(*args, **kwargs)
         for layer in self.layers:
             layer.attn = FAMTXNormAttention.replacing(
-                layer.attn, norm_axis=norm_axis, scale_mode=scale_mode, scale_init=scale_init,
-                key_reduction=key_reduction)
+                layer.attn,
+                norm_axis=norm_axis,
+                scale_mode=scale_mode,
+                scale_init=scale_init,
+                key_reduction=key_reduction,
+            )
         if self.frozen_stages > 0:  # the stock class froze the attention modules just replaced
             self._freeze_stages()
         self.score_attention = score_attention

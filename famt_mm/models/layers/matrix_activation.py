@@ -8,6 +8,7 @@ neighbours along the channel axis, each through its own piecewise-constant coeff
 abstract leaves open (shared or per-channel levels, how knots are trained, the tri-diagonal
 coefficients' arguments) are settings; ``docs/method.md`` section 10 gives this package's reading.
 """
+
 import math
 from typing import Optional, Sequence, Tuple
 
@@ -34,7 +35,7 @@ def evenly_spaced_knots(num_intervals: int, knot_range: Sequence[float]) -> Tupl
     """``num_intervals - 1`` knots evenly spaced over ``knot_range`` (both ends included)."""
     low, high = knot_range
     if num_intervals == 2:
-        return ((low + high) / 2, )
+        return ((low + high) / 2,)
     step = (high - low) / (num_intervals - 2)
     return tuple(low + i * step for i in range(num_intervals - 1))
 
@@ -94,25 +95,28 @@ class FAMTMatrixActivation(nn.Module):
         form (str): ``'diagonal'`` or ``'tridiagonal'``. Defaults to ``'diagonal'``.
     """
 
-    def __init__(self,
-                 knots: Optional[Sequence[float]] = None,
-                 num_intervals: Optional[int] = None,
-                 knot_range: Sequence[float] = (-2.0, 2.0),
-                 levels: Optional[Sequence[float]] = None,
-                 trainable_levels: bool = True,
-                 trainable_knots: bool = False,
-                 knot_temperature: float = 0.1,
-                 num_channels: Optional[int] = None,
-                 channel_dim: int = -1,
-                 form: str = 'diagonal'):
+    def __init__(
+        self,
+        knots: Optional[Sequence[float]] = None,
+        num_intervals: Optional[int] = None,
+        knot_range: Sequence[float] = (-2.0, 2.0),
+        levels: Optional[Sequence[float]] = None,
+        trainable_levels: bool = True,
+        trainable_knots: bool = False,
+        knot_temperature: float = 0.1,
+        num_channels: Optional[int] = None,
+        channel_dim: int = -1,
+        form: str = 'diagonal',
+    ):
         super().__init__()
         check_choice('form', form, MATRIX_FORMS)
-        if num_intervals is not None and (isinstance(num_intervals, bool)
-                                          or not isinstance(num_intervals, int) or num_intervals < 1):
+        if num_intervals is not None and (
+            isinstance(num_intervals, bool) or not isinstance(num_intervals, int) or num_intervals < 1
+        ):
             raise ValueError(f'num_intervals must be an integer >= 1, got {num_intervals!r}')
         if knots is None:
             if num_intervals is None:
-                knots = (0.0, )
+                knots = (0.0,)
             else:
                 low_high = _check_number_list('knot_range', knot_range)
                 if len(low_high) != 2 or not low_high[0] < low_high[1]:
@@ -122,20 +126,26 @@ class FAMTMatrixActivation(nn.Module):
         if any(b <= a for a, b in zip(knots, knots[1:])):
             raise ValueError(f'knots must be strictly increasing, got {knots!r}')
         if num_intervals is not None and num_intervals != len(knots) + 1:
-            raise ValueError(f'num_intervals must be len(knots) + 1 = {len(knots) + 1} for knots '
-                             f'{knots!r}, got {num_intervals}')
+            raise ValueError(
+                f'num_intervals must be len(knots) + 1 = {len(knots) + 1} for knots '
+                f'{knots!r}, got {num_intervals}'
+            )
         levels = relu_levels(knots) if levels is None else _check_number_list('levels', levels)
         if len(levels) != len(knots) + 1:
-            raise ValueError(f'levels must hold one value per interval, len(knots) + 1 = '
-                             f'{len(knots) + 1} for knots {knots!r}, got {len(levels)}: {levels!r}')
+            raise ValueError(
+                f'levels must hold one value per interval, len(knots) + 1 = '
+                f'{len(knots) + 1} for knots {knots!r}, got {len(levels)}: {levels!r}'
+            )
         if trainable_knots and not knots:
             raise ValueError('trainable_knots=True needs at least one knot, got knots=()')
         if not (isinstance(knot_temperature, (int, float)) and knot_temperature > 0):
             raise ValueError(f'knot_temperature must be a number > 0, got {knot_temperature!r}')
-        if num_channels is not None and (isinstance(num_channels, bool)
-                                         or not isinstance(num_channels, int) or num_channels < 1):
-            raise ValueError(f'num_channels must be None (shared levels) or an integer >= 1, '
-                             f'got {num_channels!r}')
+        if num_channels is not None and (
+            isinstance(num_channels, bool) or not isinstance(num_channels, int) or num_channels < 1
+        ):
+            raise ValueError(
+                f'num_channels must be None (shared levels) or an integer >= 1, got {num_channels!r}'
+            )
         if isinstance(channel_dim, bool) or not isinstance(channel_dim, int):
             raise ValueError(f'channel_dim must be an integer axis, got {channel_dim!r}')
         self.form = form
@@ -155,8 +165,10 @@ class FAMTMatrixActivation(nn.Module):
             self.register_buffer('knots', knot_tensor)
 
     def extra_repr(self) -> str:
-        return (f'knots={tuple(round(k, 4) for k in self.knots.tolist())}, form={self.form!r}, '
-                f'num_channels={self.num_channels}, trainable_knots={self.trainable_knots}')
+        return (
+            f'knots={tuple(round(k, 4) for k in self.knots.tolist())}, form={self.form!r}, '
+            f'num_channels={self.num_channels}, trainable_knots={self.trainable_knots}'
+        )
 
     def _channel_shape(self, y: torch.Tensor) -> Tuple[int, ...]:
         """Shape that broadcasts a per-channel tensor (C,) along ``channel_dim`` of ``y``."""
@@ -172,9 +184,11 @@ class FAMTMatrixActivation(nn.Module):
             value = levels[0][index]
         else:
             if y.shape[self.channel_dim] != self.num_channels:
-                raise ValueError(f'FAMTMatrixActivation has num_channels={self.num_channels} but the input '
-                                 f'has {y.shape[self.channel_dim]} along channel_dim='
-                                 f'{self.channel_dim} (shape {tuple(y.shape)})')
+                raise ValueError(
+                    f'FAMTMatrixActivation has num_channels={self.num_channels} but the input '
+                    f'has {y.shape[self.channel_dim]} along channel_dim='
+                    f'{self.channel_dim} (shape {tuple(y.shape)})'
+                )
             channel = torch.arange(self.num_channels, device=y.device).view(self._channel_shape(y))
             value = levels.reshape(-1)[channel * levels.shape[-1] + index]
         if self.trainable_knots and self.training:

@@ -9,6 +9,7 @@ this package's reading, not the paper's (``docs/method.md`` section 9): the axis
 heads are treated, the learnable scale and its initial value, and whether the sum over keys is divided
 by N.
 """
+
 from typing import Tuple
 
 import torch
@@ -59,15 +60,17 @@ class FAMTXNormAttention(MultiheadAttention):
             None: there is no attention matrix to drop from and no softmax temperature.
     """
 
-    def __init__(self,
-                 embed_dims: int,
-                 num_heads: int,
-                 norm_axis: str = 'head_channels',
-                 scale_mode: str = 'per_head',
-                 scale_init: float = 1.0,
-                 key_reduction: str = 'mean',
-                 eps: float = 1e-6,
-                 **kwargs):
+    def __init__(
+        self,
+        embed_dims: int,
+        num_heads: int,
+        norm_axis: str = 'head_channels',
+        scale_mode: str = 'per_head',
+        scale_init: float = 1.0,
+        key_reduction: str = 'mean',
+        eps: float = 1e-6,
+        **kwargs,
+    ):
         check_choice('norm_axis', norm_axis, NORM_AXES)
         check_choice('scale_mode', scale_mode, SCALE_MODES)
         check_choice('key_reduction', key_reduction, KEY_REDUCTIONS)
@@ -76,11 +79,15 @@ class FAMTXNormAttention(MultiheadAttention):
         if not (isinstance(eps, (int, float)) and eps > 0):
             raise ValueError(f'eps must be a number > 0, got {eps!r}')
         if kwargs.get('attn_drop', 0.0):
-            raise ValueError('FAMTXNormAttention forms no attention matrix to drop from: attn_drop (the '
-                             f"backbone's attn_drop_rate) must be 0, got {kwargs['attn_drop']}")
+            raise ValueError(
+                'FAMTXNormAttention forms no attention matrix to drop from: attn_drop (the '
+                f"backbone's attn_drop_rate) must be 0, got {kwargs['attn_drop']}"
+            )
         if kwargs.get('qk_scale') is not None:
-            raise ValueError('FAMTXNormAttention has no softmax temperature: qk_scale must be None; its '
-                             f'scale is scale_init / scale_mode, got qk_scale={kwargs["qk_scale"]}')
+            raise ValueError(
+                'FAMTXNormAttention has no softmax temperature: qk_scale must be None; its '
+                f'scale is scale_init / scale_mode, got qk_scale={kwargs["qk_scale"]}'
+            )
         super().__init__(embed_dims, num_heads, **kwargs)
         if embed_dims % num_heads:
             raise ValueError(f'embed_dims ({embed_dims}) must be a multiple of num_heads ({num_heads})')
@@ -88,7 +95,7 @@ class FAMTXNormAttention(MultiheadAttention):
         self.scale_mode = scale_mode
         self.key_reduction = key_reduction
         self.eps = float(eps)
-        init = torch.full((num_heads if scale_mode == 'per_head' else 1, ), float(scale_init))
+        init = torch.full((num_heads if scale_mode == 'per_head' else 1,), float(scale_init))
         if scale_mode == 'fixed':
             self.register_buffer('xnorm_scale', init, persistent=False)
         else:
@@ -99,20 +106,29 @@ class FAMTXNormAttention(MultiheadAttention):
         """An FAMTXNormAttention in place of a built ``MultiheadAttention`` (a ViT block's ``attn``),
         with its sizes and biases and the very same dropout, drop path and layer scale modules."""
         if attn.attn_drop:
-            raise ValueError('FAMTXNormAttention forms no attention matrix to drop from: the backbone\'s '
-                             f'attn_drop_rate must be 0, got {attn.attn_drop}')
-        new = cls(attn.embed_dims, attn.num_heads, input_dims=attn.input_dims,
-                  qkv_bias=attn.qkv.bias is not None, proj_bias=attn.proj.bias is not None,
-                  v_shortcut=attn.v_shortcut, **settings)
+            raise ValueError(
+                "FAMTXNormAttention forms no attention matrix to drop from: the backbone's "
+                f'attn_drop_rate must be 0, got {attn.attn_drop}'
+            )
+        new = cls(
+            attn.embed_dims,
+            attn.num_heads,
+            input_dims=attn.input_dims,
+            qkv_bias=attn.qkv.bias is not None,
+            proj_bias=attn.proj.bias is not None,
+            v_shortcut=attn.v_shortcut,
+            **settings,
+        )
         new.proj_drop, new.out_drop, new.gamma1 = attn.proj_drop, attn.out_drop, attn.gamma1
         return new
 
     def extra_repr(self) -> str:
-        return (f'norm_axis={self.norm_axis!r}, scale_mode={self.scale_mode!r}, '
-                f'key_reduction={self.key_reduction!r}')
+        return (
+            f'norm_axis={self.norm_axis!r}, scale_mode={self.scale_mode!r}, '
+            f'key_reduction={self.key_reduction!r}'
+        )
 
-    def normalized_qkv(self, x: torch.Tensor
-                       ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def normalized_qkv(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``XNorm(Q)``, ``XNorm(K)`` and ``V`` of tokens (B, N, C), each (B, H, N, head_dims)."""
         batch, length, _ = x.shape
         qkv = self.qkv(x).reshape(batch, length, 3, self.num_heads, self.head_dims)

@@ -1,4 +1,5 @@
 """The throwing data preprocessor: normalises images and draws the batch's mask plan on device."""
+
 from typing import List, Optional, Tuple
 
 import torch
@@ -38,18 +39,22 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         **kwargs: the arguments of ``SelfSupDataPreprocessor`` (mean, std, to_rgb, ...).
     """
 
-    def __init__(self,
-                 mask_generator: dict,
-                 patch_size: Optional[int] = None,
-                 unit_size: Optional[int] = None,
-                 eps: float = 1e-6,
-                 **kwargs):
+    def __init__(
+        self,
+        mask_generator: dict,
+        patch_size: Optional[int] = None,
+        unit_size: Optional[int] = None,
+        eps: float = 1e-6,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if isinstance(mask_generator, dict):
             mask_generator = MODELS.build(mask_generator)
         if not isinstance(mask_generator, BaseMaskGenerator):
-            raise TypeError(f'mask_generator must be a config dict or a BaseMaskGenerator, '
-                            f'got {type(mask_generator).__name__}')
+            raise TypeError(
+                f'mask_generator must be a config dict or a BaseMaskGenerator, '
+                f'got {type(mask_generator).__name__}'
+            )
         for name, value in (('patch_size', patch_size), ('unit_size', unit_size)):
             if value is not None and not (isinstance(value, int) and value >= 1):
                 raise ValueError(f'{name} must be a positive integer (pixels) or None, got {value!r}')
@@ -74,13 +79,16 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
                 config gives it.
         """
         if self.patch_size is not None and source is not None and patch_size != self.patch_size:
-            raise ValueError(f'data_preprocessor.patch_size={self.patch_size} differs from '
-                             f"{source}'s plan patch of {patch_size} px: leave patch_size out of the "
-                             'config (the model sets it)')
+            raise ValueError(
+                f'data_preprocessor.patch_size={self.patch_size} differs from '
+                f"{source}'s plan patch of {patch_size} px: leave patch_size out of the "
+                'config (the model sets it)'
+            )
         unit_size = self.unit_size or patch_size
         if unit_size % patch_size:
-            raise ValueError(f'unit_size must be a positive multiple of patch_size={patch_size}, '
-                             f'got {unit_size!r}')
+            raise ValueError(
+                f'unit_size must be a positive multiple of patch_size={patch_size}, got {unit_size!r}'
+            )
         self.patch_size = patch_size
         self.unit_size = unit_size
 
@@ -110,13 +118,17 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
     def grid_size(self, inputs: torch.Tensor) -> Tuple[int, int]:
         """The view's grid of masking units, checking that the image tiles into patches and units."""
         if self.patch_size is None:
-            raise RuntimeError('FAMTDataPreprocessor has no patch_size: the FAMT model sets it when it '
-                               'is built (or give data_preprocessor.patch_size)')
+            raise RuntimeError(
+                'FAMTDataPreprocessor has no patch_size: the FAMT model sets it when it '
+                'is built (or give data_preprocessor.patch_size)'
+            )
         height, width = inputs.shape[-2:]
         for name, size in (('patch_size', self.patch_size), ('unit_size', self.unit_size)):
             if height % size or width % size:
-                raise ValueError(f'image size {height}x{width} is not a multiple of {name}={size}: '
-                                 f'use an input size divisible by {size}')
+                raise ValueError(
+                    f'image size {height}x{width} is not a multiple of {name}={size}: '
+                    f'use an input size divisible by {size}'
+                )
         return height // self.unit_size, width // self.unit_size
 
     def patch_grid(self, inputs: torch.Tensor) -> Tuple[int, int]:
@@ -141,14 +153,18 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         """The counts the plans of views like ``inputs`` (B, C, H, W) have, warm-up and guided, in
         words for the log."""
         units = self.grid_size(inputs)
-        num_units, unit = units[0] * units[1], f'{self.unit}x{self.unit}-patch units' \
-            if self.unit > 1 else 'patches'
+        num_units, unit = (
+            units[0] * units[1],
+            f'{self.unit}x{self.unit}-patch units' if self.unit > 1 else 'patches',
+        )
 
         def counts(guided: bool) -> str:
             settings = self.plan_settings(guided)
-            masked, thrown, visible = plan_counts(num_units, settings['mask_ratio'],
-                                                  settings['throw_ratio'], settings['rounding'])
+            masked, thrown, visible = plan_counts(
+                num_units, settings['mask_ratio'], settings['throw_ratio'], settings['rounding']
+            )
             return f'{masked} masked, {thrown} thrown, {visible} visible of {num_units} {unit}'
+
         if not self.mask_generator.needs_importance:
             return f'random: {counts(False)}'
         return f'warm-up (random): {counts(False)}; guided: {counts(True)}'
@@ -160,30 +176,45 @@ class FAMTDataPreprocessor(SelfSupDataPreprocessor):
         weights = None
         if guided:
             indices, boxes, hflip, vflip = _view_metainfo(data_samples, inputs.shape[0])
-            weights = self.importance_cache.view_weights(indices, boxes, hflip, vflip, patch_grid,
-                                                         device=inputs.device)
-        return plan_from_weights(weights, patch_grid, self.unit,
-                                 batch_size=inputs.shape[0], device=inputs.device,
-                                 **self.plan_settings(guided))
+            weights = self.importance_cache.view_weights(
+                indices, boxes, hflip, vflip, patch_grid, device=inputs.device
+            )
+        return plan_from_weights(
+            weights,
+            patch_grid,
+            self.unit,
+            batch_size=inputs.shape[0],
+            device=inputs.device,
+            **self.plan_settings(guided),
+        )
 
 
 def _view_metainfo(data_samples: Optional[List], batch_size: int):
     """Per-sample ``sample_idx``, crop box and flips of a batch as CPU tensors."""
     if not data_samples or len(data_samples) != batch_size:
-        raise ValueError('guided masking needs one data sample per image carrying sample_idx and '
-                         'crop_box: pack the batch with PackInputs')
+        raise ValueError(
+            'guided masking needs one data sample per image carrying sample_idx and '
+            'crop_box: pack the batch with PackInputs'
+        )
     indices, boxes, hflip, vflip = [], [], [], []
     for sample in data_samples:
         idx = sample.get('sample_idx')
         if idx is None:
-            raise ValueError('a data sample has no sample_idx: the dataset must be an mmengine '
-                             'BaseDataset and PackInputs must keep the meta key "sample_idx"')
+            raise ValueError(
+                'a data sample has no sample_idx: the dataset must be an mmengine '
+                'BaseDataset and PackInputs must keep the meta key "sample_idx"'
+            )
         box = sample.get('crop_box')
         if box is None:
-            raise ValueError('a data sample has no crop_box: use FAMTRandomResizedCropWithBox instead of '
-                             'RandomResizedCrop and keep "crop_box" in PackInputs(meta_keys=...)')
-        flip_h, flip_v = _FLIP_AXES.get(sample.get('flip_direction'), (False, False)) \
-            if sample.get('flip', False) else (False, False)
+            raise ValueError(
+                'a data sample has no crop_box: use FAMTRandomResizedCropWithBox instead of '
+                'RandomResizedCrop and keep "crop_box" in PackInputs(meta_keys=...)'
+            )
+        flip_h, flip_v = (
+            _FLIP_AXES.get(sample.get('flip_direction'), (False, False))
+            if sample.get('flip', False)
+            else (False, False)
+        )
         indices.append(int(idx))
         boxes.append(torch.as_tensor(box, dtype=torch.float32))
         hflip.append(flip_h)

@@ -1,4 +1,5 @@
 """The stored whole-image importance maps and their warp to training views."""
+
 from typing import Optional, Tuple
 
 import torch
@@ -40,8 +41,10 @@ class ImportanceCache:
         """Store floating (N, h, w) maps (kept as fp16 on the CPU); ``None`` clears the cache."""
         if maps is not None:
             if maps.dim() != 3 or not torch.is_floating_point(maps):
-                raise ValueError(f'importance maps must be a floating (N, h, w) tensor, '
-                                 f'got {maps.dtype} of shape {tuple(maps.shape)}')
+                raise ValueError(
+                    f'importance maps must be a floating (N, h, w) tensor, '
+                    f'got {maps.dtype} of shape {tuple(maps.shape)}'
+                )
             maps = maps.detach().to('cpu', torch.float16)
         self._maps = maps
 
@@ -57,10 +60,15 @@ class ImportanceCache:
         """Restore what :meth:`state_dict` returned (an empty dict clears the cache)."""
         self.set(state.get('maps'))
 
-    def view_weights(self, indices: torch.Tensor, boxes: torch.Tensor,
-                     hflip: Optional[torch.Tensor], vflip: Optional[torch.Tensor],
-                     patch_grid: Tuple[int, int],
-                     device: Optional[torch.device] = None) -> torch.Tensor:
+    def view_weights(
+        self,
+        indices: torch.Tensor,
+        boxes: torch.Tensor,
+        hflip: Optional[torch.Tensor],
+        vflip: Optional[torch.Tensor],
+        patch_grid: Tuple[int, int],
+        device: Optional[torch.device] = None,
+    ) -> torch.Tensor:
         """(B, gh, gw) weights of each view's patches: the stored maps warped to the views, + eps.
 
         Args:
@@ -71,11 +79,14 @@ class ImportanceCache:
             device: where to warp (the inputs' device). Defaults to the CPU.
         """
         if self._maps is None:
-            raise RuntimeError('the importance cache is empty: the refresh hook has not scored the '
-                               'training set yet')
+            raise RuntimeError(
+                'the importance cache is empty: the refresh hook has not scored the training set yet'
+            )
         num_maps = self._maps.shape[0]
         if indices.max() >= num_maps or indices.min() < 0:
-            raise ValueError(f'sample_idx {int(indices.max())} lies outside the importance cache of '
-                             f'{num_maps} maps: the cache was computed on another dataset')
+            raise ValueError(
+                f'sample_idx {int(indices.max())} lies outside the importance cache of '
+                f'{num_maps} maps: the cache was computed on another dataset'
+            )
         maps = self._maps[indices].to(device or 'cpu', non_blocking=True)
         return warp_to_views(maps, boxes, patch_grid, hflip, vflip).clamp_min(0) + self.eps

@@ -6,6 +6,7 @@ is the one core function for all of them. Every switch defaults to the published
 set to something that cannot take effect is an error, not a silent no-op (``docs/method.md``
 section 6).
 """
+
 from typing import Optional, Sequence
 
 import torch
@@ -45,25 +46,31 @@ class BaseMaskGenerator:
             ones; ``'off'`` throws nothing (guided masking only, needs ``throw_ratio=0``).
             Defaults to ``'middle'``.
     """
+
     #: whether sampling needs importance maps from the refresh hook
     needs_importance = True
 
-    def __init__(self,
-                 mask_ratio: float,
-                 throw_ratio: float = 0.0,
-                 warmup_mask_ratio: float = 0.75,
-                 count_rounding: str = 'floor_cumulative',
-                 throw_mode: str = 'middle'):
+    def __init__(
+        self,
+        mask_ratio: float,
+        throw_ratio: float = 0.0,
+        warmup_mask_ratio: float = 0.75,
+        count_rounding: str = 'floor_cumulative',
+        throw_mode: str = 'middle',
+    ):
         check_ratios(mask_ratio, throw_ratio)
         check_ratios(warmup_mask_ratio, 0.0, ('warmup_mask_ratio', 'throw_ratio'))
         check_choice('count_rounding', count_rounding, COUNT_ROUNDINGS)
         check_choice('throw_mode', throw_mode, THROW_MODES)
         if throw_mode == 'off' and throw_ratio > 0:
-            raise ValueError(f"throw_mode='off' throws nothing: set throw_ratio=0 "
-                             f'(got throw_ratio={throw_ratio})')
+            raise ValueError(
+                f"throw_mode='off' throws nothing: set throw_ratio=0 (got throw_ratio={throw_ratio})"
+            )
         if throw_mode == 'lowest' and throw_ratio == 0:
-            raise ValueError("throw_mode='lowest' has nothing to throw with throw_ratio=0: set "
-                             "throw_ratio in (0, 1 - mask_ratio) or use throw_mode='off'")
+            raise ValueError(
+                "throw_mode='lowest' has nothing to throw with throw_ratio=0: set "
+                "throw_ratio in (0, 1 - mask_ratio) or use throw_mode='off'"
+            )
         self.mask_ratio = float(mask_ratio)
         self.throw_ratio = float(throw_ratio)
         self.warmup_mask_ratio = float(warmup_mask_ratio)
@@ -75,17 +82,20 @@ class BaseMaskGenerator:
         """The ``throw_from`` argument of :func:`famt_mm.core.sample_plan` for this throw mode."""
         return 'lowest' if self.throw_mode == 'lowest' else 'middle'
 
-    def importance(self, attn: torch.Tensor, tokens: torch.Tensor,
-                   cls_token: bool = True) -> torch.Tensor:
+    def importance(self, attn: torch.Tensor, tokens: torch.Tensor, cls_token: bool = True) -> torch.Tensor:
         """(B, L) weights from the last block's attention (B, H, N, N) and output tokens (B, N, D);
         ``N = 1 + L`` with a CLS token first, ``N = L`` for backbones without one (Swin)."""
         raise NotImplementedError(f'{type(self).__name__} draws uniformly and scores nothing')
 
     def settings(self) -> dict:
         """The generator's config values (what ``__repr__`` shows)."""
-        return dict(mask_ratio=self.mask_ratio, throw_ratio=self.throw_ratio,
-                    warmup_mask_ratio=self.warmup_mask_ratio, count_rounding=self.count_rounding,
-                    throw_mode=self.throw_mode)
+        return dict(
+            mask_ratio=self.mask_ratio,
+            throw_ratio=self.throw_ratio,
+            warmup_mask_ratio=self.warmup_mask_ratio,
+            count_rounding=self.count_rounding,
+            throw_mode=self.throw_mode,
+        )
 
     def __repr__(self) -> str:
         args = ', '.join(f'{key}={value!r}' for key, value in self.settings().items())
@@ -104,16 +114,18 @@ class FAMTRandomMaskGenerator(BaseMaskGenerator):
         throw_ratio (float): share to throw. Defaults to 0.
         count_rounding (str): see :class:`BaseMaskGenerator`; ``'ceil_each'`` is SimMIM's own.
     """
+
     needs_importance = False
 
-    def __init__(self, mask_ratio: float = 0.75, throw_ratio: float = 0.0,
-                 count_rounding: str = 'floor_cumulative'):
-        super().__init__(mask_ratio, throw_ratio, warmup_mask_ratio=mask_ratio,
-                         count_rounding=count_rounding)
+    def __init__(
+        self, mask_ratio: float = 0.75, throw_ratio: float = 0.0, count_rounding: str = 'floor_cumulative'
+    ):
+        super().__init__(mask_ratio, throw_ratio, warmup_mask_ratio=mask_ratio, count_rounding=count_rounding)
 
     def settings(self) -> dict:
-        return dict(mask_ratio=self.mask_ratio, throw_ratio=self.throw_ratio,
-                    count_rounding=self.count_rounding)
+        return dict(
+            mask_ratio=self.mask_ratio, throw_ratio=self.throw_ratio, count_rounding=self.count_rounding
+        )
 
 
 @MODELS.register_module()
@@ -123,16 +135,19 @@ class AMTMaskGenerator(BaseMaskGenerator):
     Args: as :class:`BaseMaskGenerator`, with AMT's MAE defaults 0.45 / 0.40.
     """
 
-    def __init__(self,
-                 mask_ratio: float = 0.45,
-                 throw_ratio: float = 0.40,
-                 warmup_mask_ratio: float = 0.75,
-                 count_rounding: str = 'floor_cumulative',
-                 throw_mode: str = 'middle'):
+    def __init__(
+        self,
+        mask_ratio: float = 0.45,
+        throw_ratio: float = 0.40,
+        warmup_mask_ratio: float = 0.75,
+        count_rounding: str = 'floor_cumulative',
+        throw_mode: str = 'middle',
+    ):
         super().__init__(mask_ratio, throw_ratio, warmup_mask_ratio, count_rounding, throw_mode)
 
-    def importance(self, attn: torch.Tensor, tokens: Optional[torch.Tensor] = None,
-                   cls_token: bool = True) -> torch.Tensor:
+    def importance(
+        self, attn: torch.Tensor, tokens: Optional[torch.Tensor] = None, cls_token: bool = True
+    ) -> torch.Tensor:
         return amt_weights(attn, cls_token)
 
 
@@ -156,16 +171,18 @@ class FAMTMaskGenerator(BaseMaskGenerator):
             Defaults to :data:`famt_mm.core.SIGMA_RATIO` (0.075), as published.
     """
 
-    def __init__(self,
-                 mask_ratio: float = 0.45,
-                 throw_ratio: float = 0.40,
-                 warmup_mask_ratio: float = 0.75,
-                 sigma_ratio: float = SIGMA_RATIO,
-                 count_rounding: str = 'floor_cumulative',
-                 throw_mode: str = 'middle',
-                 weight_source: str = 'fused',
-                 attention_terms: Sequence[str] = ATTENTION_TERMS,
-                 frequency_filter: str = 'lowpass'):
+    def __init__(
+        self,
+        mask_ratio: float = 0.45,
+        throw_ratio: float = 0.40,
+        warmup_mask_ratio: float = 0.75,
+        sigma_ratio: float = SIGMA_RATIO,
+        count_rounding: str = 'floor_cumulative',
+        throw_mode: str = 'middle',
+        weight_source: str = 'fused',
+        attention_terms: Sequence[str] = ATTENTION_TERMS,
+        frequency_filter: str = 'lowpass',
+    ):
         super().__init__(mask_ratio, throw_ratio, warmup_mask_ratio, count_rounding, throw_mode)
         check_choice('weight_source', weight_source, WEIGHT_SOURCES)
         check_choice('frequency_filter', frequency_filter, FREQUENCY_FILTERS)
@@ -173,28 +190,42 @@ class FAMTMaskGenerator(BaseMaskGenerator):
         if not (isinstance(sigma_ratio, (int, float)) and sigma_ratio > 0):
             raise ValueError(f'sigma_ratio must be positive, got {sigma_ratio!r}')
         # settings that cannot act on the weights are refused, so an ablation never runs unchanged
-        if weight_source == 'attention' and (frequency_filter != 'lowpass'
-                                             or sigma_ratio != SIGMA_RATIO):
-            raise ValueError(f"weight_source='attention' uses no frequency factor: leave "
-                             f"frequency_filter='lowpass' and sigma_ratio={SIGMA_RATIO} "
-                             f'(got {frequency_filter!r}, {sigma_ratio})')
+        if weight_source == 'attention' and (frequency_filter != 'lowpass' or sigma_ratio != SIGMA_RATIO):
+            raise ValueError(
+                f"weight_source='attention' uses no frequency factor: leave "
+                f"frequency_filter='lowpass' and sigma_ratio={SIGMA_RATIO} "
+                f'(got {frequency_filter!r}, {sigma_ratio})'
+            )
         if weight_source == 'frequency' and attention_terms != ATTENTION_TERMS:
-            raise ValueError(f"weight_source='frequency' uses no attention: leave attention_terms="
-                             f'{ATTENTION_TERMS!r} (got {attention_terms!r})')
+            raise ValueError(
+                f"weight_source='frequency' uses no attention: leave attention_terms="
+                f'{ATTENTION_TERMS!r} (got {attention_terms!r})'
+            )
         if frequency_filter == 'none' and sigma_ratio != SIGMA_RATIO:
-            raise ValueError(f"frequency_filter='none' has no kernel: leave sigma_ratio="
-                             f'{SIGMA_RATIO} (got {sigma_ratio})')
+            raise ValueError(
+                f"frequency_filter='none' has no kernel: leave sigma_ratio={SIGMA_RATIO} (got {sigma_ratio})"
+            )
         self.sigma_ratio = float(sigma_ratio)
         self.weight_source = weight_source
         self.attention_terms = attention_terms
         self.frequency_filter = frequency_filter
 
     def settings(self) -> dict:
-        return dict(super().settings(), weight_source=self.weight_source,
-                    attention_terms=self.attention_terms, frequency_filter=self.frequency_filter,
-                    sigma_ratio=self.sigma_ratio)
+        return dict(
+            super().settings(),
+            weight_source=self.weight_source,
+            attention_terms=self.attention_terms,
+            frequency_filter=self.frequency_filter,
+            sigma_ratio=self.sigma_ratio,
+        )
 
-    def importance(self, attn: torch.Tensor, tokens: torch.Tensor,
-                   cls_token: bool = True) -> torch.Tensor:
-        return famt_weights(attn, tokens, self.sigma_ratio, cls_token, source=self.weight_source,
-                            terms=self.attention_terms, filter=self.frequency_filter)
+    def importance(self, attn: torch.Tensor, tokens: torch.Tensor, cls_token: bool = True) -> torch.Tensor:
+        return famt_weights(
+            attn,
+            tokens,
+            self.sigma_ratio,
+            cls_token,
+            source=self.weight_source,
+            terms=self.attention_terms,
+            filter=self.frequency_filter,
+        )

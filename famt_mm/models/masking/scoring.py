@@ -1,5 +1,6 @@
 """Importance scoring of whole images with the last block of an mmpretrain ViT or Swin backbone (or
 an X-ViT), or with the last stage of a CNN (ResNet, ConvNeXt)."""
+
 from typing import Callable, NamedTuple, Optional, Tuple
 
 import torch
@@ -12,8 +13,9 @@ from ...core import signed_attention_rows, softmax_attention
 from ..layers import FAMTXNormAttention
 
 
-def _run_capturing_last_block(vit: nn.Module, images: torch.Tensor,
-                              forward: Optional[Callable[[torch.Tensor], object]]) -> dict:
+def _run_capturing_last_block(
+    vit: nn.Module, images: torch.Tensor, forward: Optional[Callable[[torch.Tensor], object]]
+) -> dict:
     """Run ``vit`` on whole images (``forward``, or ``vit(images)``) and capture its last block's
     attention input ``x``, the relative position bias passed to that attention (BEiT; else None)
     and the block's output ``tokens``."""
@@ -36,10 +38,9 @@ def _run_capturing_last_block(vit: nn.Module, images: torch.Tensor,
     return captured
 
 
-def last_block_attention(vit: nn.Module,
-                         images: torch.Tensor,
-                         forward: Optional[Callable[[torch.Tensor], object]] = None
-                         ) -> Tuple[torch.Tensor, torch.Tensor]:
+def last_block_attention(
+    vit: nn.Module, images: torch.Tensor, forward: Optional[Callable[[torch.Tensor], object]] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """Run ``vit`` on whole images; return its last block's attention and output tokens.
 
     Every block keeps mmpretrain's fused attention; only the last block's softmax attention
@@ -59,13 +60,12 @@ def last_block_attention(vit: nn.Module,
     qkv = attn_module.qkv(x).reshape(batch, length, 3, attn_module.num_heads, attn_module.head_dims)
     q, k = qkv.permute(2, 0, 3, 1, 4)[:2]
     # mmpretrain's MultiheadAttention always scales by head_dims ** -0.5 (also when qk_scale is set)
-    return softmax_attention(q, k, attn_module.head_dims ** -0.5), captured['tokens']
+    return softmax_attention(q, k, attn_module.head_dims**-0.5), captured['tokens']
 
 
-def swin_last_block_attention(swin: SwinTransformer,
-                              images: torch.Tensor,
-                              forward: Optional[Callable[[torch.Tensor], object]] = None
-                              ) -> Tuple[torch.Tensor, torch.Tensor, Tuple[int, int]]:
+def swin_last_block_attention(
+    swin: SwinTransformer, images: torch.Tensor, forward: Optional[Callable[[torch.Tensor], object]] = None
+) -> Tuple[torch.Tensor, torch.Tensor, Tuple[int, int]]:
     """Run a Swin backbone on whole images; return its last block's attention, tokens and grid.
 
     Swin's window attention materialises its softmax, so the probabilities (relative position bias
@@ -76,10 +76,8 @@ def swin_last_block_attention(swin: SwinTransformer,
     last = swin.stages[-1].blocks[-1]
     captured = {}
     hooks = [
-        last.attn.w_msa.softmax.register_forward_hook(
-            lambda m, args, out: captured.__setitem__('attn', out)),
-        last.register_forward_hook(
-            lambda m, args, out: captured.update(tokens=out, grid=tuple(args[1]))),
+        last.attn.w_msa.softmax.register_forward_hook(lambda m, args, out: captured.__setitem__('attn', out)),
+        last.register_forward_hook(lambda m, args, out: captured.update(tokens=out, grid=tuple(args[1]))),
     ]
     try:
         (forward or swin)(images)
@@ -88,14 +86,15 @@ def swin_last_block_attention(swin: SwinTransformer,
             hook.remove()
     attn, tokens, grid = captured['attn'], captured['tokens'], captured['grid']
     if attn.shape[0] != images.shape[0] or attn.shape[-1] != grid[0] * grid[1]:
-        raise ValueError(f'scoring needs the last Swin stage to be one window, but its {grid[0]}x'
-                         f'{grid[1]} map is split into windows of {int(attn.shape[-1] ** 0.5)} tokens a '
-                         'side: set the last stage window_size to the map size')
+        raise ValueError(
+            f'scoring needs the last Swin stage to be one window, but its {grid[0]}x'
+            f'{grid[1]} map is split into windows of {int(attn.shape[-1] ** 0.5)} tokens a '
+            'side: set the last stage window_size to the map size'
+        )
     return attn.float(), tokens, grid
 
 
-def cnn_last_stage_tokens(model: nn.Module, images: torch.Tensor
-                          ) -> Tuple[torch.Tensor, Tuple[int, int]]:
+def cnn_last_stage_tokens(model: nn.Module, images: torch.Tensor) -> Tuple[torch.Tensor, Tuple[int, int]]:
     """The last feature map of a CNN backbone on whole images as tokens (B, h * w, C), and (h, w).
 
     ``model.extract_feat(images)`` must return the backbone's feature maps, the last one the last
@@ -103,8 +102,9 @@ def cnn_last_stage_tokens(model: nn.Module, images: torch.Tensor
     """
     feature_map = model.extract_feat(images)[-1]
     if feature_map.dim() != 4:
-        raise ValueError(f'scoring a CNN needs its last feature map (B, C, h, w), got shape '
-                         f'{tuple(feature_map.shape)}')
+        raise ValueError(
+            f'scoring a CNN needs its last feature map (B, C, h, w), got shape {tuple(feature_map.shape)}'
+        )
     return feature_map.flatten(2).transpose(1, 2), tuple(feature_map.shape[-2:])
 
 
@@ -119,6 +119,7 @@ class LastBlock(NamedTuple):
         cls_token: whether token 0 of ``attn`` and ``tokens`` is a CLS token.
         backbone: the backbone's class name, for messages.
     """
+
     attn: Optional[torch.Tensor]
     tokens: torch.Tensor
     grid: Tuple[int, int]
@@ -143,8 +144,13 @@ def read_last_block(model: nn.Module, images: torch.Tensor) -> LastBlock:
         attn, tokens, grid = swin_last_block_attention(backbone, images, model.extract_feat)
         return LastBlock(attn, tokens, grid, False, name)
     last_attn = backbone.layers[-1].attn
-    attention = beit_last_block_attention if isinstance(last_attn, BEiTAttention) else \
-        xnorm_last_block_attention if isinstance(last_attn, FAMTXNormAttention) else last_block_attention
+    attention = (
+        beit_last_block_attention
+        if isinstance(last_attn, BEiTAttention)
+        else xnorm_last_block_attention
+        if isinstance(last_attn, FAMTXNormAttention)
+        else last_block_attention
+    )
     attn, tokens = attention(backbone, images, model.extract_feat)
     stride = backbone.patch_embed.projection.stride
     grid = (images.shape[-2] // stride[0], images.shape[-1] // stride[1])
@@ -159,9 +165,11 @@ def needs_attention(mask_generator) -> bool:
 def weights_of(block: LastBlock, mask_generator) -> torch.Tensor:
     """(B, h, w) importance maps of the generator's formula on a :class:`LastBlock`."""
     if block.attn is None and needs_attention(mask_generator):
-        raise ValueError(f'{block.backbone} has no attention: score it with '
-                         "FAMTMaskGenerator(weight_source='frequency'), got "
-                         f'{mask_generator!r}')
+        raise ValueError(
+            f'{block.backbone} has no attention: score it with '
+            "FAMTMaskGenerator(weight_source='frequency'), got "
+            f'{mask_generator!r}'
+        )
     weights = mask_generator.importance(block.attn, block.tokens, cls_token=block.cls_token)
     return weights.float().reshape(block.tokens.shape[0], *block.grid)
 
@@ -172,10 +180,9 @@ def score_images(model: nn.Module, images: torch.Tensor, mask_generator) -> torc
     return weights_of(read_last_block(model, images), mask_generator)
 
 
-def beit_last_block_attention(vit: nn.Module,
-                              images: torch.Tensor,
-                              forward: Optional[Callable[[torch.Tensor], object]] = None
-                              ) -> Tuple[torch.Tensor, torch.Tensor]:
+def beit_last_block_attention(
+    vit: nn.Module, images: torch.Tensor, forward: Optional[Callable[[torch.Tensor], object]] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """:func:`last_block_attention` for BEiT-style blocks (``BEiTAttention``: BEiT, BEiT v2, CAE).
 
     Their attention adds q / v biases (``bias='qv_bias'``) and relative position biases (the
@@ -202,10 +209,9 @@ def beit_last_block_attention(vit: nn.Module,
     return softmax_attention(q, k, attn.scale, bias), captured['tokens']
 
 
-def xnorm_last_block_attention(vit: nn.Module,
-                               images: torch.Tensor,
-                               forward: Optional[Callable[[torch.Tensor], object]] = None
-                               ) -> Tuple[torch.Tensor, torch.Tensor]:
+def xnorm_last_block_attention(
+    vit: nn.Module, images: torch.Tensor, forward: Optional[Callable[[torch.Tensor], object]] = None
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """:func:`last_block_attention` for X-ViT blocks (``FAMTXNormAttention``).
 
     Only the last block's attention is made explicit, as the N x N matrix ``s * XNorm(Q) XNorm(K)^T``

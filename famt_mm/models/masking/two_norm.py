@@ -1,4 +1,5 @@
 """The throwing data preprocessor for two-picture algorithms (BEiT, BEiT v2, CAE)."""
+
 from typing import Optional, Sequence
 
 import torch
@@ -26,16 +27,17 @@ class FAMTTwoNormDataPreprocessor(FAMTDataPreprocessor):
         **kwargs: the arguments of ``SelfSupDataPreprocessor`` (mean, std, to_rgb, ...).
     """
 
-    def __init__(self,
-                 mask_generator: dict,
-                 second_mean: Sequence[float],
-                 second_std: Sequence[float],
-                 patch_size: Optional[int] = None,
-                 unit_size: Optional[int] = None,
-                 eps: float = 1e-6,
-                 **kwargs):
-        super().__init__(mask_generator, patch_size=patch_size, unit_size=unit_size, eps=eps,
-                         **kwargs)
+    def __init__(
+        self,
+        mask_generator: dict,
+        second_mean: Sequence[float],
+        second_std: Sequence[float],
+        patch_size: Optional[int] = None,
+        unit_size: Optional[int] = None,
+        eps: float = 1e-6,
+        **kwargs,
+    ):
+        super().__init__(mask_generator, patch_size=patch_size, unit_size=unit_size, eps=eps, **kwargs)
         for name, value in (('second_mean', second_mean), ('second_std', second_std)):
             if len(value) not in (1, 3):
                 raise ValueError(f'{name} needs 1 or 3 values (gray or RGB), got {len(value)}')
@@ -48,9 +50,11 @@ class FAMTTwoNormDataPreprocessor(FAMTDataPreprocessor):
         if not isinstance(inputs, (list, tuple)):
             return super().forward(data, training)
         if len(inputs) != 2:
-            raise ValueError(f'{type(self).__name__} takes two pictures per image (the backbone\'s '
-                             f'and the tokenizer\'s), got {len(inputs)}: use '
-                             'FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox with second_size')
+            raise ValueError(
+                f"{type(self).__name__} takes two pictures per image (the backbone's "
+                f"and the tokenizer's), got {len(inputs)}: use "
+                'FAMTRandomResizedCropAndInterpolationWithTwoPicAndBox with second_size'
+            )
         # mmpretrain's two-normalisation, unchanged (it only reads this module's buffers)
         data = TwoNormDataPreprocessor.forward(self, data, training)
         if training:

@@ -11,6 +11,7 @@ ships no A²MIM; :class:`A2MIM` takes SimMIM's pipeline mask (``SimMIMMaskGenera
 whole grid, so a thrown unit would save nothing: a mask generator that throws is an error, as for
 FAMT-SparK. See ``docs/algorithms.md``.
 """
+
 from typing import Dict, List
 
 import torch
@@ -36,8 +37,10 @@ class A2MIM(BaseSelfSupervisor):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not hasattr(self.backbone, 'add_mask_token'):
-            raise TypeError(f'{type(self).__name__} needs backbone=dict(type=\'FAMTA2MIMResNet\', ...), '
-                            f'got {type(self.backbone).__name__}')
+            raise TypeError(
+                f"{type(self).__name__} needs backbone=dict(type='FAMTA2MIMResNet', ...), "
+                f'got {type(self.backbone).__name__}'
+            )
 
     def reconstruction_loss(self, inputs: torch.Tensor, mask: torch.Tensor) -> Dict[str, torch.Tensor]:
         """The A²MIM loss of ``inputs`` masked where the (B, h, w) ``mask`` is 1."""
@@ -46,9 +49,11 @@ class A2MIM(BaseSelfSupervisor):
 
     def loss(self, inputs: torch.Tensor, data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         if not data_samples or 'mask' not in data_samples[0]:
-            raise ValueError(f'{type(self).__name__} reads its mask from the data samples: put '
-                             "SimMIMMaskGenerator in the pipeline and pack it with PackInputs, or use "
-                             'FAMTA2MIM with FAMTDataPreprocessor')
+            raise ValueError(
+                f'{type(self).__name__} reads its mask from the data samples: put '
+                'SimMIMMaskGenerator in the pipeline and pack it with PackInputs, or use '
+                'FAMTA2MIM with FAMTDataPreprocessor'
+            )
         mask = torch.stack([sample.mask for sample in data_samples]).to(inputs.device)
         return self.reconstruction_loss(inputs, mask)
 
@@ -64,6 +69,7 @@ class FAMTA2MIM(CNNPlanTaker, A2MIM):
     (a multiple of it) is the masking unit. Throwing and attention-based weights are refused when
     the model is built. Arguments are ``BaseSelfSupervisor``'s.
     """
+
     @property
     def plan_patch_size(self) -> int:
         return self.backbone.out_stride
@@ -73,6 +79,7 @@ class FAMTA2MIM(CNNPlanTaker, A2MIM):
         patch = self.plan_patch_size
         return mask_plan.dense((inputs.shape[-2] // patch, inputs.shape[-1] // patch), dtype=inputs.dtype)
 
-    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
-             mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
+    def loss(
+        self, inputs: torch.Tensor, data_samples: List[DataSample], mask_plan: MaskPlan
+    ) -> Dict[str, torch.Tensor]:
         return self.reconstruction_loss(inputs, self.plan_mask(inputs, mask_plan))

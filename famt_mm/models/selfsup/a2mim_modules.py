@@ -9,6 +9,7 @@ plus a focal frequency loss on the whole image. The public code is OpenMixup
 (github.com/Westlake-AI/openmixup: ``MIMResNet``, ``NonLinearMIMNeck``, ``FAMTA2MIMHead``,
 ``FocalFrequencyLoss``, ``configs/selfsup/a2mim``); this is a rewrite on mmpretrain's classes.
 """
+
 import math
 from typing import Optional, Tuple
 
@@ -39,8 +40,10 @@ def fill_mean_colour(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """
     height, width = images.shape[-2:]
     if height % mask.shape[-2] or width % mask.shape[-1]:
-        raise ValueError(f'the {mask.shape[-2]}x{mask.shape[-1]} mask does not tile the '
-                         f'{height}x{width} image: use a mask grid dividing the image size')
+        raise ValueError(
+            f'the {mask.shape[-2]}x{mask.shape[-1]} mask does not tile the '
+            f'{height}x{width} image: use a mask grid dividing the image size'
+        )
     pixels = resize_mask(mask, (height, width), images.dtype)
     mean = images.mean(dim=(2, 3), keepdim=True)
     return images * (1.0 - pixels) + mean * pixels
@@ -68,15 +71,17 @@ class FAMTA2MIMResNet(ResNet):
     def __init__(self, mask_layer: int = 3, mask_init: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         if not (isinstance(mask_layer, int) and 0 <= mask_layer < self.num_stages):
-            raise ValueError(f'mask_layer must be a stage index in [0, {self.num_stages}), '
-                             f'got {mask_layer!r}')
+            raise ValueError(
+                f'mask_layer must be a stage index in [0, {self.num_stages}), got {mask_layer!r}'
+            )
         if not mask_init >= 0:
             raise ValueError(f'mask_init must be >= 0, got {mask_init!r}')
         self.mask_layer = mask_layer
         channels = getattr(self, self.res_layers[mask_layer])[0].in_channels
         self.mask_token = nn.Parameter(torch.zeros(1, channels, 1, 1))
-        self.mask_gamma = nn.Parameter(torch.full((1, channels, 1, 1), float(mask_init))) \
-            if mask_init > 0 else None
+        self.mask_gamma = (
+            nn.Parameter(torch.full((1, channels, 1, 1), float(mask_init))) if mask_init > 0 else None
+        )
 
     @property
     def out_stride(self) -> int:
@@ -86,7 +91,7 @@ class FAMTA2MIMResNet(ResNet):
     def init_weights(self) -> None:
         super().init_weights()
         if not (isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'):
-            nn.init.trunc_normal_(self.mask_token, std=.02)
+            nn.init.trunc_normal_(self.mask_token, std=0.02)
 
     def add_mask_token(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Features ``x`` with the mask token added at the masked positions (mask resized to x)."""
@@ -128,7 +133,7 @@ class FAMTA2MIMLinearDecoder(SimMIMLinearDecoder):
 
     def init_weights(self) -> None:
         conv = self.decoder[0]
-        nn.init.trunc_normal_(conv.weight, std=.02)
+        nn.init.trunc_normal_(conv.weight, std=0.02)
         nn.init.zeros_(conv.bias)
 
     def forward(self, x) -> torch.Tensor:
@@ -145,7 +150,7 @@ def focal_frequency_loss(pred: torch.Tensor, target: torch.Tensor, alpha: float 
     """
     diff = torch.fft.fft2(pred.float(), norm='ortho') - torch.fft.fft2(target.float(), norm='ortho')
     diff = diff.mean(dim=0, keepdim=True)  # the minibatch-average spectrum
-    distance = diff.real ** 2 + diff.imag ** 2
+    distance = diff.real**2 + diff.imag**2
     with torch.no_grad():
         weight = torch.log1p(distance.sqrt() ** alpha)
         weight = weight / weight.max().clamp_min(torch.finfo(weight.dtype).tiny)
@@ -170,9 +175,14 @@ class FAMTA2MIMHead(BaseModule):
         init_cfg (dict, optional): mmengine's initialisation config.
     """
 
-    def __init__(self, spatial_loss: str = 'l1', fft_weight: float = 0.5,
-                 fft_unmask_weight: float = 1e-3, fft_alpha: float = 1.0,
-                 init_cfg: Optional[dict] = None):
+    def __init__(
+        self,
+        spatial_loss: str = 'l1',
+        fft_weight: float = 0.5,
+        fft_unmask_weight: float = 1e-3,
+        fft_alpha: float = 1.0,
+        init_cfg: Optional[dict] = None,
+    ):
         super().__init__(init_cfg)
         if spatial_loss not in SPATIAL_LOSSES:
             raise ValueError(f'spatial_loss must be one of {SPATIAL_LOSSES}, got {spatial_loss!r}')
@@ -204,9 +214,11 @@ class FAMTA2MIMHead(BaseModule):
         """The A²MIM loss of reconstructions ``pred`` of ``target`` (both (B, 3, H, W)) where the
         (B, h, w) ``mask`` (on a grid tiling the image) is 1."""
         if pred.shape != target.shape:
-            raise ValueError(f'the decoder gives {tuple(pred.shape)} for images of '
-                             f'{tuple(target.shape)}: neck.encoder_stride must be the backbone\'s '
-                             f'output stride')
+            raise ValueError(
+                f'the decoder gives {tuple(pred.shape)} for images of '
+                f"{tuple(target.shape)}: neck.encoder_stride must be the backbone's "
+                f'output stride'
+            )
         pixels = resize_mask(mask, target.shape[-2:], torch.float32)
         loss = self.spatial(pred, target, pixels)
         if self.fft_weight > 0:

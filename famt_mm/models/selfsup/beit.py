@@ -10,6 +10,7 @@ stock encoder computes on an image holding only the kept patches. The tokenizer'
 v2, DALL-E for v1) are computed on the whole second picture and gathered at the masked patches.
 With ``throw_ratio=0`` and the same masked set this is stock BEiT.
 """
+
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -57,10 +58,12 @@ class FAMTBEiTPretrainViT(PlanTakingBackbone, NoPerLayerRelPosBias, BEiTPretrain
     Arguments are BEiTPretrainViT's; a per-layer relative position bias (``use_rel_pos_bias``) is
     refused: each layer adds it over the whole grid in grid order.
     """
+
     rel_pos_bias_remedy = "use the shared one (use_shared_rel_pos_bias=True, BEiT's pretraining setting)"
 
-    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
-                mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, ...]:
+    def forward(
+        self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None, mask: Optional[torch.Tensor] = None
+    ) -> Tuple[torch.Tensor, ...]:
         # follows BEiTPretrainViT.forward of mmpretrain 1.2.0, with the plan's masked patches as
         # [MASK] tokens and its thrown patches (and their rows of the bias) removed
         if mask_plan is None:
@@ -70,14 +73,20 @@ class FAMTBEiTPretrainViT(PlanTakingBackbone, NoPerLayerRelPosBias, BEiTPretrain
         x = with_mask_tokens(x, mask_plan, self.mask_token)
         x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
         if self.pos_embed is not None:
-            x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, patch_resolution,
-                                     mode=self.interpolate_mode, num_extra_tokens=self.num_extra_tokens)
+            x = x + resize_pos_embed(
+                self.pos_embed,
+                self.patch_resolution,
+                patch_resolution,
+                mode=self.interpolate_mode,
+                num_extra_tokens=self.num_extra_tokens,
+            )
         # throwing: only CLS, visible and masked tokens go on, with their rows of the bias
         kept = mask_plan.kept
         x = keep_cls_and(x, kept)
         x = self.drop_after_pos(x)
-        self.shared_rel_pos_bias = None if self.rel_pos_bias is None else \
-            kept_rel_pos_bias(self.rel_pos_bias().to(x.device), kept)
+        self.shared_rel_pos_bias = (
+            None if self.rel_pos_bias is None else kept_rel_pos_bias(self.rel_pos_bias().to(x.device), kept)
+        )
         outs = []
         for i, layer in enumerate(self.layers):
             x = layer(x, rel_pos_bias=self.shared_rel_pos_bias)
@@ -98,10 +107,12 @@ class FAMTBEiT(MaskPlanMixin, BEiT):
     The training pipeline needs no ``BEiTMaskGenerator``. Importance maps are scored with the
     backbone's last block (CLS attention, relative position bias included). Arguments are BEiT's.
     """
-    plan_backbones = ('FAMTBEiTPretrainViT', )
 
-    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
-             mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
+    plan_backbones = ('FAMTBEiTPretrainViT',)
+
+    def loss(
+        self, inputs: List[torch.Tensor], data_samples: List[DataSample], mask_plan: MaskPlan
+    ) -> Dict[str, torch.Tensor]:
         image, target_image = two_pictures(inputs, type(self).__name__)
         latent = self.backbone(image, mask_plan)
         with torch.no_grad():
@@ -120,4 +131,3 @@ class FAMTBEiT(MaskPlanMixin, BEiT):
         loss_1 = head.loss_module(head.cls_head(feats[:, -n_masked:].flatten(0, 1)), target)
         loss_2 = head.loss_module(head.cls_head(feats_cls_pt[:, -n_masked:].flatten(0, 1)), target)
         return dict(loss_1=loss_1, loss_2=loss_2)
-

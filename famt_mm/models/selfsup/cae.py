@@ -8,6 +8,7 @@ the regressor's context, the decoder and the loss never see them. The DALL-E tar
 on the whole second picture and gathered at the masked patches. With ``throw_ratio=0`` and the same
 masked set this is stock CAE.
 """
+
 from typing import Dict, List, Optional
 
 import torch
@@ -36,13 +37,15 @@ class FAMTCAEPretrainViT(PlanTakingBackbone, NoPerLayerRelPosBias, CAEPretrainVi
     ``extract_feat``) is the plain ViT. Arguments are CAEPretrainViT's; a per-layer relative
     position bias (``use_rel_pos_bias``) is refused: it covers the whole grid in grid order.
     """
+
     #: the position table is added as built
     fixed_grid = True
 
     rel_pos_bias_remedy = 'the encoder sees the visible patches only (CAE uses absolute positions)'
 
-    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
-                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None, mask: Optional[torch.Tensor] = None
+    ) -> torch.Tensor:
         if mask_plan is None:
             check_plain_call(self, mask)
             return super().forward(x, None)
@@ -55,8 +58,13 @@ class FAMTCAEPretrainViT(PlanTakingBackbone, NoPerLayerRelPosBias, CAEPretrainVi
         ones."""
         x = self.patch_embed(x)[0]
         pos_embed = self.pos_embed.expand(x.shape[0], -1, -1)
-        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1) + pos_embed[:, :1],
-                       gather_tokens(x, patches) + gather_tokens(pos_embed[:, 1:], patches)), dim=1)
+        x = torch.cat(
+            (
+                self.cls_token.expand(x.shape[0], -1, -1) + pos_embed[:, :1],
+                gather_tokens(x, patches) + gather_tokens(pos_embed[:, 1:], patches),
+            ),
+            dim=1,
+        )
         x = self.drop_after_pos(x)
         for i, layer in enumerate(self.layers):
             x = layer(x=x, rel_pos_bias=None)
@@ -75,28 +83,36 @@ class FAMTCAE(MaskPlanMixin, CAE):
     (warm-up and guided). The training pipeline needs no ``BEiTMaskGenerator``. Importance maps are
     scored with the backbone's last block (CLS attention). Arguments are CAE's.
     """
-    plan_backbones = ('FAMTCAEPretrainViT', )
 
-    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
-             mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
+    plan_backbones = ('FAMTCAEPretrainViT',)
+
+    def loss(
+        self, inputs: List[torch.Tensor], data_samples: List[DataSample], mask_plan: MaskPlan
+    ) -> Dict[str, torch.Tensor]:
         image, target_image = two_pictures(inputs, type(self).__name__)
         n_masked = mask_plan.masked.shape[1]
         if n_masked != self.neck.mask_token_num:
-            raise ValueError(f'the plan masks {n_masked} patches but the neck holds '
-                             f'mask_tokens_num={self.neck.mask_token_num}: set the neck\'s '
-                             'mask_tokens_num to the masked count of mask_ratio (and of '
-                             'warmup_mask_ratio, which must give the same count)')
+            raise ValueError(
+                f'the plan masks {n_masked} patches but the neck holds '
+                f"mask_tokens_num={self.neck.mask_token_num}: set the neck's "
+                'mask_tokens_num to the masked count of mask_ratio (and of '
+                'warmup_mask_ratio, which must give the same count)'
+            )
         unmasked = self.backbone(image, mask_plan)
         with torch.no_grad():
             latent_target = self.teacher.encode_patches(image, mask_plan.masked)[:, 1:]
             self.momentum_update()
         pos_embed = self.backbone.pos_embed[:, 1:].expand(image.shape[0], -1, -1)
-        logits, latent_pred = self.neck(unmasked[:, 1:], gather_tokens(pos_embed, mask_plan.masked),
-                                        gather_tokens(pos_embed, mask_plan.visible))
+        logits, latent_pred = self.neck(
+            unmasked[:, 1:],
+            gather_tokens(pos_embed, mask_plan.masked),
+            gather_tokens(pos_embed, mask_plan.visible),
+        )
         with torch.no_grad():
             target = self.target_generator(target_image).argmax(dim=1).flatten(1)
         check_token_count(target.shape[1], mask_plan.num_patches)
         target = gather_tokens(target, mask_plan.masked).flatten()
-        loss_main, loss_align = self.head.loss_module(logits.flatten(0, 1), target, latent_pred,
-                                                      latent_target)
+        loss_main, loss_align = self.head.loss_module(
+            logits.flatten(0, 1), target, latent_pred, latent_target
+        )
         return dict(loss=loss_main + loss_align, main=loss_main, align=loss_align)

@@ -4,6 +4,7 @@ The encoder sees only the visible patches (+ CLS); the decoder sees CLS + visibl
 at the masked positions only (thrown positions are never created); the loss covers masked patches only.
 With ``throw_ratio=0`` and the same index sets this is stock MAE.
 """
+
 from typing import Dict, List, Optional
 
 import torch
@@ -30,12 +31,11 @@ class FAMTMAEViT(PlanTakingBackbone, MAEViT):
     for feature extraction and importance scoring. MAEViT's ``mask_ratio`` argument is accepted but
     unused: the counts come from the preprocessor's mask generator.
     """
+
     #: the position table is added as built
     fixed_grid = True
 
-
-    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
-                mask: Optional[bool] = None):
+    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None, mask: Optional[bool] = None):
         # follows MAEViT.forward of mmpretrain 1.2.0, with the plan's visible patches in place of
         # its random_masking
         if mask_plan is None:
@@ -64,13 +64,12 @@ class FAMTMAEPretrainDecoder(GridFromBackbone, MAEPretrainDecoder):
         super().__init__(*args, predict_feature_dim=predict_feature_dim, **kwargs)
         self.predicts_pixels = predict_feature_dim is None
 
-    def forward(self, x: torch.Tensor, visible_ids: torch.Tensor,
-                masked_ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, visible_ids: torch.Tensor, masked_ids: torch.Tensor) -> torch.Tensor:
         # follows MAEPretrainDecoder.forward of mmpretrain 1.2.0, without the un-shuffle to the full grid
         x = plan_decoder_tokens(self, x, visible_ids, masked_ids)
         for block in self.decoder_blocks:
             x = block(x)
-        x = self.decoder_norm(x[:, -masked_ids.shape[1]:, :])
+        x = self.decoder_norm(x[:, -masked_ids.shape[1] :, :])
         return self.decoder_pred(x)
 
 
@@ -82,22 +81,26 @@ class FAMTMAE(MaskPlanMixin, MAE):
     ``FAMTDataPreprocessor``; the refresh hook scores images with the backbone's last block. The
     decoder's patch count and patch size and the head's patch size follow the backbone.
     """
+
     plan_backbones = ('FAMTMAEViT', 'FAMTMAEXViT')
     #: the decoders whose inputs follow the plan, named in the refusal of any other neck
-    plan_necks = ('FAMTMAEPretrainDecoder', )
+    plan_necks = ('FAMTMAEPretrainDecoder',)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not isinstance(self.neck, GridFromBackbone):
-            raise TypeError(f'{type(self).__name__} needs a decoder that takes the plan\'s positions: '
-                            f"neck=dict(type='{' or '.join(self.plan_necks)}', ...), got "
-                            f'{type(self.neck).__name__}')
+            raise TypeError(
+                f"{type(self).__name__} needs a decoder that takes the plan's positions: "
+                f"neck=dict(type='{' or '.join(self.plan_necks)}', ...), got "
+                f'{type(self.neck).__name__}'
+            )
         patch_size = self.backbone.plan_patch_size
         self.neck.follow_backbone(self.backbone.num_patches, patch_size)
         self.head.patch_size = patch_size  # MAEPretrainHead patchifies the target with it
 
-    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
-             mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
+    def loss(
+        self, inputs: torch.Tensor, data_samples: List[DataSample], mask_plan: MaskPlan
+    ) -> Dict[str, torch.Tensor]:
         latent = self.backbone(inputs, mask_plan)
         pred = self.neck(latent, mask_plan.visible, mask_plan.masked)
         target = gather_tokens(self.head.construct_target(inputs), mask_plan.masked)

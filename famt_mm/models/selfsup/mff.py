@@ -5,6 +5,7 @@ weights) before the final norm; everything else is MAE. The encoder here sees CL
 patches only, FAMT-MAE's decoder sees mask tokens at the masked positions only, and the loss covers
 the masked patches. With ``throw_ratio=0`` and the same index sets this is stock MFF.
 """
+
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -28,12 +29,11 @@ class FAMTMFFViT(PlanTakingBackbone, MFFViT):
     ``forward(x, mask=None)``, the call of MAE's ``extract_feat``) is the plain ViT on whole images.
     Arguments are MFFViT's (``out_indices`` the fused blocks); ``mask_ratio`` is unused.
     """
+
     #: the position table is added as built
     fixed_grid = True
 
-
-    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
-                mask: Optional[bool] = None):
+    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None, mask: Optional[bool] = None):
         # follows MFFViT.forward of mmpretrain 1.2.0, with the plan's visible patches in place of its
         # random_masking
         if mask_plan is None:
@@ -68,10 +68,12 @@ class FAMTMFF(FAMTMAE):
     ``FAMTDataPreprocessor``. Importance maps are scored from the last block's attention and output
     (before the fusion), as for FAMT-MAE. The fusion weights are logged as ``weight_{i}``, as MFF.
     """
-    plan_backbones = ('FAMTMFFViT', )
 
-    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
-             mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
+    plan_backbones = ('FAMTMFFViT',)
+
+    def loss(
+        self, inputs: torch.Tensor, data_samples: List[DataSample], mask_plan: MaskPlan
+    ) -> Dict[str, torch.Tensor]:
         latent, weights = self.backbone(inputs, mask_plan)
         pred = self.neck(latent, mask_plan.visible, mask_plan.masked)
         target = gather_tokens(self.head.construct_target(inputs), mask_plan.masked)

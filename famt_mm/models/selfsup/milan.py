@@ -10,6 +10,7 @@ masked. Thrown patches reach neither the encoder, the decoder nor the loss (the 
 whole image: its targets are features in context). With ``throw_ratio=0`` and the same index sets
 this is stock MILAN.
 """
+
 from typing import Dict, List, Optional
 
 import torch
@@ -39,8 +40,10 @@ class FAMTMILANViT(FAMTMAEViT):
     (the call of MILAN's ``extract_feat``) is the plain ViT on whole images, for feature extraction
     and importance scoring. Arguments are MAEViT's; ``mask_ratio`` is unused.
     """
-    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
-                importance: Optional[torch.Tensor] = None):
+
+    def forward(
+        self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None, importance: Optional[torch.Tensor] = None
+    ):
         check_plain_call(self, importance, 'importance')
         return super().forward(x, mask_plan)
 
@@ -56,8 +59,7 @@ class FAMTMILANPretrainDecoder(GridFromBackbone, MILANPretrainDecoder):
     Arguments are MILANPretrainDecoder's; ``num_patches`` follows the backbone and may be left out.
     """
 
-    def forward(self, x: torch.Tensor, visible_ids: torch.Tensor,
-                masked_ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, visible_ids: torch.Tensor, masked_ids: torch.Tensor) -> torch.Tensor:
         # follows MILANPretrainDecoder.forward of mmpretrain 1.2.0 over the kept patches only
         x = plan_decoder_tokens(self, x, visible_ids, masked_ids)
         n_context = 1 + visible_ids.shape[1]
@@ -79,28 +81,36 @@ class FAMTMILAN(MaskPlanMixin, MILAN):
     not used: importance maps are scored from the student encoder's last block, as for FAMT-MAE.
     Arguments are MILAN's.
     """
-    plan_backbones = ('FAMTMILANViT', )
+
+    plan_backbones = ('FAMTMILANViT',)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not isinstance(self.neck, FAMTMILANPretrainDecoder):
-            raise TypeError(f"FAMTMILAN needs neck=dict(type='FAMTMILANPretrainDecoder', ...), got "
-                            f'{type(self.neck).__name__}')
+            raise TypeError(
+                f"FAMTMILAN needs neck=dict(type='FAMTMILANPretrainDecoder', ...), got "
+                f'{type(self.neck).__name__}'
+            )
         self.neck.follow_backbone(self.backbone.num_patches, self.backbone.plan_patch_size)
         if getattr(self, 'target_generator', None) is None:
-            raise TypeError("FAMTMILAN needs target_generator=dict(type='CLIPGenerator', ...): the "
-                            'CLIP teacher gives its targets')
+            raise TypeError(
+                "FAMTMILAN needs target_generator=dict(type='CLIPGenerator', ...): the "
+                'CLIP teacher gives its targets'
+            )
 
-    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
-             mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
+    def loss(
+        self, inputs: torch.Tensor, data_samples: List[DataSample], mask_plan: MaskPlan
+    ) -> Dict[str, torch.Tensor]:
         clip_features, _ = self.target_generator(inputs)  # the teacher's attention is not used
         check_teacher_tokens(clip_features.shape[1], mask_plan.num_patches)
         latent = self.backbone(inputs, mask_plan)
         pred = self.neck(latent, mask_plan.visible, mask_plan.masked)
         if pred.shape[-1] != clip_features.shape[-1]:
-            raise ValueError(f'the decoder predicts {pred.shape[-1]} features per token but the '
-                             f'teacher gives {clip_features.shape[-1]}: set the neck\'s '
-                             'predict_feature_dim to the CLIP output dimension')
+            raise ValueError(
+                f'the decoder predicts {pred.shape[-1]} features per token but the '
+                f"teacher gives {clip_features.shape[-1]}: set the neck's "
+                'predict_feature_dim to the CLIP output dimension'
+            )
         target = keep_cls_and(clip_features, mask_plan.kept)
         return dict(loss=self.head.loss(pred, target))
 
@@ -108,6 +118,8 @@ class FAMTMILAN(MaskPlanMixin, MILAN):
 def check_teacher_tokens(num_tokens: int, num_patches: int) -> None:
     """Refuse a teacher whose token grid (CLS included) is not the student's patch grid."""
     if num_tokens != num_patches + 1:
-        raise ValueError(f'the CLIP teacher gives {num_tokens - 1} patch tokens per image but the '
-                         f'plan covers {num_patches} patches: the teacher needs the backbone\'s image '
-                         'and patch size (CLIP ViT-B/16 at 224 px: 196)')
+        raise ValueError(
+            f'the CLIP teacher gives {num_tokens - 1} patch tokens per image but the '
+            f"plan covers {num_patches} patches: the teacher needs the backbone's image "
+            'and patch size (CLIP ViT-B/16 at 224 px: 196)'
+        )

@@ -7,6 +7,7 @@ this is ordinary SimMIM with a ViT. Swin needs its full window grid, so there FA
 masked units (the plan must throw nothing) and the stock SimMIM path runs (``FAMTSimMIMSwin``).
 Both backbones take the plan the same way, ``backbone(x, mask_plan)``.
 """
+
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -44,6 +45,7 @@ class FAMTSimMIMViT(PlanTakingBackbone, VisionTransformer):
     the call SimMIM's ``extract_feat`` makes) is the plain ViT (``out_type='raw'`` by default, for
     scoring and probing). Arguments are VisionTransformer's.
     """
+
     def __init__(self, *args, out_type: str = 'raw', **kwargs):
         super().__init__(*args, out_type=out_type, with_cls_token=True, **kwargs)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
@@ -51,12 +53,13 @@ class FAMTSimMIMViT(PlanTakingBackbone, VisionTransformer):
     def init_weights(self) -> None:
         super().init_weights()
         if not (isinstance(self.init_cfg, dict) and self.init_cfg.get('type') == 'Pretrained'):
-            nn.init.trunc_normal_(self.mask_token, std=.02)
-            nn.init.trunc_normal_(self.cls_token, std=.02)
-            nn.init.trunc_normal_(self.pos_embed, std=.02)
+            nn.init.trunc_normal_(self.mask_token, std=0.02)
+            nn.init.trunc_normal_(self.cls_token, std=0.02)
+            nn.init.trunc_normal_(self.pos_embed, std=0.02)
 
-    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
-                mask: Optional[torch.Tensor] = None):
+    def forward(
+        self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None, mask: Optional[torch.Tensor] = None
+    ):
         # follows VisionTransformer.forward of mmpretrain 1.2.0, with the plan's masked patches as
         # [MASK] tokens and its thrown patches removed after the position embedding
         if mask_plan is None:
@@ -65,8 +68,13 @@ class FAMTSimMIMViT(PlanTakingBackbone, VisionTransformer):
         x, patch_resolution = self.patch_embed(x)
         x = with_mask_tokens(x, mask_plan, self.mask_token)
         x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
-        x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, patch_resolution,
-                                 mode=self.interpolate_mode, num_extra_tokens=self.num_extra_tokens)
+        x = x + resize_pos_embed(
+            self.pos_embed,
+            self.patch_resolution,
+            patch_resolution,
+            mode=self.interpolate_mode,
+            num_extra_tokens=self.num_extra_tokens,
+        )
         # throwing: only CLS, visible and masked tokens go on, after the position embedding
         x = keep_cls_and(x, mask_plan.kept)
         x = self.pre_norm(self.drop_after_pos(x))
@@ -98,12 +106,14 @@ class FAMTSimMIMSwin(PlanTakingBackbone, SimMIMSwinTransformer):
     stock masked path (a tuple of feature maps); ``forward(x)`` (or ``forward(x, mask=None)``, as
     SimMIM's ``extract_feat`` calls it) is the plain Swin. Arguments are SimMIMSwinTransformer's.
     """
+
     #: every position stays in the window grid
     can_throw = False
     throw_refusal = 'window attention needs every patch position'
 
-    def forward(self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None,
-                mask: Optional[torch.Tensor] = None) -> Sequence[torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, mask_plan: Optional[MaskPlan] = None, mask: Optional[torch.Tensor] = None
+    ) -> Sequence[torch.Tensor]:
         if mask_plan is None:
             check_plain_call(self, mask)
             return super().forward(x, None)
@@ -124,6 +134,7 @@ class FAMTSimMIM(MaskPlanMixin, SimMIM):
     masking only (a mask generator that throws is an error at build time), the stock SimMIM loss on
     the decoded image. The head is mmpretrain's ``SimMIMHead`` (L1 on masked pixels).
     """
+
     plan_backbones = ('FAMTSimMIMViT', 'FAMTSimMIMSwin')
 
     def __init__(self, *args, **kwargs):
@@ -132,13 +143,14 @@ class FAMTSimMIM(MaskPlanMixin, SimMIM):
         # computed on the masked tokens; the others decode the whole image as stock SimMIM
         self._plan_loss = self._masked_token_loss if self.backbone.can_throw else self._dense_loss
 
-    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
-             mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
+    def loss(
+        self, inputs: torch.Tensor, data_samples: List[DataSample], mask_plan: MaskPlan
+    ) -> Dict[str, torch.Tensor]:
         return dict(loss=self._plan_loss(inputs, mask_plan))
 
     def _masked_token_loss(self, inputs: torch.Tensor, mask_plan: MaskPlan) -> torch.Tensor:
         tokens = self.backbone(inputs, mask_plan)
-        pred = self.neck.forward_tokens(tokens[:, -mask_plan.masked.shape[1]:])
+        pred = self.neck.forward_tokens(tokens[:, -mask_plan.masked.shape[1] :])
         target = gather_tokens(patchify_chw(inputs, self.backbone.plan_patch_size), mask_plan.masked)
         return self.head.loss_module(pred, target)
 

@@ -9,6 +9,7 @@ convolutions times the active map), so a thrown unit would save no compute: a ma
 throws is an error. The importance maps are scored from the CNN itself (no attention): the frequency
 factor of the last stage's feature map, see ``docs/algorithms.md``.
 """
+
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -31,21 +32,25 @@ class FAMTSparK(CNNPlanTaker, SparK):
     backbone on whole images (every position active), which is also how the refresh hook scores them.
     Arguments are SparK's.
     """
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         preprocessor = self.data_preprocessor
         if preprocessor.unit_size != self.downsample_raito:
-            raise ValueError(f"data_preprocessor.unit_size must be SparK's downsample_raito="
-                             f'{self.downsample_raito} (one unit per position of the last feature '
-                             f'map), got {preprocessor.unit_size}: leave unit_size out')
+            raise ValueError(
+                f"data_preprocessor.unit_size must be SparK's downsample_raito="
+                f'{self.downsample_raito} (one unit per position of the last feature '
+                f'map), got {preprocessor.unit_size}: leave unit_size out'
+            )
         self._plan_active: Optional[torch.Tensor] = None
 
     @property
     def plan_patch_size(self) -> int:
         return self.downsample_raito
 
-    def mask(self, shape: torch.Size, device: Union[torch.device, str],
-             generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    def mask(
+        self, shape: torch.Size, device: Union[torch.device, str], generator: Optional[torch.Generator] = None
+    ) -> torch.Tensor:
         """The plan's active map during :meth:`loss`; SparK's own random draw otherwise."""
         if self._plan_active is None:
             return super().mask(shape, device, generator)
@@ -57,8 +62,9 @@ class FAMTSparK(CNNPlanTaker, SparK):
         grid = (inputs.shape[-2] // unit, inputs.shape[-1] // unit)
         return mask_plan.dense(grid, 'visible', torch.bool)[:, None]
 
-    def loss(self, inputs: torch.Tensor, data_samples: List[DataSample],
-             mask_plan: MaskPlan) -> Dict[str, torch.Tensor]:
+    def loss(
+        self, inputs: torch.Tensor, data_samples: List[DataSample], mask_plan: MaskPlan
+    ) -> Dict[str, torch.Tensor]:
         # SparK's loss draws its mask through self.mask: hand it the plan's for this call
         self._plan_active = self.active_map(inputs, mask_plan, self.downsample_raito)
         try:
@@ -70,5 +76,6 @@ class FAMTSparK(CNNPlanTaker, SparK):
         """The backbone's feature maps of whole images: every position active."""
         unit = self.downsample_raito
         SparseHelper._cur_active = inputs.new_ones(
-            inputs.shape[0], 1, inputs.shape[-2] // unit, inputs.shape[-1] // unit, dtype=torch.bool)
+            inputs.shape[0], 1, inputs.shape[-2] // unit, inputs.shape[-1] // unit, dtype=torch.bool
+        )
         return self.backbone(inputs)
