@@ -3,6 +3,7 @@
     python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | arch | NAME ...]
         [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
         [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
+    python tools/demo_accuracy_for_time.py --merge A.json B.json [...] --out merged.json
         [--benchmark digits | cluttered [--clutter none|fragments|photo] [--renders R]
          [--labels-per-class K] [--finetune-epochs E]]
 
@@ -34,7 +35,9 @@ the order reversed every other seed) in this one process. Per run it records the
 held-out top-1 (the config's ``FAMTLinearProbeHook``) and the pretraining wall time, from the start of
 the first training epoch to the end of the last one (refresh passes included; probes, set-up and
 the final checkpoint excluded). It prints a markdown table of mean, standard deviation and range
-per variant and writes all runs to ``--out``.
+per variant and writes all runs to ``--out``, with the fine-tune and probe differences against ``famt``,
+``mae`` and ``untrained`` (those among the runs) paired by seed. ``--merge`` trains nothing: it joins
+the outputs of processes run side by side (disjoint seeds or variants, the same protocol) into one.
 """
 
 import argparse
@@ -51,13 +54,11 @@ from famt_benchmarks.accuracy_for_time import (
     VARIANT_GROUPS,
     VARIANTS,
     apply_variant,
-    markdown_table,
-    metrics_table,
-    paired_differences,
+    merge_runs,
     parse_variant,
+    report,
     resolve_variants,
     run_once,
-    summarise,
 )
 
 
@@ -141,8 +142,23 @@ def parse_args(argv: Optional[List[str]] = None):
         '--out', default=None, help='JSON of all runs (default: WORK_DIR/accuracy_for_time.json)'
     )
     parser.add_argument('--log-level', default='WARNING', help="mmengine's, e.g. INFO")
+    parser.add_argument(
+        '--merge',
+        nargs='+',
+        default=None,
+        metavar='JSON',
+        help='train nothing: merge the runs of earlier outputs (e.g. of processes run side by side on '
+        'disjoint seeds) into --out, with their summary and paired differences',
+    )
     args = parser.parse_args(argv)
     if args.list:
+        return args
+    if args.merge is not None:
+        if args.out is None:
+            parser.error('--merge needs --out, the merged JSON to write')
+        missing = [path for path in args.merge if not osp.isfile(path)]
+        if missing:
+            parser.error(f'--merge: no such file: {", ".join(missing)}')
         return args
     if len(set(args.seeds)) != len(args.seeds):
         parser.error(f'--seeds must be distinct, got {args.seeds}')
@@ -235,6 +251,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.list:
         print(list_variants())
         return {}
+    if args.merge is not None:
+        try:
+            result = merge_runs(args.merge)
+        except ValueError as e:
+            sys.exit(f'error: {e}')
+        return write_result(result, args.out)
     import torch
 
     import famt_mm  # noqa: F401  (registers the FAMT modules)
@@ -261,7 +283,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
                 )
             with open(args.out + '.partial', 'w') as f:  # what is done so far, if stopped
                 json.dump(runs, f, indent=2)
-    summary = summarise(runs)
     result = dict(
         command='python tools/demo_accuracy_for_time.py '
         + ' '.join(argv if argv is not None else sys.argv[1:]),
@@ -275,23 +296,27 @@ def main(argv: Optional[List[str]] = None) -> dict:
         ),
         variants={name: variant_record(args.known[name], args.config) for name in args.names},
         runs=runs,
-        summary=summary,
-        table=markdown_table(summary),
+        **report(runs),
     )
-    if any('metrics' in r for r in runs):
-        result['metrics_table'] = metrics_table(summary)
-        if any(r['variant'] == 'famt' for r in runs):
-            result['differences_vs_famt'] = {
-                metric: paired_differences(runs, 'famt', metric)
-                for metric in ('finetune_top1', 'probe_cls_top1', 'probe_mean_top1', 'knn_top1')
-            }
-    with open(args.out, 'w') as f:
-        json.dump(result, f, indent=2)
+    write_result(result, args.out)
     if osp.exists(args.out + '.partial'):
         os.remove(args.out + '.partial')
+    return result
+
+
+def write_result(result: dict, out: str) -> dict:
+    with open(out, 'w') as f:
+        json.dump(result, f, indent=2)
     print()
     print(result.get('metrics_table', result['table']))
-    print(f'\nwritten to {args.out}')
+    for key, by_metric in result.items():
+        if key.startswith('differences_vs_') and by_metric.get('finetune_top1'):
+            cells = [
+                f'{name} {d["mean"]:+.1f} ± {d["se"]:.1f} (n={d["n"]})'
+                for name, d in by_metric['finetune_top1'].items()
+            ]
+            print(f'fine-tune against {key[len("differences_vs_") :]}, paired by seed: ' + '; '.join(cells))
+    print(f'\nwritten to {out}')
     return result
 
 

@@ -1,5 +1,6 @@
 """The accuracy-for-time tool on the cluttered benchmark: options, variants, paired differences."""
 
+import json
 import os.path as osp
 
 import pytest
@@ -118,6 +119,93 @@ def test_paired_differences_pair_by_seed():
     assert diffs['mae']['se'] == pytest.approx(1.0)  # stdev of (3, 1) = sqrt(2), / sqrt(2)
     summary = summarise(runs)
     assert summary['F']['init_top1'] is None and summary['M']['top1']['mean'] == pytest.approx(47.0)
+
+
+def _evaluated_run(variant, seed, finetune, epochs=20, **settings):
+    return dict(
+        variant=variant,
+        method=variant.upper(),
+        seed=seed,
+        top1=finetune,
+        pretrain_s=10.0,
+        epochs=epochs,
+        clutter='none',
+        num_labelled=200,
+        num_test=1000,
+        metrics=dict(finetune_top1=finetune, probe_cls_top1=20.0, probe_mean_top1=20.0, knn_top1=10.0),
+        **settings,
+    )
+
+
+def _write_output(path, runs, as_partial=False):
+    with open(path, 'w') as f:
+        json.dump(
+            runs if as_partial else dict(command='python tools/demo_accuracy_for_time.py', runs=runs), f
+        )
+    return str(path)
+
+
+def test_merge_joins_side_by_side_outputs_and_pairs_them_by_seed(tmp_path, capsys):
+    first = _write_output(
+        tmp_path / 'a.json',
+        [
+            _evaluated_run('mae', 0, 30.0),
+            _evaluated_run('famt', 0, 35.0),
+            _evaluated_run('untrained', 0, 18.0, 0),
+        ],
+    )
+    second = _write_output(
+        tmp_path / 'b.json.partial',
+        [
+            _evaluated_run('mae', 1, 40.0),
+            _evaluated_run('famt', 1, 41.0),
+            _evaluated_run('untrained', 1, 19.0, 0),
+        ],
+        as_partial=True,
+    )
+    out = tmp_path / 'merged.json'
+    result = tool.main(['--merge', first, second, '--out', str(out)])
+    assert json.loads(out.read_text()) == result
+    assert [s['file'] for s in result['merged_from']] == [first, second]
+    assert len(result['runs']) == 6
+    assert result['differences_vs_famt']['finetune_top1']['mae']['diffs'] == [-5.0, -1.0]
+    assert result['differences_vs_mae']['finetune_top1']['famt']['mean'] == pytest.approx(3.0)
+    assert result['differences_vs_untrained']['finetune_top1']['mae']['diffs'] == [12.0, 21.0]
+    printed = capsys.readouterr().out
+    assert 'fine-tune against famt, paired by seed: mae -3.0 ± 2.0 (n=2)' in printed
+
+
+@pytest.mark.parametrize(
+    'second,message',
+    [
+        ([_evaluated_run('mae', 0, 31.0)], "variant 'mae' with seed 0 is in more than one run"),
+        ([_evaluated_run('mae', 1, 31.0, epochs=10)], "the runs differ in 'epochs' (10, 20)"),
+        (
+            [dict(_evaluated_run('mae', 1, 31.0), clutter='photo')],
+            "the runs differ in 'clutter' (none, photo)",
+        ),
+    ],
+)
+def test_merge_refuses_repeated_runs_and_mixed_protocols(tmp_path, second, message):
+    first = _write_output(tmp_path / 'a.json', [_evaluated_run('mae', 0, 30.0)])
+    other = _write_output(tmp_path / 'b.json', second)
+    with pytest.raises(SystemExit) as error:
+        tool.main(['--merge', first, other, '--out', str(tmp_path / 'merged.json')])
+    assert message in str(error.value)
+    assert not (tmp_path / 'merged.json').exists()
+
+
+@pytest.mark.parametrize(
+    'argv,message',
+    [
+        (['--merge', 'a.json'], '--merge needs --out'),
+        (['--merge', 'no/such.json', '--out', 'm.json'], '--merge: no such file: no/such.json'),
+    ],
+)
+def test_merge_options_are_checked(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        tool.parse_args(argv)
+    assert message in capsys.readouterr().err
 
 
 visualize = load_script(osp.join(ROOT, 'tools', 'visualize.py'), 'famt_tool_visualize_cluttered')

@@ -25,6 +25,7 @@ per variant and writes all runs to ``--out``.
 
 import ast
 import inspect
+import json
 import os.path as osp
 import statistics
 import time
@@ -559,6 +560,63 @@ def paired_differences(runs: List[dict], reference: str, metric: str = 'top1') -
             se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float('nan')
             out[name] = dict(mean=statistics.mean(diffs), se=se, n=len(diffs), diffs=diffs)
     return out
+
+
+EVALUATION_METRICS = ('finetune_top1', 'probe_cls_top1', 'probe_mean_top1', 'knn_top1')
+# Variants the runs are compared against, paired by seed, when they are among the runs.
+REFERENCES = ('famt', 'mae', 'untrained')
+# Settings every merged run must share, or the comparison would mix protocols.
+SHARED_SETTINGS = ('clutter', 'num_labelled', 'num_test')
+
+
+def report(runs: List[dict]) -> dict:
+    """Summary, markdown tables and, for runs with evaluation metrics, the differences against each
+    reference variant present (``differences_vs_famt``, ...), paired by seed."""
+    summary = summarise(runs)
+    out = dict(summary=summary, table=markdown_table(summary))
+    if any('metrics' in r for r in runs):
+        out['metrics_table'] = metrics_table(summary)
+        variants = {r['variant'] for r in runs}
+        for reference in REFERENCES:
+            if reference in variants and len(variants) > 1:
+                out[f'differences_vs_{reference}'] = {
+                    metric: paired_differences(runs, reference, metric) for metric in EVALUATION_METRICS
+                }
+    return out
+
+
+def merge_runs(paths: List[str]) -> dict:
+    """The runs of several outputs of this tool (or their ``.partial`` files), e.g. of processes run
+    side by side on disjoint seeds, with their report. Refuses a variant and seed given twice, and runs
+    that differ in epochs (untrained runs aside) or in the evaluation's settings."""
+    sources, runs = [], []
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        if isinstance(data, list):  # a .partial file: the runs done so far
+            data = dict(runs=data)
+        if not isinstance(data, dict) or not isinstance(data.get('runs'), list):
+            raise ValueError(f'--merge: {path} holds no "runs" list; give outputs of this tool')
+        sources.append(dict(file=path, **{k: data[k] for k in ('command', 'date', 'machine') if k in data}))
+        runs += data['runs']
+    seen = {}
+    for run in runs:
+        key = (run['variant'], run['seed'])
+        if key in seen:
+            raise ValueError(
+                f'--merge: variant {key[0]!r} with seed {key[1]} is in more than one run; merge outputs '
+                'of disjoint seeds or variants'
+            )
+        seen[key] = run
+    checks = [('epochs', [r for r in runs if r['variant'] != 'untrained'])]
+    checks += [(key, runs) for key in SHARED_SETTINGS]
+    for key, subset in checks:
+        values = sorted({str(r.get(key)) for r in subset})
+        if len(values) > 1:
+            raise ValueError(
+                f'--merge: the runs differ in {key!r} ({", ".join(values)}); merge like with like'
+            )
+    return dict(merged_from=sources, runs=runs, **report(runs))
 
 
 def metrics_table(summary: Dict[str, dict]) -> str:
