@@ -59,6 +59,7 @@ from famt_benchmarks.accuracy_for_time import (
     report,
     resolve_variants,
     run_once,
+    set_cluttered,
 )
 
 
@@ -136,7 +137,12 @@ def parse_args(argv: Optional[List[str]] = None):
         default=None,
         help="cluttered benchmark: epochs of the evaluation's fine-tune (default: the config's, 30)",
     )
-    parser.add_argument('--config', default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--config',
+        default=None,
+        help="train this config instead of the benchmark's (e.g. the X-ViT cluttered-digits config); "
+        'the cluttered options need one with FAMTClutteredDigits datasets',
+    )
     parser.add_argument('--work-dir', default='work_dirs/accuracy_for_time')
     parser.add_argument(
         '--out', default=None, help='JSON of all runs (default: WORK_DIR/accuracy_for_time.json)'
@@ -179,16 +185,19 @@ def parse_args(argv: Optional[List[str]] = None):
         parser.error(f'--labels-per-class must be in [1, 400], got {args.labels_per_class}')
     if args.config is not None and args.benchmark is not None:
         parser.error('give --benchmark or --config, not both')
-    args.config = args.config or BENCHMARKS[args.benchmark or 'digits']
     cluttered = (args.clutter, args.renders, args.labels_per_class, args.finetune_epochs)
-    if (
-        args.benchmark != 'cluttered'
-        and args.config != BENCHMARKS['cluttered']
-        and any(v is not None for v in cluttered)
-    ):
+    if args.config is None and args.benchmark != 'cluttered' and any(v is not None for v in cluttered):
         parser.error(
             '--clutter, --renders, --labels-per-class and --finetune-epochs need --benchmark cluttered'
         )
+    if args.config is not None:
+        from famt_mm.utils.configs import find_config
+
+        try:
+            find_config(args.config)
+        except FileNotFoundError as e:
+            parser.error(f'--config: {e}')
+    args.config = args.config or BENCHMARKS[args.benchmark or 'digits']
     args.known = dict(VARIANTS)
     custom = []
     for text in args.variant:
@@ -221,7 +230,9 @@ def check_variants(args) -> None:
     for name in args.names:
         try:
             variant = args.known[name]
-            apply_variant(Config.fromfile(find_config(variant.config or args.config)), variant)
+            cfg = Config.fromfile(find_config(variant.config or args.config))
+            apply_variant(cfg, variant)
+            set_cluttered(cfg, args.clutter, args.renders, args.labels_per_class, args.finetune_epochs)
         except (ValueError, TypeError, KeyError) as e:
             raise ValueError(f'variant {name!r}: {e}') from e
 

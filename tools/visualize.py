@@ -2,7 +2,7 @@
 
     python tools/visualize.py CONFIG [--checkpoint CKPT]
         (--images A.jpg B.png ... | --digits 0 1 2 | --cluttered 0 1 2 [--clutter photo])
-        [--variant NAME] [--generator-options key=value ...]
+        [--variant NAME] [--generator-options key=value ...] [--cfg-options key=value ...]
         [--out-dir DIR] [--panel 192] [--seed 0] [--device cpu]
 
 Per image it writes ``<name>_maps.png`` (the image, the AMT map, the FAMT map, the frequency factor
@@ -26,7 +26,9 @@ config ends the tool with a message naming the file, exit status 1, and nothing 
 ``weight_source=frequency throw_mode=lowest``. The plan is then drawn with that generator's weights,
 counts and throwing, the captions name it and the file names carry it (``<name>_<variant>_maps.png``),
 so figures of several variants side by side show what a switch does. Both work for
-MAE and SimMIM configs (SimMIM models draw the maps figure only).
+MAE and SimMIM configs (SimMIM models draw the maps figure only). ``--cfg-options`` overrides any other
+setting of the config, as in mmengine's tools, e.g. ``model.backbone.score_attention=shift`` to score an
+X-ViT checkpoint with another reading of its signed attention.
 """
 
 import argparse
@@ -39,6 +41,7 @@ from typing import List, Optional
 
 import cv2
 import torch
+from mmengine.config import DictAction
 
 
 class InputError(ValueError):
@@ -82,6 +85,14 @@ def parse_args(argv: Optional[List[str]] = None):
         default=[],
         metavar='KEY=VALUE',
         help='mask-generator settings, e.g. weight_source=frequency throw_mode=lowest',
+    )
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        default={},
+        metavar='KEY=VALUE',
+        help='override settings of the config (mmengine syntax), e.g. model.backbone.score_attention=shift',
     )
     parser.add_argument('--out-dir', default='work_dirs/visualize')
     parser.add_argument('--panel', type=int, default=192, help='panel side in pixels')
@@ -337,6 +348,7 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
         cfg = Config.fromfile(args.config)
     except Exception as error:  # syntax errors, unknown suffixes, missing bases
         raise InputError(f'{args.config} is not a config mmengine can read ({error})') from error
+    cfg.merge_from_dict(args.cfg_options)
     train_set = cfg.get('train_dataloader', {}).get('dataset', {})
     if train_set.get('type') == 'FAMTClutteredDigits':
         args.config_clutter = train_set.get('clutter')

@@ -22,6 +22,7 @@ from famt_benchmarks.accuracy_for_time import (
 from famt_mm.testing import DEMO_CONFIG, load_script
 from famt_mm.utils.configs import find_config
 
+XVIT_CLUTTERED = 'famt/pretrain/famt-mae_xvit-tiny-p8_1xb256-20e_cluttered-digits.py'
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 tool = load_script(osp.join(ROOT, 'tools', 'demo_accuracy_for_time.py'), 'famt_tool_aft_cluttered')
 
@@ -46,6 +47,15 @@ def test_benchmark_option_picks_the_cluttered_config_and_its_settings():
     assert args.config == CLUTTERED_CONFIG
     assert args.names == ['untrained', 'mae', 'oracle-throw']
     assert tool.parse_args([]).config == DEMO_CONFIG
+
+
+def test_config_option_trains_another_cluttered_config_with_the_benchmark_settings():
+    args = tool.parse_args(['--config', XVIT_CLUTTERED, '--clutter', 'none', '--labels-per-class', '20'])
+    assert args.config == XVIT_CLUTTERED
+    cfg = Config.fromfile(find_config(XVIT_CLUTTERED))
+    set_cluttered(cfg, 'none', None, 20, None)
+    assert cfg.model.backbone.type == 'FAMTMAEXViT'
+    assert {d['clutter'] for d in cluttered_datasets(cfg)} == {'none'}
 
 
 def test_cluttered_group_holds_the_oracles_and_the_random_count_control():
@@ -74,6 +84,12 @@ def test_cluttered_group_holds_the_oracles_and_the_random_count_control():
         (['--benchmark', 'cluttered', '--labels-per-class', '401'], '--labels-per-class must be in [1, 400]'),
         (['--benchmark', 'cluttered', '--finetune-epochs', '-1'], '--finetune-epochs must be >= 0'),
         (['--benchmark', 'cluttered', '--clutter', 'snow'], "invalid choice: 'snow'"),
+        (['--config', 'nope.py'], "--config: no config 'nope.py'"),
+        (
+            ['--config', 'famt/pretrain/famt-mae_xvit-tiny-p4_1xb64-60e_digits.py', '--clutter', 'none'],
+            'this config has no FAMTClutteredDigits dataset',
+        ),
+        (['--benchmark', 'cluttered', '--config', XVIT_CLUTTERED], 'give --benchmark or --config, not both'),
     ],
 )
 def test_bad_cluttered_options_are_refused(argv, message, capsys):

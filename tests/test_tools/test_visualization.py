@@ -259,6 +259,27 @@ def test_visualize_variant_changes_the_plan_not_the_maps(tmp_path):
     assert np.array_equal(_panel(lowest, 4, 64), _panel(option, 4, 64))
 
 
+def test_visualize_cfg_options_reach_the_model(tmp_path):
+    """The same fresh X-ViT scored with two readings of its signed attention: other AMT maps."""
+    tool = _visualize_tool()
+    config = find_config('configs/famt/pretrain/famt-mae_xvit-tiny-p4_1xb64-60e_digits.py')
+    common = [config, '--digits', '0', '--panel', '48']
+    amt_maps = []
+    for reading in ('clip', 'abs'):
+        out_dir = str(tmp_path / reading)
+        paths = tool.main(
+            common + ['--out-dir', out_dir, '--cfg-options', f'model.backbone.score_attention={reading}']
+        )
+        amt_maps.append(_panel(cv2.imread(paths[0]), 1, 48))
+    assert not np.array_equal(*amt_maps)
+    with pytest.raises(ValueError, match='score_attention must be one of'):
+        tool.main(
+            common
+            + ['--out-dir', str(tmp_path / 'bad'), '--cfg-options', 'model.backbone.score_attention=nope']
+        )
+    assert not (tmp_path / 'bad').exists()
+
+
 def test_visualize_variant_on_a_simmim_config(tmp_path):
     tool = _visualize_tool()
     config = tmp_path / 'tiny_simmim.py'
