@@ -323,7 +323,9 @@ def write_result(result: dict, out: str) -> dict:
     for key, by_metric in result.items():
         if key.startswith('differences_vs_') and by_metric.get('finetune_top1'):
             cells = [
-                f'{name} {d["mean"]:+.1f} ± {d["se"]:.1f} (n={d["n"]})'
+                f'{name} {d["mean"]:+.1f}'
+                + (f' ± {d["se"]:.1f}' if d['se'] is not None else '')
+                + f' (n={d["n"]})'
                 for name, d in by_metric['finetune_top1'].items()
             ]
             print(f'fine-tune against {key[len("differences_vs_") :]}, paired by seed: ' + '; '.join(cells))

@@ -168,6 +168,7 @@ def test_merge_joins_side_by_side_outputs_and_pairs_them_by_seed(tmp_path, capsy
             _evaluated_run('mae', 0, 30.0),
             _evaluated_run('famt', 0, 35.0),
             _evaluated_run('untrained', 0, 18.0, 0),
+            _evaluated_run('oracle-throw', 0, 33.0),
         ],
     )
     second = _write_output(
@@ -183,12 +184,17 @@ def test_merge_joins_side_by_side_outputs_and_pairs_them_by_seed(tmp_path, capsy
     result = tool.main(['--merge', first, second, '--out', str(out)])
     assert json.loads(out.read_text()) == result
     assert [s['file'] for s in result['merged_from']] == [first, second]
-    assert len(result['runs']) == 6
+    assert len(result['runs']) == 7
+    # one pair: no standard error, and the JSON stays standard (no NaN)
+    assert result['differences_vs_famt']['finetune_top1']['oracle-throw'] == dict(
+        mean=-2.0, se=None, n=1, diffs=[-2.0]
+    )
     assert result['differences_vs_famt']['finetune_top1']['mae']['diffs'] == [-5.0, -1.0]
     assert result['differences_vs_mae']['finetune_top1']['famt']['mean'] == pytest.approx(3.0)
     assert result['differences_vs_untrained']['finetune_top1']['mae']['diffs'] == [12.0, 21.0]
     printed = capsys.readouterr().out
-    assert 'fine-tune against famt, paired by seed: mae -3.0 ± 2.0 (n=2)' in printed
+    assert 'fine-tune against famt, paired by seed: mae -3.0 ± 2.0 (n=2); ' in printed
+    assert '; oracle-throw -2.0 (n=1)\n' in printed
 
 
 @pytest.mark.parametrize(

@@ -541,7 +541,7 @@ def capture_summary(captures: List[dict]) -> dict:
 
 def paired_differences(runs: List[dict], reference: str, metric: str = 'top1') -> Dict[str, dict]:
     """Per variant, its ``metric`` minus the ``reference`` variant's on the same seeds: mean, the
-    standard error of the mean of the paired differences, and the seeds paired."""
+    standard error of the mean of the paired differences (``None`` for one pair), and the seeds paired."""
 
     def value(run):
         return run[metric] if metric == 'top1' else run.get('metrics', {}).get(metric)
@@ -557,7 +557,8 @@ def paired_differences(runs: List[dict], reference: str, metric: str = 'top1') -
             if r['variant'] == name and r['seed'] in ref and value(r) is not None
         ]
         if diffs:
-            se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float('nan')
+            # one pair has no standard error (None keeps the JSON standard, where NaN is not)
+            se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else None
             out[name] = dict(mean=statistics.mean(diffs), se=se, n=len(diffs), diffs=diffs)
     return out
 
