@@ -3,9 +3,9 @@
     python tools/demo_accuracy_for_time.py [--variants mae famt | ablation | spark | arch | NAME ...]
         [--variant NAME=key=value,...] [--seeds 0 1 2] [--epochs N]
         [--refresh-start S] [--refresh-interval I] [--work-dir DIR] [--out accuracy_for_time.json]
-    python tools/demo_accuracy_for_time.py --merge A.json B.json [...] --out merged.json
         [--benchmark digits | cluttered [--clutter none|fragments|photo] [--renders R]
          [--labels-per-class K] [--finetune-epochs E]]
+    python tools/demo_accuracy_for_time.py --merge A.json B.json [...] --out merged.json
 
 ``--benchmark cluttered`` trains the cluttered-digits config instead
 (``configs/famt/pretrain/famt-mae_vit-tiny-p8_1xb256-20e_cluttered-digits.py``: handwritten digits on
@@ -14,7 +14,9 @@ linear probes and k-NN (``FAMTFewLabelEvalHook``, the fine-tune as ``top1``) and
 maps and plans (``FAMTObjectCaptureHook``), and the JSON adds the differences against ``famt`` paired by
 seed. ``--variants calibration`` (untrained, MAE, the oracle-throw) checks that a clutter level can
 separate variants; ``--variants cluttered`` compares them, with the ground-truth oracles and FAMT's
-counts drawn at random.
+counts drawn at random; ``--variants spark spark-untrained`` is the CNN pairing on it (SparK's own
+cluttered config, ``famt-spark_sparse-convnext-mini-p8_1xb256-20e_cluttered-digits.py``, its
+untrained encoder beside it).
 
 Every variant trains the demo config
 (``configs/famt/pretrain/famt-mae_vit-tiny-p4_1xb64-60e_digits.py``: the same tiny ViT, data,
@@ -60,6 +62,7 @@ from famt_benchmarks.accuracy_for_time import (
     resolve_variants,
     run_once,
     set_cluttered,
+    variant_config,
 )
 
 
@@ -197,7 +200,9 @@ def parse_args(argv: Optional[List[str]] = None):
             find_config(args.config)
         except FileNotFoundError as e:
             parser.error(f'--config: {e}')
-    args.config = args.config or BENCHMARKS[args.benchmark or 'digits']
+    if args.config is None:
+        args.benchmark = args.benchmark or 'digits'
+        args.config = BENCHMARKS[args.benchmark]
     args.known = dict(VARIANTS)
     custom = []
     for text in args.variant:
@@ -230,17 +235,21 @@ def check_variants(args) -> None:
     for name in args.names:
         try:
             variant = args.known[name]
-            cfg = Config.fromfile(find_config(variant.config or args.config))
+            cfg = Config.fromfile(find_config(variant_config(variant, args.benchmark, args.config)))
             apply_variant(cfg, variant)
             set_cluttered(cfg, args.clutter, args.renders, args.labels_per_class, args.finetune_epochs)
         except (ValueError, TypeError, KeyError) as e:
             raise ValueError(f'variant {name!r}: {e}') from e
 
 
-def variant_record(variant, default_config: str) -> dict:
+def variant_record(variant, benchmark, default_config: str) -> dict:
     """What the JSON records of a variant: its label, generator overrides, config and (when it has
     them) its other config settings."""
-    record = dict(label=variant.label, generator=variant.generator, config=variant.config or default_config)
+    record = dict(
+        label=variant.label,
+        generator=variant.generator,
+        config=variant_config(variant, benchmark, default_config),
+    )
     if variant.cfg_options:
         record['cfg_options'] = variant.cfg_options
     return record
@@ -305,7 +314,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
             torch=torch.__version__,
             torch_threads=torch.get_num_threads(),
         ),
-        variants={name: variant_record(args.known[name], args.config) for name in args.names},
+        variants={name: variant_record(args.known[name], args.benchmark, args.config) for name in args.names},
         runs=runs,
         **report(runs),
     )

@@ -14,6 +14,7 @@ from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
 from torch import nn
 
+from .linear_probe_hook import pooled_features
 from .utils import loader_with_whole_images, unwrap_model
 
 
@@ -27,6 +28,14 @@ def random_shifts(images: torch.Tensor, max_shift: int, generator: torch.Generat
     return torch.stack(
         [padded[i, :, dy : dy + height, dx : dx + width] for i, (dy, dx) in enumerate(offsets.tolist())]
     )
+
+
+def image_features(features: torch.Tensor) -> torch.Tensor:
+    """(B, C) one vector per image, the one a classifier head reads: a ViT's CLS token (tokens
+    (B, 1 + N, C)) or the mean of a CNN's last feature map (B, C, h, w) over its positions."""
+    if features.dim() == 3:
+        return features[:, 0]
+    return pooled_features(features)
 
 
 def knn_top1(
@@ -59,20 +68,23 @@ class FAMTFewLabelEvalHook(Hook):
     ``train_dataloader`` (the labelled set, e.g. 100 per class) and ``test_dataloader``, normalised
     by the model's preprocessor, and reports top-1 % on the test images of:
 
-    * ``finetune``: a copy of the backbone plus a linear head on the final-normed CLS token, all
+    * ``finetune``: a copy of the backbone plus a linear head on its image vector (a ViT's
+      final-normed CLS token, a CNN's mean-pooled last feature map: :func:`image_features`), all
       trained with AdamW (cosine schedule, one warm-up epoch) for ``finetune_epochs`` epochs on the
       labelled images, each moved by up to ``shift`` pixels (edges replicated); the pretrained model
       is left as it was;
-    * ``probe_cls`` and ``probe_mean``: logistic regression on the frozen CLS token and on the mean
-      of the patch tokens (as :class:`FAMTLinearProbeHook`);
-    * ``knn``: cosine k-NN on the frozen CLS token, ``knn_k`` neighbours voting with their
+    * ``probe_cls`` (ViTs only) and ``probe_mean``: logistic regression on the frozen CLS token and on
+      the mean of the patch tokens or of the feature map (as :class:`FAMTLinearProbeHook`);
+    * ``knn``: cosine k-NN on the frozen image vector, ``knn_k`` neighbours voting with their
       similarity.
 
     The fine-tune draws from its own generator seeded with ``seed`` (default: the runner's seed), so
     training's random state is untouched and a run's evaluation is reproducible. Results are logged,
     added to the visualizer's scalars and written to ``few_label_eval.json`` in the work dir.
-    Single-process training only (under DDP it says that it is skipped). ViT backbones (tokens with
-    a CLS token first from ``extract_feat``).
+    Single-process training only (under DDP it says that it is skipped). The features are the
+    algorithm's ``extract_feat`` of whole images (the fine-tune trains a copy of the algorithm through
+    it, so a sparse CNN such as SparK's sees every position active), last output: ViT tokens with the
+    CLS token first, or a CNN's feature map.
 
     Args:
         train_dataloader (dict): loader of the labelled images (no augmentation). A loader whose
@@ -179,7 +191,7 @@ class FAMTFewLabelEvalHook(Hook):
 
     @torch.no_grad()
     def features(self, model, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
-        """(N, 1 + L, C) final-normed tokens of the frozen backbone."""
+        """The frozen backbone's last output: (N, 1 + L, C) final-normed tokens or (N, C, h, w)."""
         device = next(model.parameters()).device
         return torch.cat(
             [
@@ -197,23 +209,27 @@ class FAMTFewLabelEvalHook(Hook):
             train_f, test_f = self.features(model, train_x), self.features(model, test_x)
         finally:
             model.train(was_training)
-        if train_f.dim() != 3:
+        if train_f.dim() not in (3, 4):
             raise ValueError(
-                f'FAMTFewLabelEvalHook needs tokens (B, 1 + N, C) from extract_feat, got shape '
-                f'{tuple(train_f.shape)}'
+                f'FAMTFewLabelEvalHook needs tokens (B, 1 + N, C) or a feature map (B, C, h, w) from '
+                f'extract_feat, got shape {tuple(train_f.shape)}'
             )
-        result = dict(
-            probe_cls_top1=probe_top1(
-                train_f[:, 0].numpy(), train_y.numpy(), test_f[:, 0].numpy(), test_y.numpy(), self.probe_c
-            ),
+        labels = train_y.numpy(), test_y.numpy()
+        train_v, test_v = image_features(train_f), image_features(test_f)
+        result = {}
+        if train_f.dim() == 3:  # a CNN's image vector is already the pooled map
+            result['probe_cls_top1'] = probe_top1(
+                train_v.numpy(), labels[0], test_v.numpy(), labels[1], self.probe_c
+            )
+        result.update(
             probe_mean_top1=probe_top1(
-                train_f[:, 1:].mean(1).numpy(),
-                train_y.numpy(),
-                test_f[:, 1:].mean(1).numpy(),
-                test_y.numpy(),
+                pooled_features(train_f).numpy(),
+                labels[0],
+                pooled_features(test_f).numpy(),
+                labels[1],
                 self.probe_c,
             ),
-            knn_top1=knn_top1(train_f[:, 0], train_y, test_f[:, 0], test_y, self.knn_k),
+            knn_top1=knn_top1(train_v, train_y, test_v, test_y, self.knn_k),
         )
         if self.finetune_epochs:
             result['finetune_top1'] = self.finetune(runner, model, train_x, train_y, test_x, test_y)
@@ -221,19 +237,21 @@ class FAMTFewLabelEvalHook(Hook):
         return result
 
     def finetune(self, runner, model, train_x, train_y, test_x, test_y) -> float:
-        """Fine-tune a copy of the backbone with a linear head on the CLS token; test top-1 %."""
+        """Fine-tune a copy of the backbone with a linear head on its image vector; test top-1 %."""
         device = next(model.parameters()).device
         seed = runner.seed if self.seed is None else self.seed
         generator = torch.Generator().manual_seed(int(seed))
-        backbone = copy.deepcopy(model.backbone).to(device)
-        backbone.train()  # mmpretrain's ViT.train() returns None, so not chained
-        embed_dims = self.features(model, train_x[:1]).shape[-1]
+        # a copy of the algorithm, for its whole-image extract_feat; the preprocessor (and its
+        # importance cache) is shared, not copied: the images come normalised already
+        tuned = copy.deepcopy(model, memo={id(model.data_preprocessor): model.data_preprocessor})
+        tuned.train()  # mmpretrain's ViT.train() returns None, so not chained
+        embed_dims = image_features(self.features(model, train_x[:1])).shape[-1]
         num_classes = int(max(train_y.max(), test_y.max())) + 1
         head = nn.Linear(embed_dims, num_classes).to(device)
         with torch.no_grad():
             head.weight.copy_(torch.randn(head.weight.shape, generator=generator) * 0.01)
             head.bias.zero_()
-        params = list(backbone.parameters()) + list(head.parameters())
+        params = list(tuned.backbone.parameters()) + list(head.parameters())
         optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
         steps_per_epoch = math.ceil(len(train_x) / self.batch_size)
         total, warmup = self.finetune_epochs * steps_per_epoch, steps_per_epoch
@@ -250,16 +268,16 @@ class FAMTFewLabelEvalHook(Hook):
             for start in range(0, len(order), self.batch_size):
                 idx = order[start : start + self.batch_size]
                 images = random_shifts(train_x[idx], self.shift, generator).to(device)
-                logits = head(backbone(images)[-1][:, 0])
+                logits = head(image_features(tuned.extract_feat(images)[-1]))
                 loss = F.cross_entropy(logits, train_y[idx].to(device))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
                 scheduler.step()
-        backbone.eval()
+        tuned.eval()
         correct = 0
         with torch.no_grad():
             for start in range(0, len(test_x), 500):
-                logits = head(backbone(test_x[start : start + 500].to(device))[-1][:, 0])
+                logits = head(image_features(tuned.extract_feat(test_x[start : start + 500].to(device))[-1]))
                 correct += int((logits.argmax(1).cpu() == test_y[start : start + 500]).sum())
         return correct / len(test_y) * 100

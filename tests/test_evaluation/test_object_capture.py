@@ -17,7 +17,7 @@ from famt_mm.core import (
     plan_object_shares,
 )
 from famt_mm.engine import FAMTFewLabelEvalHook, FAMTObjectCaptureHook, FAMTObjectOracleHook
-from famt_mm.engine.few_label_hook import knn_top1, random_shifts
+from famt_mm.engine.few_label_hook import image_features, knn_top1, random_shifts
 
 OBJ = torch.tensor([[True, False, False, False]])
 
@@ -144,6 +144,13 @@ def test_capture_hook_bad_settings(kwargs, match):
 def test_few_label_hook_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FAMTFewLabelEvalHook(train_dataloader={}, test_dataloader={}, **kwargs)
+
+
+def test_image_features_are_the_cls_token_or_the_pooled_map():
+    tokens = torch.arange(2 * 5 * 3, dtype=torch.float32).reshape(2, 5, 3)
+    assert torch.equal(image_features(tokens), tokens[:, 0])
+    feature_map = torch.arange(2 * 3 * 2 * 2, dtype=torch.float32).reshape(2, 3, 2, 2)
+    assert torch.equal(image_features(feature_map), feature_map.mean(dim=(2, 3)))
 
 
 def test_knn_votes_with_the_nearest_neighbours():

@@ -17,6 +17,7 @@ from famt_benchmarks.accuracy_for_time import (
     resolve_variants,
     set_refresh,
     split_top_level,
+    variant_config,
     variant_generator,
 )
 from famt_mm.testing import DEMO_CONFIG, load_script
@@ -76,6 +77,10 @@ EXPECTED = {
             weight_source='frequency',
         ),
     ),
+    'spark-untrained': (
+        'FAMTRandomMaskGenerator',
+        dict(mask_ratio=0.6, throw_ratio=0.0, count_rounding='floor_cumulative'),
+    ),
     # FAMT-MAE as configured, on the X-ViT and matrix-activation demo configs
     'famt-xvit': ('FAMTMaskGenerator', FAMT),
     'famt-matact': ('FAMTMaskGenerator', FAMT),
@@ -95,7 +100,7 @@ EXPECTED = {
     ),
 }
 #: variants that draw uniformly, so the tool drops the refresh hook
-RANDOM = ('mae', 'spark-random', 'random-counts', 'untrained')
+RANDOM = ('mae', 'spark-random', 'spark-untrained', 'random-counts', 'untrained')
 
 
 def _demo():
@@ -112,7 +117,7 @@ def test_every_variant_is_specified_here():
 
 @pytest.mark.parametrize('name', list(EXPECTED))
 def test_each_variant_builds_the_generator_its_name_says(name):
-    cfg = Config.fromfile(find_config(VARIANTS[name].config or DEMO_CONFIG))
+    cfg = Config.fromfile(find_config(variant_config(VARIANTS[name], 'digits', DEMO_CONFIG)))
     apply_variant(cfg, VARIANTS[name])
     generator = _built(cfg)
     kind, settings = EXPECTED[name]

@@ -197,6 +197,31 @@ def test_merge_joins_side_by_side_outputs_and_pairs_them_by_seed(tmp_path, capsy
     assert '; oracle-throw -2.0 (n=1)\n' in printed
 
 
+def test_merge_pairs_the_cnn_runs_with_their_own_references(tmp_path):
+    """Any untrained encoder (0 epochs) merges beside 20-epoch runs; the CNN pairing has its references."""
+    cnn = [
+        _evaluated_run('spark-random', 0, 17.0),
+        _evaluated_run('spark-famt', 0, 18.0),
+        _evaluated_run('spark-untrained', 0, 11.0, 0),
+    ]
+    for run in cnn:
+        del run['metrics']['probe_cls_top1']  # a CNN has no CLS token
+    first = _write_output(tmp_path / 'a.json', cnn)
+    second = _write_output(tmp_path / 'b.json', [_evaluated_run('spark-untrained', 1, 12.0, 0)])
+    result = tool.main(['--merge', first, second, '--out', str(tmp_path / 'merged.json')])
+    assert result['differences_vs_spark-untrained']['finetune_top1']['spark-random']['diffs'] == [6.0]
+    assert result['differences_vs_spark-random']['finetune_top1']['spark-famt']['diffs'] == [1.0]
+    assert result['differences_vs_spark-random']['probe_cls_top1'] == {}
+    assert 'differences_vs_famt' not in result
+    # merging a merge keeps the original sources
+    third = _write_output(tmp_path / 'c.json', [_evaluated_run('spark-random', 1, 16.0)])
+    again = tool.main(
+        ['--merge', str(tmp_path / 'merged.json'), third, '--out', str(tmp_path / 'again.json')]
+    )
+    assert [s['file'] for s in again['merged_from']] == [first, second, third]
+    assert len(again['runs']) == 5
+
+
 @pytest.mark.parametrize(
     'second,message',
     [

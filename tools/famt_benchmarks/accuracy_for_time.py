@@ -30,7 +30,7 @@ import os.path as osp
 import statistics
 import time
 import uuid
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Union
 
 from famt_mm.utils.configs import find_config
 
@@ -43,6 +43,10 @@ XVIT_DEMO_CONFIG = 'famt/pretrain/famt-mae_xvit-tiny-p4_1xb64-60e_digits.py'
 MATACT_DEMO_CONFIG = 'famt/pretrain/famt-mae_vit-tiny-matact-p4_1xb64-60e_digits.py'
 #: the cluttered-digits benchmark: a tiny ViT on handwritten digits over clutter, 48 px in 8-px patches
 CLUTTERED_CONFIG = 'famt/pretrain/famt-mae_vit-tiny-p8_1xb256-20e_cluttered-digits.py'
+#: the CNN demo's SparK on the cluttered-digits benchmark's data, schedule and evaluation
+SPARK_CLUTTERED_CONFIG = 'famt/pretrain/famt-spark_sparse-convnext-mini-p8_1xb256-20e_cluttered-digits.py'
+#: SparK's config per ``--benchmark``
+SPARK_CONFIGS = {'digits': SPARK_DEMO_CONFIG, 'cluttered': SPARK_CLUTTERED_CONFIG}
 #: the hooks that fill the importance cache on a schedule (FAMT's scoring, the object oracle)
 REFRESHING_HOOKS = ('FAMTRefreshHook', 'FAMTObjectOracleHook')
 #: ``--benchmark`` name -> config
@@ -56,8 +60,9 @@ class Variant(NamedTuple):
         label (str): the row name in tables and the caption in figures.
         generator (dict): overrides of the config's ``mask_generator``, see
             :func:`variant_generator`; empty for the config as it is.
-        config (str, optional): the config it trains, relative to famt_mm's config root (e.g.
-            :data:`SPARK_DEMO_CONFIG`); ``None`` for the tool's (the ViT demo). Defaults to None.
+        config (str or dict, optional): the config it trains, relative to famt_mm's config root
+            (e.g. :data:`XVIT_DEMO_CONFIG`), or one per ``--benchmark`` (e.g. :data:`SPARK_CONFIGS`);
+            ``None`` for the tool's (the benchmark's ViT, or ``--config``). Defaults to None.
         cfg_options (dict, optional): other settings of that config, as ``--cfg-options`` gives them
             (``Config.merge_from_dict``), e.g. ``{'model.backbone.score_attention': 'abs'}``.
             Defaults to None.
@@ -70,7 +75,7 @@ class Variant(NamedTuple):
 
     label: str
     generator: dict
-    config: Optional[str] = None
+    config: Union[None, str, Dict[str, str]] = None
     cfg_options: Optional[dict] = None
     oracle: bool = False
     pretrain: bool = True
@@ -97,9 +102,16 @@ VARIANTS: Dict[str, Variant] = {
     'spark-random': Variant(
         'SparK ConvNeXt (random 0.6)',
         dict(type='FAMTRandomMaskGenerator', mask_ratio=0.6, throw_ratio=0.0),
-        SPARK_DEMO_CONFIG,
+        SPARK_CONFIGS,
     ),
-    'spark-famt': Variant('FAMT-SparK ConvNeXt (frequency, 0.6)', {}, SPARK_DEMO_CONFIG),
+    'spark-famt': Variant('FAMT-SparK ConvNeXt (frequency, 0.6)', {}, SPARK_CONFIGS),
+    # the CNN's reference on the cluttered benchmark (on the digits its probe runs before training)
+    'spark-untrained': Variant(
+        'untrained sparse ConvNeXt',
+        dict(type='FAMTRandomMaskGenerator', mask_ratio=0.6, throw_ratio=0.0),
+        SPARK_CONFIGS,
+        pretrain=False,
+    ),
     # FAMT-MAE as configured on other encoders (their own configs): the demo's ViT is 'famt'
     'famt-xvit': Variant('FAMT-MAE X-ViT (0.45 / 0.40)', {}, XVIT_DEMO_CONFIG),
     'famt-matact': Variant('FAMT-MAE ViT, matrix activations (0.45 / 0.40)', {}, MATACT_DEMO_CONFIG),
@@ -259,6 +271,21 @@ def generator_cfg(cfg) -> dict:
     raise ValueError('the config has no data_preprocessor.mask_generator to vary')
 
 
+def variant_config(variant: Variant, benchmark: Optional[str], default: str) -> str:
+    """The config ``variant`` trains: its own (its one for ``benchmark`` when it has one per
+    benchmark) or ``default``; ValueError naming the benchmarks it has."""
+    if variant.config is None:
+        return default
+    if isinstance(variant.config, str):
+        return variant.config
+    if benchmark not in variant.config:
+        raise ValueError(
+            f'it trains its own config per --benchmark ({", ".join(variant.config)}); '
+            f'give one of these (not --config)'
+        )
+    return variant.config[benchmark]
+
+
 def apply_variant(cfg, variant: Variant) -> None:
     """Change ``cfg``'s mask generator (and the settings of ``cfg_options``) to the variant's; a
     generator that needs no importance maps (random masking) also loses the ``FAMTRefreshHook``,
@@ -410,7 +437,7 @@ def run_once(name: str, variant: Variant, seed: int, args, work_dir: str) -> dic
 
     from famt_mm.engine import FAMTFewLabelEvalHook, FAMTLinearProbeHook, FAMTObjectCaptureHook
 
-    cfg = Config.fromfile(find_config(variant.config or args.config))
+    cfg = Config.fromfile(find_config(variant_config(variant, args.benchmark, args.config)))
     apply_variant(cfg, variant)
     set_cluttered(
         cfg,
@@ -564,8 +591,9 @@ def paired_differences(runs: List[dict], reference: str, metric: str = 'top1') -
 
 
 EVALUATION_METRICS = ('finetune_top1', 'probe_cls_top1', 'probe_mean_top1', 'knn_top1')
-# Variants the runs are compared against, paired by seed, when they are among the runs.
-REFERENCES = ('famt', 'mae', 'untrained')
+# Variants the runs are compared against, paired by seed, when they are among the runs (the CNN
+# pairing's own references last).
+REFERENCES = ('famt', 'mae', 'untrained', 'spark-random', 'spark-untrained')
 # Settings every merged run must share, or the comparison would mix protocols.
 SHARED_SETTINGS = ('clutter', 'num_labelled', 'num_test')
 
@@ -587,9 +615,10 @@ def report(runs: List[dict]) -> dict:
 
 
 def merge_runs(paths: List[str]) -> dict:
-    """The runs of several outputs of this tool (or their ``.partial`` files), e.g. of processes run
-    side by side on disjoint seeds, with their report. Refuses a variant and seed given twice, and runs
-    that differ in epochs (untrained runs aside) or in the evaluation's settings."""
+    """The runs of several outputs of this tool (or their ``.partial`` files, or earlier merges, whose
+    sources are kept), e.g. of processes run side by side on disjoint seeds, with their report.
+    Refuses a variant and seed given twice, and runs that differ in epochs (untrained encoders, 0
+    epochs, aside) or in the evaluation's settings."""
     sources, runs = [], []
     for path in paths:
         with open(path) as f:
@@ -598,7 +627,12 @@ def merge_runs(paths: List[str]) -> dict:
             data = dict(runs=data)
         if not isinstance(data, dict) or not isinstance(data.get('runs'), list):
             raise ValueError(f'--merge: {path} holds no "runs" list; give outputs of this tool')
-        sources.append(dict(file=path, **{k: data[k] for k in ('command', 'date', 'machine') if k in data}))
+        if 'merged_from' in data:  # an earlier merge: its own sources, not the merge itself
+            sources += data['merged_from']
+        else:
+            sources.append(
+                dict(file=path, **{k: data[k] for k in ('command', 'date', 'machine') if k in data})
+            )
         runs += data['runs']
     seen = {}
     for run in runs:
@@ -609,7 +643,7 @@ def merge_runs(paths: List[str]) -> dict:
                 'of disjoint seeds or variants'
             )
         seen[key] = run
-    checks = [('epochs', [r for r in runs if r['variant'] != 'untrained'])]
+    checks = [('epochs', [r for r in runs if r['epochs'] != 0])]
     checks += [(key, runs) for key in SHARED_SETTINGS]
     for key, subset in checks:
         values = sorted({str(r.get(key)) for r in subset})
